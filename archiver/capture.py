@@ -1,0 +1,300 @@
+"""Fetch a page over HTTP(S) and store the exchange as a WARC 1.1 capture."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import secrets
+import socket
+import tempfile
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import IO
+from urllib.parse import urljoin, urlsplit
+
+import requests
+
+from . import __version__, keys
+from .errors import ArchiverError
+from .store import Archive, Capture, canonical_json, manifest_digest
+from .urls import canonicalize, check_url
+from .warc import SOFTWARE, CaptureWriter, http_headers, make_record_id
+
+REDIRECT_STATUSES = (301, 302, 303, 307, 308)
+RETRY_STATUSES = (429, 503)
+DEFAULT_USER_AGENT = f"archiver/{__version__} (+https://pypi.org/project/archiver/)"
+CHUNK = 1 << 16
+
+
+@dataclass
+class FetchOptions:
+    """How pages are fetched."""
+
+    timeout: float = 30.0
+    user_agent: str = DEFAULT_USER_AGENT
+    max_size: int = 50 * 1024 * 1024
+    retries: int = 2
+    backoff: float = 0.5
+    max_redirects: int = 10
+
+
+@dataclass
+class Hop:
+    """One request/response exchange, the payload spooled as received (still encoded)."""
+
+    url: str
+    request_head: bytes
+    started: datetime
+    status: int
+    reason: str
+    protocol: str
+    headers: list[tuple[str, str]]
+    body: IO[bytes]
+    body_length: int
+    payload_sha256: str
+    ended: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+    def header(self, name: str) -> str | None:
+        name = name.lower()
+        return next((v for k, v in self.headers if k.lower() == name), None)
+
+
+@dataclass
+class CaptureResult:
+    """What `capture` reports for one URL."""
+
+    capture: Capture
+    unchanged: bool | None  # None: first capture of this article
+
+    def to_json(self) -> dict:
+        c = self.capture
+        return {"id": c.id, "url": c.url, "final_url": c.final_url, "canonical_url": c.canonical_url,
+                "status": c.status, "captured_at": c.captured_at, "warc_path": c.warc_path,
+                "payload_sha256": c.payload_sha256, "bytes": c.bytes, "revisit": c.revisit,
+                "unchanged": self.unchanged}
+
+
+def new_session() -> requests.Session:
+    """A requests session that neither decodes nor follows anything on its own."""
+    session = requests.Session()
+    session.trust_env = False
+    return session
+
+
+def iso(moment: datetime) -> str:
+    """WARC-Date form: UTC, microseconds, Z."""
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _request_head(prepared: requests.PreparedRequest) -> bytes:
+    parts = urlsplit(prepared.url or "")
+    lines = [f"{prepared.method} {prepared.path_url} HTTP/1.1", f"Host: {parts.netloc}"]
+    lines += [f"{k}: {v}" for k, v in prepared.headers.items()]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1", "replace")
+
+
+def _fetch_error(url: str, exc: Exception, options: FetchOptions) -> ArchiverError:
+    """Turn a requests exception into a one-line message."""
+    host = urlsplit(url).hostname or url
+    text = str(exc)
+    if isinstance(exc, requests.exceptions.SSLError):
+        return ArchiverError(f"{url}: TLS error talking to {host}")
+    if isinstance(exc, requests.exceptions.Timeout):
+        return ArchiverError(f"{url}: timed out after {options.timeout:g}s")
+    if isinstance(exc, requests.exceptions.InvalidURL | requests.exceptions.MissingSchema
+                  | requests.exceptions.InvalidSchema):
+        return ArchiverError(f"invalid URL {url}")
+    if "NameResolutionError" in text or "Name or service not known" in text or "getaddrinfo" in text:
+        return ArchiverError(f"{url}: DNS lookup failed for {host}")
+    if "Connection refused" in text or "ConnectionRefused" in text:
+        return ArchiverError(f"{url}: connection refused by {host}")
+    if isinstance(exc, requests.exceptions.ChunkedEncodingError | requests.exceptions.ContentDecodingError):
+        return ArchiverError(f"{url}: broken response from {host}")
+    return ArchiverError(f"{url}: connection failed to {host}")
+
+
+def _is_dns_error(exc: Exception) -> bool:
+    return "NameResolutionError" in str(exc) or isinstance(exc.__context__, socket.gaierror)
+
+
+def _exchange(session: requests.Session, url: str, options: FetchOptions) -> Hop:
+    """One request, its response read raw (no content decoding) up to max_size."""
+    headers = {"User-Agent": options.user_agent, "Accept-Encoding": "gzip, deflate, br",
+               "Accept": "text/html,application/xhtml+xml,*/*;q=0.8"}
+    started = datetime.now(UTC)
+    try:
+        response = session.get(url, headers=headers, stream=True, allow_redirects=False,
+                               timeout=options.timeout)
+    except requests.exceptions.RequestException as exc:
+        raise _fetch_error(url, exc, options) from None
+    spool = tempfile.SpooledTemporaryFile(max_size=1 << 20)  # noqa: SIM115 - handed to the Hop
+    digest = hashlib.sha256()
+    length = 0
+    try:
+        for chunk in response.raw.stream(CHUNK, decode_content=False):
+            length += len(chunk)
+            if length > options.max_size:
+                raise ArchiverError(f"{url}: response larger than --max-size "
+                                    f"({options.max_size} bytes); not captured")
+            digest.update(chunk)
+            spool.write(chunk)
+    except (requests.exceptions.RequestException, OSError, Exception) as exc:
+        spool.close()
+        response.close()
+        if isinstance(exc, ArchiverError):
+            raise
+        if "timed out" in str(exc).lower():
+            raise ArchiverError(f"{url}: timed out after {options.timeout:g}s") from None
+        raise ArchiverError(f"{url}: connection broken while reading the response") from None
+    response.close()
+    spool.seek(0)
+    raw = response.raw
+    protocol = {10: "HTTP/1.0", 11: "HTTP/1.1"}.get(raw.version, "HTTP/1.1")
+    header_list = []
+    for name, value in raw.headers.items():
+        if name.lower() == "transfer-encoding":  # payload stored de-chunked: say so, don't lie
+            name = "X-Archiver-Transfer-Encoding"
+        header_list.append((name, value))
+    return Hop(url=url, request_head=_request_head(response.request), started=started,
+               status=raw.status, reason=raw.reason or "", protocol=protocol,
+               headers=header_list, body=spool, body_length=length,
+               payload_sha256=digest.hexdigest())
+
+
+def _exchange_with_retries(session: requests.Session, url: str, options: FetchOptions) -> Hop:
+    """_exchange, retried with exponential backoff on connection errors and 429/503."""
+    for attempt in range(options.retries + 1):
+        last = attempt == options.retries
+        try:
+            hop = _exchange(session, url, options)
+        except ArchiverError as exc:
+            cause = exc.args[0]
+            if last or "connection" not in cause or "refused" in cause or "DNS" in cause:
+                raise
+            time.sleep(options.backoff * 2 ** attempt)
+            continue
+        if hop.status not in RETRY_STATUSES or last:
+            return hop
+        hop.body.close()
+        retry_after = hop.header("Retry-After") or ""
+        wait = float(retry_after) if retry_after.isdigit() else options.backoff * 2 ** attempt
+        time.sleep(min(wait, 30.0))
+    raise AssertionError("unreachable")
+
+
+def fetch(session: requests.Session, url: str, options: FetchOptions) -> list[Hop]:
+    """Fetch `url`, following redirects by hand so every hop is recorded."""
+    hops: list[Hop] = []
+    current = check_url(url)
+    while True:
+        hop = _exchange_with_retries(session, current, options)
+        hops.append(hop)
+        location = hop.header("Location")
+        if hop.status not in REDIRECT_STATUSES or not location:
+            return hops
+        if len(hops) > options.max_redirects:
+            for h in hops:
+                h.body.close()
+            raise ArchiverError(f"{url}: too many redirects (more than {options.max_redirects})")
+        current = check_url(urljoin(current, location))
+
+
+def new_capture_id(moment: datetime) -> str:
+    """Sortable capture id: UTC time to the millisecond, then 6 random hex digits."""
+    return moment.strftime("%Y%m%d%H%M%S%f")[:17] + "-" + secrets.token_hex(3)
+
+
+def capture_url(archive: Archive, url: str, options: FetchOptions,
+                session: requests.Session | None = None) -> CaptureResult:
+    """Fetch `url` and add it to `archive` as one WARC file and one catalogue row."""
+    hops = fetch(session or new_session(), url, options)
+    try:
+        return _store(archive, url, hops)
+    finally:
+        for hop in hops:
+            hop.body.close()
+
+
+def _store(archive: Archive, url: str, hops: list[Hop]) -> CaptureResult:
+    final = hops[-1]
+    canonical = canonicalize(url)
+    capture_id = new_capture_id(hops[0].started)
+    with archive.writer_lock():
+        prev, seq = archive.chain_state()
+        history = archive.history(canonical)
+        original = archive.original_with_payload(canonical, final.payload_sha256)
+        path = archive.warc_path_for(capture_id)
+        temp = archive.begin_write(path)
+        with open(temp, "wb") as out:
+            facts, metadata = _write_warc(out, path.name, url, canonical, capture_id, seq, prev,
+                                          hops, original, archive.root)
+            out.flush()
+            os.fsync(out.fileno())
+        capture = Capture(
+            id=capture_id, seq=seq, url=url, canonical_url=canonical, final_url=final.url,
+            status=final.status, content_type=final.header("Content-Type"),
+            captured_at=facts["captured_at"], warc_path=archive.relative(path),
+            response_offset=metadata["spans"]["response"][0],
+            response_length=metadata["spans"]["response"][1],
+            metadata_offset=metadata["spans"]["metadata"][0],
+            metadata_length=metadata["spans"]["metadata"][1],
+            response_record_id=facts["response_record_id"],
+            payload_sha256=final.payload_sha256, payload_length=final.body_length,
+            revisit=original is not None, refers_to=original.id if original else None,
+            bytes=temp.stat().st_size, manifest_sha256=metadata["manifest_sha256"],
+            prev_manifest_sha256=prev, signed=metadata["signed"],
+        )
+        archive.finish_write(temp, path, capture, capture.manifest_sha256)
+    unchanged = history[-1].payload_sha256 == final.payload_sha256 if history else None
+    return CaptureResult(capture, unchanged)
+
+
+def _write_warc(out: IO[bytes], filename: str, url: str, canonical: str, capture_id: str,
+                seq: int, prev: str | None, hops: list[Hop], original: Capture | None,
+                root: Path) -> tuple[dict, dict]:
+    """Write warcinfo, request/response per hop (revisit for an unchanged final payload)
+    and the metadata record with the signed manifest."""
+    writer = CaptureWriter(out)
+    writer.warcinfo(filename, {"isPartOf": capture_id})
+    response_id = ""
+    for index, hop in enumerate(hops):
+        date = iso(hop.started)
+        response_id = make_record_id()
+        writer.request(hop.url, date, hop.request_head, response_id)
+        status = http_headers(f"{hop.status} {hop.reason}".strip(), hop.headers, hop.protocol)
+        if index == len(hops) - 1 and original is not None:
+            span = writer.revisit(hop.url, date, response_id, status, hop.payload_sha256,
+                                  original.response_record_id, original.final_url,
+                                  original.captured_at)
+        else:
+            span = writer.response(hop.url, date, response_id, status, hop.body,
+                                   hop.body_length, hop.payload_sha256)
+    final = hops[-1]
+    facts = {
+        "id": capture_id, "url": url, "canonical_url": canonical, "final_url": final.url,
+        "status": final.status, "reason": final.reason,
+        "content_type": final.header("Content-Type"), "captured_at": iso(hops[0].started),
+        "fetch_start": iso(hops[0].started), "fetch_end": iso(final.ended),
+        "redirects": [{"url": h.url, "status": h.status, "location": h.header("Location")}
+                      for h in hops[:-1]],
+        "payload_sha256": final.payload_sha256, "payload_length": final.body_length,
+        "response_record_id": response_id, "revisit_of": original.id if original else None,
+        "software": SOFTWARE,
+    }
+    manifest = {
+        "capture_id": capture_id, "seq": seq, "url": url, "canonical_url": canonical,
+        "final_url": final.url, "captured_at": facts["captured_at"], "prev": prev,
+        "records": [{"type": s.rec_type, "id": s.record_id, "block_digest": s.block_digest,
+                     "payload_digest": s.payload_digest} for s in writer.spans],
+    }
+    data: dict = {"capture": facts, "manifest": manifest,
+                  "manifest_sha256": manifest_digest(manifest)}
+    private_key = keys.load_private_key(root)
+    if private_key is not None:
+        data["signature"] = keys.sign(private_key, canonical_json(manifest))
+    meta_span = writer.metadata(final.url, iso(final.ended), response_id, data)
+    return facts, {"spans": {"response": (span.offset, span.length),
+                             "metadata": (meta_span.offset, meta_span.length)},
+                   "manifest_sha256": data["manifest_sha256"], "signed": "signature" in data}

@@ -1,0 +1,157 @@
+"""Command-line interface: parses arguments and calls into the modules that do the work."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from functools import wraps
+from pathlib import Path
+from typing import Any
+
+import click
+
+from . import __version__
+from .errors import ArchiverError
+
+EXIT_ERROR = 2
+
+
+def _fail(message: str) -> None:
+    click.echo(f"archiver: error: {message}", err=True)
+    sys.exit(EXIT_ERROR)
+
+
+def handle_errors(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Turn ArchiverError and interrupts into one line and exit code 2 (never a traceback)."""
+
+    @wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except ArchiverError as exc:
+            _fail(str(exc))
+        except KeyboardInterrupt:
+            click.echo("archiver: interrupted", err=True)
+            sys.exit(130)
+        except BrokenPipeError:
+            sys.exit(0)
+
+    return wrapper
+
+
+archive_option = click.option(
+    "--archive", "archive_dir", type=click.Path(file_okay=False, path_type=Path),
+    envvar="ARCHIVER_HOME", default="archives", show_default=True,
+    help="Archive folder (env ARCHIVER_HOME).")
+json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
+
+
+def open_archive(path: Path, create: bool = False):  # -> store.Archive
+    from .store import Archive
+
+    return Archive(path, create=create)
+
+
+def console():  # -> rich.console.Console
+    """stdout console; wide when piped so tables and ids are not cut."""
+    from rich.console import Console
+
+    return Console(highlight=False, width=None if sys.stdout.isatty() else 160)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="archiver")
+def main() -> None:
+    """Capture news articles as verifiable WARC evidence and report the edits that matter."""
+
+
+@main.command()
+@click.argument("urls", nargs=-1)
+@click.option("-i", "--input", "input_file", type=click.File("r"),
+              help="Read URLs from FILE, one a line ('-' for stdin).")
+@archive_option
+@click.option("--timeout", type=click.FloatRange(min=0.1), default=30.0, show_default=True,
+              help="Seconds to wait for the server.")
+@click.option("--user-agent", default=None, help="User-Agent header (default names archiver).")
+@click.option("--max-size", type=click.IntRange(min=1), default=50 * 1024 * 1024,
+              show_default=True, help="Fail a URL whose payload exceeds this many bytes.")
+@click.option("--retries", type=click.IntRange(min=0, max=10), default=2, show_default=True,
+              help="Retries on connection errors and 429/503.")
+@click.option("--concurrency", type=click.IntRange(min=1, max=64), default=4,
+              show_default=True, help="URLs captured at once.")
+@json_option
+@handle_errors
+def capture(urls: tuple[str, ...], input_file: Any, archive_dir: Path, timeout: float,
+            user_agent: str | None, max_size: int, retries: int, concurrency: int,
+            as_json: bool) -> None:
+    """Fetch each URL and store it as a WARC 1.1 capture in the archive."""
+    from .batch import capture_many
+    from .capture import DEFAULT_USER_AGENT, FetchOptions
+
+    targets = list(urls)
+    if input_file is not None:
+        targets += [line.strip() for line in input_file if line.strip()
+                    and not line.lstrip().startswith("#")]
+    if not targets:
+        raise click.UsageError("give at least one URL (or -i FILE)")
+    options = FetchOptions(timeout=timeout, user_agent=user_agent or DEFAULT_USER_AGENT,
+                           max_size=max_size, retries=retries)
+    failures = capture_many(archive_dir, targets, options, concurrency, as_json)
+    sys.exit(1 if failures else 0)
+
+
+@main.command()
+@click.argument("url")
+@archive_option
+@json_option
+@handle_errors
+def history(url: str, archive_dir: Path, as_json: bool) -> None:
+    """Show every capture of an article."""
+    from .listing import history_rows, history_table, print_json_line
+    from .urls import canonicalize
+
+    archive = open_archive(archive_dir)
+    canonical = canonicalize(url)
+    captures = archive.history(canonical)
+    if not captures:
+        raise ArchiverError(f"no captures of {url} in {archive_dir}")
+    rows = history_rows(captures)
+    if as_json:
+        print_json_line({"url": canonical, "captures": rows})
+    else:
+        history_table(console(), canonical, rows)
+
+
+@main.command(name="list")
+@archive_option
+@json_option
+@handle_errors
+def list_articles(archive_dir: Path, as_json: bool) -> None:
+    """List the archive's articles with capture counts and last capture time."""
+    from .listing import articles_table, print_json_line
+
+    rows = open_archive(archive_dir).articles()
+    if as_json:
+        print_json_line([dict(row) for row in rows])
+    else:
+        articles_table(console(), rows)
+
+
+@main.command()
+@archive_option
+@handle_errors
+def reindex(archive_dir: Path) -> None:
+    """Rebuild the catalogue from the WARC files alone."""
+    count = open_archive(archive_dir).reindex()
+    click.echo(f"reindexed {count} captures in {archive_dir}")
+
+
+@main.command()
+@click.option("--archive", "archive_dir", type=click.Path(file_okay=False, path_type=Path),
+              default=None, help="Archive folder (default: a temporary one).")
+@handle_errors
+def demo(archive_dir: Path | None) -> None:
+    """Offline demo: serve a sample article, capture it, edit it, capture again, compare."""
+    from .demo import run_demo
+
+    sys.exit(run_demo(archive_dir, console()))

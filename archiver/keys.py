@@ -1,0 +1,100 @@
+"""The archive's ECDSA P-256 signing key: create, load, sign, verify."""
+
+from __future__ import annotations
+
+import base64
+import os
+from pathlib import Path
+
+from .errors import ArchiverError
+
+ALGORITHM = "ecdsa-p256-sha256"
+
+
+def private_key_path(root: Path) -> Path:
+    return Path(root) / "keys" / "archive-key.pem"
+
+
+def public_key_path(root: Path) -> Path:
+    return Path(root) / "keys" / "archive-key.pub.pem"
+
+
+def init_key(root: Path) -> Path:
+    """Create the archive's key pair (private key mode 0600); refuse to overwrite one."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    path = private_key_path(root)
+    if path.exists():
+        raise ArchiverError(f"a key already exists at {path}; not replacing it")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = ec.generate_private_key(ec.SECP256R1())
+    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                            serialization.NoEncryption())
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(pem)
+    public_key_path(root).write_bytes(public_pem(key.public_key()))
+    return path
+
+
+def load_private_key(root: Path):  # -> ec.EllipticCurvePrivateKey | None
+    """The archive's private key, or None when it has none."""
+    path = private_key_path(root)
+    if not path.exists():
+        return None
+    from cryptography.hazmat.primitives import serialization
+
+    try:
+        return serialization.load_pem_private_key(path.read_bytes(), password=None)
+    except (ValueError, TypeError) as exc:
+        raise ArchiverError(f"cannot load archive key {path}: {exc}") from None
+
+
+def load_public_key(pem: bytes):  # -> ec.EllipticCurvePublicKey
+    """A public key from PEM bytes."""
+    from cryptography.hazmat.primitives import serialization
+
+    try:
+        return serialization.load_pem_public_key(pem)
+    except (ValueError, TypeError) as exc:
+        raise ArchiverError(f"not a PEM public key: {exc}") from None
+
+
+def public_pem(public_key) -> bytes:
+    from cryptography.hazmat.primitives import serialization
+
+    return public_key.public_bytes(serialization.Encoding.PEM,
+                                   serialization.PublicFormat.SubjectPublicKeyInfo)
+
+
+def public_der_b64(public_key) -> str:
+    """Base64 of the SubjectPublicKeyInfo DER (the WACZ signing spec's publicKey)."""
+    from cryptography.hazmat.primitives import serialization
+
+    der = public_key.public_bytes(serialization.Encoding.DER,
+                                  serialization.PublicFormat.SubjectPublicKeyInfo)
+    return base64.b64encode(der).decode()
+
+
+def sign(private_key, data: bytes) -> dict[str, str]:
+    """Sign `data`: {"algorithm", "signature" (base64 DER ECDSA), "publicKey" (base64 SPKI)}."""
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    signature = private_key.sign(data, ec.ECDSA(hashes.SHA256()))
+    return {"algorithm": ALGORITHM, "signature": base64.b64encode(signature).decode(),
+            "publicKey": public_der_b64(private_key.public_key())}
+
+
+def verify_signature(public_key, data: bytes, signature_b64: str) -> bool:
+    """True when `signature_b64` (base64 DER ECDSA) signs `data` under `public_key`."""
+    from cryptography.exceptions import InvalidSignature
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    try:
+        public_key.verify(base64.b64decode(signature_b64), data, ec.ECDSA(hashes.SHA256()))
+    except (InvalidSignature, ValueError):
+        return False
+    return True

@@ -1,0 +1,74 @@
+"""Terminal and JSON views of the catalogue: capture results, history, article list."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+
+from rich import box
+from rich.console import Console
+from rich.table import Table
+
+from .store import Capture
+
+
+def short(digest: str) -> str:
+    return digest[:12]
+
+
+def human_size(size: int) -> str:
+    value = float(size)
+    for unit in ("B", "KB", "MB", "GB"):
+        if value < 1024 or unit == "GB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{size} B"
+
+
+def print_json_line(data: object) -> None:
+    print(json.dumps(data, ensure_ascii=False), flush=True)
+
+
+def capture_line(console: Console, result: dict) -> None:
+    """One line per captured URL."""
+    state = {None: "new", True: "unchanged", False: "changed"}[result["unchanged"]]
+    style = "green" if result["status"] < 400 else "yellow"
+    console.print(
+        f"[{style}]{result['status']}[/] {result['url']} -> [bold]{result['id']}[/] "
+        f"{human_size(result['bytes'])} sha256:{short(result['payload_sha256'])} {state}"
+        + (" (revisit)" if result["revisit"] else ""),
+        highlight=False, soft_wrap=True)
+
+
+def history_rows(captures: list[Capture]) -> list[dict]:
+    """A capture history with a changed/unchanged verdict against the previous capture."""
+    rows, previous = [], None
+    for capture in captures:
+        change = "first" if previous is None else (
+            "unchanged" if previous.payload_sha256 == capture.payload_sha256 else "changed")
+        rows.append({"id": capture.id, "captured_at": capture.captured_at,
+                     "status": capture.status, "bytes": capture.bytes,
+                     "payload_sha256": capture.payload_sha256, "revisit": capture.revisit,
+                     "change": change, "final_url": capture.final_url})
+        previous = capture
+    return rows
+
+
+def history_table(console: Console, url: str, rows: list[dict]) -> None:
+    table = Table(title=f"Captures of {url}", title_justify="left", box=box.SIMPLE_HEAD)
+    for name in ("captured (UTC)", "id", "status", "size", "sha256", "vs previous"):
+        table.add_column(name, no_wrap=True)
+    for row in rows:
+        table.add_row(row["captured_at"][:19].replace("T", " "), row["id"], str(row["status"]),
+                      human_size(row["bytes"]),
+                      short(row["payload_sha256"]), row["change"])
+    console.print(table)
+
+
+def articles_table(console: Console, rows: list[sqlite3.Row]) -> None:
+    table = Table(title="Archived articles", title_justify="left", box=box.SIMPLE_HEAD)
+    for name in ("article", "captures", "versions", "last capture (UTC)"):
+        table.add_column(name)
+    for row in rows:
+        table.add_row(row["canonical_url"], str(row["captures"]), str(row["versions"]), row["last"])
+    console.print(table)

@@ -1,0 +1,217 @@
+"""WARC 1.1 writing with SHA-256 digests, and reading records back by offset."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import socket
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+from warcio.archiveiterator import ArchiveIterator
+from warcio.recordloader import ArcWarcRecord
+from warcio.statusandheaders import StatusAndHeaders
+from warcio.warcwriter import WARCWriter
+
+from . import __version__
+
+SOFTWARE = f"archiver/{__version__}"
+REVISIT_PROFILE = "http://netpreserve.org/warc/1.1/revisits/identical-payload-digest"
+CHUNK = 1 << 16
+
+
+class Sha256Digester:
+    """warcio digester that writes `sha256:` + lowercase hex (the IIPC recommendation)."""
+
+    def __init__(self) -> None:
+        self._hash = hashlib.sha256()
+
+    def update(self, data: bytes) -> None:
+        self._hash.update(data)
+
+    def __str__(self) -> str:
+        return "sha256:" + self._hash.hexdigest()
+
+
+class Sha256WARCWriter(WARCWriter):
+    """warcio's WARCWriter, with SHA-256 instead of its hard-coded SHA-1."""
+
+    @staticmethod
+    def _create_digester() -> Sha256Digester:  # type: ignore[override]
+        return Sha256Digester()
+
+
+@dataclass
+class RecordSpan:
+    """Where a written record sits in its file, and what identifies it."""
+
+    rec_type: str
+    record_id: str
+    offset: int
+    length: int
+    block_digest: str
+    payload_digest: str | None
+
+
+class CaptureWriter:
+    """Writes one capture's records, one gzip member each, remembering their spans."""
+
+    def __init__(self, out: BinaryIO) -> None:
+        self.out = out
+        self.writer = Sha256WARCWriter(out, gzip=True, warc_version="WARC/1.1")
+        self.spans: list[RecordSpan] = []
+
+    def _write(self, record: ArcWarcRecord) -> RecordSpan:
+        start = self.out.tell()
+        self.writer.write_record(record)
+        headers = record.rec_headers
+        span = RecordSpan(
+            rec_type=record.rec_type,
+            record_id=headers.get_header("WARC-Record-ID"),
+            offset=start,
+            length=self.out.tell() - start,
+            block_digest=headers.get_header("WARC-Block-Digest"),
+            payload_digest=headers.get_header("WARC-Payload-Digest"),
+        )
+        self.spans.append(span)
+        return span
+
+    def warcinfo(self, filename: str, extra: dict[str, str] | None = None) -> RecordSpan:
+        info = {
+            "software": SOFTWARE,
+            "format": "WARC File Format 1.1",
+            "conformsTo": "https://iipc.github.io/warc-specifications/specifications/warc-format/warc-1.1/",
+            "hostname": socket.gethostname(),
+            **(extra or {}),
+        }
+        return self._write(self.writer.create_warcinfo_record(filename, info))
+
+    def request(self, uri: str, date: str, head: bytes, concurrent_to: str) -> RecordSpan:
+        """A request record; `head` is the request line and headers as sent."""
+        record = self.writer.create_warc_record(
+            uri, "request", payload=io.BytesIO(head), length=len(head),
+            warc_headers_dict={"WARC-Date": date, "WARC-Concurrent-To": concurrent_to},
+        )
+        return self._write(record)
+
+    def response(
+        self, uri: str, date: str, record_id: str, http_headers: StatusAndHeaders,
+        body: BinaryIO, body_length: int, payload_sha256: str,
+    ) -> RecordSpan:
+        """A response record holding the payload bytes exactly as received."""
+        record = self.writer.create_warc_record(
+            uri, "response", payload=body, length=body_length, http_headers=http_headers,
+            warc_headers_dict={
+                "WARC-Record-ID": record_id, "WARC-Date": date,
+                "WARC-Payload-Digest": "sha256:" + payload_sha256,
+            },
+        )
+        return self._write(record)
+
+    def revisit(
+        self, uri: str, date: str, record_id: str, http_headers: StatusAndHeaders,
+        payload_sha256: str, refers_to: str, refers_to_uri: str, refers_to_date: str,
+    ) -> RecordSpan:
+        """An identical-payload-digest revisit record: headers only, no body."""
+        record = self.writer.create_warc_record(
+            uri, "revisit", http_headers=http_headers,
+            warc_headers_dict={
+                "WARC-Record-ID": record_id, "WARC-Date": date,
+                "WARC-Profile": REVISIT_PROFILE,
+                "WARC-Refers-To": refers_to,
+                "WARC-Refers-To-Target-URI": refers_to_uri,
+                "WARC-Refers-To-Date": refers_to_date,
+                "WARC-Payload-Digest": "sha256:" + payload_sha256,
+            },
+        )
+        return self._write(record)
+
+    def metadata(self, uri: str, date: str, concurrent_to: str, data: dict) -> RecordSpan:
+        """A JSON metadata record about the capture."""
+        payload = json.dumps(data, indent=1, sort_keys=True, ensure_ascii=False).encode()
+        record = self.writer.create_warc_record(
+            uri, "metadata", payload=io.BytesIO(payload), length=len(payload),
+            warc_content_type="application/json",
+            warc_headers_dict={"WARC-Date": date, "WARC-Concurrent-To": concurrent_to},
+        )
+        return self._write(record)
+
+
+def make_record_id() -> str:
+    """A fresh `<urn:uuid:...>` record id."""
+    return Sha256WARCWriter._make_warc_id()
+
+
+def http_headers(status_line: str, headers: list[tuple[str, str]], protocol: str) -> StatusAndHeaders:
+    """warcio's representation of an HTTP status line and header list."""
+    return StatusAndHeaders(status_line, headers, protocol=protocol)
+
+
+@dataclass
+class HttpResponse:
+    """An archived HTTP response: status, headers and the payload as received (still encoded)."""
+
+    status: int
+    headers: list[tuple[str, str]]
+    body: bytes
+    target_uri: str
+    date: str
+
+    def header(self, name: str) -> str | None:
+        name = name.lower()
+        return next((v for k, v in self.headers if k.lower() == name), None)
+
+
+def response_from_record(record: ArcWarcRecord) -> HttpResponse:
+    """Turn a response or revisit record into an HttpResponse (revisits have an empty body)."""
+    http = record.http_headers
+    status = int(http.get_statuscode() or 0) if http else 0
+    return HttpResponse(
+        status=status,
+        headers=list(http.headers) if http else [],
+        body=record.raw_stream.read(),
+        target_uri=record.rec_headers.get_header("WARC-Target-URI") or "",
+        date=record.rec_headers.get_header("WARC-Date") or "",
+    )
+
+
+def read_response(path: Path, offset: int) -> HttpResponse:
+    """Read the response (or revisit) record at `offset` of `path`."""
+    with open(path, "rb") as handle:
+        handle.seek(offset)
+        for record in ArchiveIterator(handle):
+            if record.rec_type not in ("response", "revisit"):
+                raise ValueError(f"record at offset {offset} of {path.name} is {record.rec_type}")
+            return response_from_record(record)
+    raise ValueError(f"no record at offset {offset} of {path.name}")
+
+
+@dataclass
+class ScannedRecord:
+    """A record found by scanning a WARC file: where it is and, if asked for, its content."""
+
+    offset: int
+    length: int
+    rec_type: str
+    record_id: str
+    content_type: str
+    content: bytes
+
+
+def scan_records(path: Path, read_types: tuple[str, ...] = ("metadata",)) -> list[ScannedRecord]:
+    """Every record of a WARC file with its offset and length; the (decoded) content of
+    records whose type is in `read_types` is read, others are skipped."""
+    found = []
+    with open(path, "rb") as handle:
+        iterator = ArchiveIterator(handle)
+        for record in iterator:
+            content = record.content_stream().read() if record.rec_type in read_types else b""
+            found.append(ScannedRecord(
+                offset=iterator.get_record_offset(), length=iterator.get_record_length(),
+                rec_type=record.rec_type,
+                record_id=record.rec_headers.get_header("WARC-Record-ID") or "",
+                content_type=record.rec_headers.get_header("Content-Type") or "",
+                content=content))
+    return found
