@@ -142,7 +142,9 @@ def list_articles(archive_dir: Path, as_json: bool) -> None:
 @handle_errors
 def reindex(archive_dir: Path) -> None:
     """Rebuild the catalogue from the WARC files alone."""
-    count = open_archive(archive_dir).reindex()
+    if not (archive_dir / "warcs").is_dir():
+        raise ArchiverError(f"no archive at {archive_dir} (no warcs/ folder)")
+    count = open_archive(archive_dir, create=True).reindex()
     click.echo(f"reindexed {count} captures in {archive_dir}")
 
 

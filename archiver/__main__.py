@@ -1,0 +1,5 @@
+"""`python -m archiver`."""
+
+from .cli import main
+
+main()

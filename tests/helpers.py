@@ -1,0 +1,64 @@
+"""Test helpers: run the real CLI, parse WARC files independently of warcio."""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from click.testing import CliRunner, Result
+
+from archiver.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+CORPUS = Path(os.environ.get("ARCHIVER_CORPUS") or ROOT.parent / "shared" / "corpus")
+
+
+def run(*args: str, input: str | None = None) -> Result:
+    """Run the CLI in-process (stdout and stderr kept apart)."""
+    return CliRunner().invoke(main, list(args), input=input, catch_exceptions=False)
+
+
+def run_process(*args: str, env: dict | None = None, **kwargs) -> subprocess.CompletedProcess:
+    """Run the CLI as a separate process, as a user would."""
+    return subprocess.run([sys.executable, "-m", "archiver", *args], capture_output=True, text=True,
+                          env={**os.environ, **(env or {})}, timeout=120, **kwargs)
+
+
+@dataclass
+class RawRecord:
+    """A WARC record parsed by hand from the decompressed bytes (independent of warcio)."""
+
+    headers: dict[str, str]
+    block: bytes
+
+    @property
+    def payload(self) -> bytes:
+        if self.headers.get("Content-Type", "").startswith("application/http"):
+            return self.block.split(b"\r\n\r\n", 1)[1] if b"\r\n\r\n" in self.block else b""
+        return self.block
+
+
+def raw_records(path: Path) -> list[RawRecord]:
+    """Parse every record of a .warc.gz with gzip and string splitting only."""
+    data = gzip.decompress(path.read_bytes())
+    records, pos = [], 0
+    while pos < len(data):
+        end = data.index(b"\r\n\r\n", pos)
+        lines = data[pos:end].decode().split("\r\n")
+        assert lines[0] == "WARC/1.1"
+        headers = dict(line.split(": ", 1) for line in lines[1:])
+        start = end + 4
+        length = int(headers["Content-Length"])
+        records.append(RawRecord(headers, data[start:start + length]))
+        assert data[start + length:start + length + 4] == b"\r\n\r\n"
+        pos = start + length + 4
+    return records
+
+
+def sha256(data: bytes) -> str:
+    return "sha256:" + hashlib.sha256(data).hexdigest()
