@@ -138,6 +138,87 @@ def list_articles(archive_dir: Path, as_json: bool) -> None:
 
 
 @main.command()
+@click.argument("target", metavar="URL|ID")
+@archive_option
+@json_option
+@handle_errors
+def show(target: str, archive_dir: Path, as_json: bool) -> None:
+    """Print the article extracted from a capture (the latest of a URL by default)."""
+    from .compare import latest_version
+    from .listing import print_json_line, show_article
+
+    version = latest_version(open_archive(archive_dir), target)
+    if as_json:
+        print_json_line(version.article.to_dict())
+    else:
+        show_article(console(), version.article, version.info)
+
+
+@main.command()
+@click.argument("targets", nargs=-1, metavar="[URL | A B]")
+@click.option("--from", "from_id", metavar="ID", help="Earlier capture to compare.")
+@click.option("--to", "to_id", metavar="ID", help="Later capture to compare.")
+@click.option("--all", "walk_all", is_flag=True, help="Walk every consecutive pair of captures.")
+@click.option("--html", "html_file", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also write a self-contained HTML report to FILE.")
+@archive_option
+@json_option
+@handle_errors
+def diff(targets: tuple[str, ...], from_id: str | None, to_id: str | None, walk_all: bool,
+         html_file: Path | None, archive_dir: Path, as_json: bool) -> None:
+    """Report the edits that matter between two captures of an article.
+
+    URL compares its two latest captures (or --from/--to); A B takes two capture ids or
+    WARC files (made by any tool). Exit 0: no edits, 1: edits found, 2: error.
+    """
+    from . import report
+    from .compare import resolve_pair, timeline
+    from .diff import diff_articles
+
+    if len(targets) > 2:
+        raise click.UsageError("give a URL, or two capture ids / WARC files")
+    archive = open_archive(archive_dir) if (archive_dir / "index.sqlite3").exists() else None
+    if walk_all:
+        if len(targets) != 1 or archive is None:
+            raise ArchiverError("--all takes one URL of an archived article")
+        steps = timeline(archive, targets[0])
+        url = steps[0][0].url
+        if as_json:
+            print_json([report.to_json(d, url, a.info, b.info) for a, b, d in steps])
+        else:
+            report.render_timeline(console(), [(a.info, b.info, d) for a, b, d in steps], url)
+        sys.exit(1 if any(d.has_edits for _, _, d in steps) else 0)
+    before, after = resolve_pair(archive, targets, from_id, to_id)
+    result = diff_articles(before.article, after.article)
+    url = after.url
+    if html_file is not None:
+        page = report.render_html(result, url, before.info, after.info, before.article, after.article)
+        write_text_atomic(html_file, page)
+    if as_json:
+        print_json(report.to_json(result, url, before.info, after.info))
+    else:
+        report.render_terminal(console(), result, url, before.info, after.info)
+    sys.exit(1 if result.has_edits else 0)
+
+
+def print_json(data: object) -> None:
+    import json
+
+    click.echo(json.dumps(data, ensure_ascii=False, indent=1))
+
+
+def write_text_atomic(path: Path, text: str) -> None:
+    import os
+
+    temp = path.with_name(f".{path.name}.tmp")
+    try:
+        temp.write_text(text, encoding="utf-8")
+        os.replace(temp, path)
+    except OSError as exc:
+        raise ArchiverError(f"cannot write {path}: {exc.strerror}") from None
+
+
+@main.command()
 @archive_option
 @handle_errors
 def reindex(archive_dir: Path) -> None:

@@ -15,7 +15,9 @@ from pathlib import Path
 from rich.console import Console
 
 from .capture import FetchOptions, capture_url
+from .compare import timeline
 from .listing import capture_line, history_rows, history_table
+from .report import render_terminal, render_timeline
 from .store import Archive
 from .urls import canonicalize
 
@@ -94,4 +96,10 @@ def run_demo(archive_dir: Path | None, console: Console) -> int:
         console.print()
         canonical = canonicalize(url)
         history_table(console, canonical, history_rows(archive.history(canonical)))
+        steps = timeline(archive, url)
+        render_timeline(console, [(a.info, b.info, d) for a, b, d in steps], canonical)
+        console.print("\n[bold]What changed in the last capture[/] "
+                      f"(archiver diff --archive {root} '{canonical}')\n")
+        before, after, diff = steps[-1]
+        render_terminal(console, diff, canonical, before.info, after.info)
         return 0

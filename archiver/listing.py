@@ -9,6 +9,7 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
+from .extract import Article
 from .store import Capture
 
 
@@ -72,3 +73,19 @@ def articles_table(console: Console, rows: list[sqlite3.Row]) -> None:
     for row in rows:
         table.add_row(row["canonical_url"], str(row["captures"]), str(row["versions"]), row["last"])
     console.print(table)
+
+
+def show_article(console: Console, article: Article, info: dict) -> None:
+    """The extracted article, as the diff sees it."""
+    console.print(f"[bold]{article.headline or '(no headline)'}[/]", soft_wrap=True)
+    facts = [("capture", f"{info['id']}  {info['captured_at']}  HTTP {info['status']}"),
+             ("authors", ", ".join(article.authors) or "-"), ("published", article.published or "-"),
+             ("modified", article.modified or "-"), ("canonical", article.canonical_url or "-")]
+    for label, value in facts:
+        console.print(f"[dim]{label:>9}:[/] {value}", soft_wrap=True, markup=True)
+    console.print()
+    if not article.paragraphs:
+        console.print("(no article body found)")
+    for paragraph in article.paragraphs:
+        console.print(paragraph, soft_wrap=True, markup=False)
+        console.print()
