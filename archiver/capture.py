@@ -294,7 +294,7 @@ def _write_warc(out: IO[bytes], filename: str, url: str, canonical: str, capture
     private_key = keys.load_private_key(root)
     if private_key is not None:
         data["signature"] = keys.sign(private_key, canonical_json(manifest))
-    meta_span = writer.metadata(final.url, iso(final.ended), response_id, data)
+    meta_span = writer.metadata(f"urn:archiver:capture:{capture_id}", iso(final.ended), response_id, data)
     return facts, {"spans": {"response": (span.offset, span.length),
                              "metadata": (meta_span.offset, meta_span.length)},
                    "manifest_sha256": data["manifest_sha256"], "signed": "signature" in data}
