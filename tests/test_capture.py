@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import itertools
 import json
 import socket
 import sqlite3
@@ -137,7 +138,8 @@ def test_dedup_keeps_unchanged_captures_small(httpserver: HTTPServer, archive_di
 def test_changed_payload_is_stored_again(httpserver: HTTPServer, archive_dir: Path) -> None:
     url = httpserver.url_for("/news")
     httpserver.expect_oneshot_request("/news").respond_with_data(PAGE, content_type="text/html")
-    httpserver.expect_oneshot_request("/news").respond_with_data(PAGE + b"<p>update</p>", content_type="text/html")
+    httpserver.expect_oneshot_request("/news").respond_with_data(PAGE + b"<p>update</p>",
+                                                                 content_type="text/html")
     first, second = capture_json(archive_dir, url)[0], capture_json(archive_dir, url)[0]
     assert second["unchanged"] is False and not second["revisit"]
     assert first["payload_sha256"] != second["payload_sha256"]
@@ -266,7 +268,8 @@ def test_reindex_reproduces_catalogue(httpserver: HTTPServer, archive_dir: Path)
 
 def test_two_processes_at_once(httpserver: HTTPServer, archive_dir: Path, tmp_path: Path) -> None:
     for i in range(12):
-        httpserver.expect_request(f"/p{i}").respond_with_data(PAGE + str(i).encode(), content_type="text/html")
+        httpserver.expect_request(f"/p{i}").respond_with_data(PAGE + str(i).encode(),
+                                                              content_type="text/html")
     lists = []
     for n in range(2):
         listing = tmp_path / f"urls{n}.txt"
@@ -282,7 +285,7 @@ def test_two_processes_at_once(httpserver: HTTPServer, archive_dir: Path, tmp_pa
     rows = Archive(archive_dir).all()
     assert [r.seq for r in rows] == list(range(1, 25))
     assert all((archive_dir / r.warc_path).exists() for r in rows)
-    for previous, row in zip(rows, rows[1:], strict=False):
+    for previous, row in itertools.pairwise(rows):
         assert row.prev_manifest_sha256 == previous.manifest_sha256  # one unbroken chain
     assert sum(r.revisit for r in rows) == 12
 
