@@ -1,0 +1,265 @@
+"""Sentences and the claim features a fact-checker cares about.
+
+`normalize` is the cosmetic-equivalence key; `features` pulls out numbers, quotes,
+attribution, hedges, negations, named entities and correction notices from one sentence.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import unicodedata
+from collections import Counter
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import pysbd
+
+FLAG_FIELDS: dict[str, str] = {
+    "number": "numbers",
+    "quote": "quotes",
+    "attribution": "attributions",
+    "hedge": "hedges",
+    "negation": "negations",
+    "entity": "entities",
+}
+
+# --- normalization -----------------------------------------------------------------
+
+_INVISIBLE = dict.fromkeys(map(ord, "\u00ad\u200b\u200c\u200d\u2060\ufeff"))
+_QUOTES = str.maketrans(
+    {
+        **dict.fromkeys("\u201c\u201d\u201e\u201f\u2033\u301d\u301e\uff02", '"'),
+        **dict.fromkeys("\u2018\u2019\u201a\u201b\u2032\uff07", "'"),
+        **dict.fromkeys("\u2010\u2011\u2012\u2212\ufe63\uff0d", "-"),
+        **dict.fromkeys("\u2013\u2014\u2015\ufe58", "\u2014"),
+    }
+)
+_GUILLEMET_OPEN = re.compile(r"[«‹]\s*")
+_GUILLEMET_CLOSE = re.compile(r"\s*[»›]")
+_LONG_DASH = re.compile(r"\s*(?:\u2014+|-{2,})\s*|\s+-\s+")
+_RANGE = re.compile(r"(?<=\d) - (?=\d)")
+_DOTS = re.compile(r"\.\s\.\s\.")
+_SPACE = re.compile(r"\s+")
+
+
+@lru_cache(maxsize=65536)
+def normalize(text: str) -> str:
+    """Cosmetic-equivalence key: entities, NFKC, quotes, dashes, ellipses, whitespace."""
+    text = unicodedata.normalize("NFKC", html.unescape(text)).translate(_INVISIBLE)
+    text = _GUILLEMET_CLOSE.sub('"', _GUILLEMET_OPEN.sub('"', text)).translate(_QUOTES)
+    text = _DOTS.sub("...", text)
+    text = _LONG_DASH.sub(" - ", _SPACE.sub(" ", text))
+    return _RANGE.sub("-", text).strip()
+
+
+# --- sentence splitting ------------------------------------------------------------
+
+
+@lru_cache(maxsize=1)
+def _segmenter() -> pysbd.Segmenter:
+    import pysbd
+
+    return pysbd.Segmenter(language="en", clean=False)
+
+
+@lru_cache(maxsize=8192)
+def _split(paragraph: str) -> tuple[str, ...]:
+    text = _SPACE.sub(" ", paragraph).strip()
+    if not text:
+        return ()
+    sentences = tuple(s.strip() for s in _segmenter().segment(text) if s.strip())
+    if "".join(sentences).replace(" ", "") != text.replace(" ", ""):
+        return (text,)  # pysbd lost or altered text (rare, odd punctuation): keep it whole
+    return sentences
+
+
+def split_sentences(paragraph: str) -> list[str]:
+    """Split one paragraph into sentences (pysbd, English; cached by paragraph text)."""
+    return list(_split(paragraph))
+
+
+# --- features ----------------------------------------------------------------------
+
+_MONTHS = (
+    "January|February|March|April|May|June|July|August|September|October|November|December"
+    "|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec"
+)
+_DAYS = {"Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"}
+_WORD_NUMBERS = (
+    "zero|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen"
+    "|fifteen|sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy"
+    "|eighty|ninety|hundreds?|thousands?|millions?|billions?|trillions?|dozens?|half|twice"
+)
+_PERCENT = r"(?:\s?%|\s(?:percent|per\s?cent)\b)"
+_NUMBER_RE = re.compile(
+    rf"\b(?-i:{_MONTHS})\.?\s+\d{{1,2}}(?:st|nd|rd|th)?\b(?:,?\s+\d{{4}}\b)?"  # Jan. 5, 2024
+    rf"|\b\d{{1,2}}(?:st|nd|rd|th)?\s+(?-i:{_MONTHS})\b\.?(?:\s+\d{{4}}\b)?"  # 5 January 2024
+    rf"|(?:[$€£¥]\s?)?(?<![\w.])\d+(?:[.,:/]\d+)*"  # 3.5  1,000  $5  10:30
+    rf"(?:{_PERCENT}|\s?(?:bn|m|k)\b|\s+(?:{_WORD_NUMBERS})\b)?"  # 5%  $3bn  3 million
+    rf"|\b(?:an?\s+(?=dozen|hundred|thousand|million|billion))?"  # a dozen
+    rf"(?:{_WORD_NUMBERS})(?:[\s-](?:{_WORD_NUMBERS})\b)*{_PERCENT}?\b",
+    re.IGNORECASE,
+)
+_DOUBLE_QUOTE_RE = re.compile(r'"([^"]+)"')
+_SINGLE_QUOTE_RE = re.compile(r"(?<!\w)'([^']+?)'(?!\w)")
+_ATTRIBUTION_RE = re.compile(
+    r"\b(?:(?i:according to)|said|says|say|saying|told|tells|reported|reports|stated"
+    r"|announced|announces|claimed|claims|wrote|writes|added|adds|explained|noted|insisted"
+    r"|confirmed|confirms|acknowledged|admitted|argued|asserted|testified|tweeted|posted"
+    r"|warned|declared|maintained|recalled|replied|responded|statement|spokesman"
+    r"|spokeswoman|spokesperson)\b"
+)
+_HEDGE_RE = re.compile(
+    r"\b(?:allegedly|alleged|reportedly|purportedly|supposedly|apparently|(?-i:may)|might"
+    r"|could|appears? to|appeared to|seems?|seemed|possibly|perhaps|probably|suspected"
+    r"|likely|unlikely|unconfirmed|unverified|believed to|thought to|said to be"
+    r"|understood to|it is understood|rumou?red)\b",
+    re.IGNORECASE,
+)
+_NEGATION_RE = re.compile(
+    r"\b(?:not|never|no|none|nobody|nothing|neither|nor|without|cannot|denied|denies|deny"
+    r"|denying|refused|refuses|refuse|rejected|rejects)\b|\w+n't\b",
+    re.IGNORECASE,
+)
+_CORRECTION_RE = re.compile(
+    r"^\W*(?:corrections?|clarification|update[ds]?|editor'?s'? note)\b\s*(?:[:(,-]|\d|on\b)"
+    r"|\ban? (?:earlier|previous|prior) version of this (?:article|story|report|post)"
+    r"|\bthis (?:article|story|report|post) (?:has been|was|is being) "
+    r"(?:updated|corrected|amended|revised|changed)",
+    re.IGNORECASE,
+)
+
+_TOKEN_RE = re.compile(r"[^\W\d_][\w'&.-]*")
+_ACRONYM_RE = re.compile(r"(?:[A-Za-z]\.)+")
+_CONNECTORS = {"of", "the", "de", "da", "del", "van", "von", "der", "la", "le", "bin", "al", "&"}
+_HONORIFICS = {"Mr.", "Mrs.", "Ms.", "Mx.", "Dr.", "Prof.", "Sir", "Dame"}
+_COMMON_WORDS = (
+    "A An The This That These Those There Here It He She His Her Him They Them Their We"
+    " Our Us I You Your In On At By For From With Without To Of Into As After Before"
+    " During Since Until While When Where Whether Why What Which Who Whom How If But And"
+    " Or Nor So Yet Still Also However Meanwhile Although Though Despite Because According"
+    " Some Many Most Much More Few All Each Every Both Either Neither No Not None Yes Last"
+    " Next Earlier Later Now Then Today Tonight Yesterday Tomorrow Such Other Another"
+    " Instead Even Only Just Once Over Under Than Like Read See Watch Update Updated"
+    " Correction Corrections Clarification Editor Note Mr Mrs Ms Dr"
+)
+_COMMON = set(_COMMON_WORDS.split()) | set(_MONTHS.split("|")) | _DAYS
+_OPENERS = frozenset(".!?:;\"'([-")
+
+
+@dataclass(frozen=True)
+class Features:
+    """Claim features of one sentence; each tuple lists matches in order of appearance."""
+
+    numbers: tuple[str, ...] = ()
+    quotes: tuple[str, ...] = ()
+    attributions: tuple[str, ...] = ()
+    hedges: tuple[str, ...] = ()
+    negations: tuple[str, ...] = ()
+    entities: tuple[str, ...] = ()
+    correction: bool = False
+
+    def flags(self) -> list[str]:
+        """Flags this sentence carries, in canonical order."""
+        carried = [flag for flag, name in FLAG_FIELDS.items() if getattr(self, name)]
+        return [*carried, "correction"] if self.correction else carried
+
+    def changed(self, other: Features) -> list[str]:
+        """Flags whose values differ (as multisets) between self and other."""
+        return [
+            flag
+            for flag, name in FLAG_FIELDS.items()
+            if Counter(getattr(self, name)) != Counter(getattr(other, name))
+        ]
+
+    def merge(self, other: Features) -> Features:
+        """Concatenate two feature sets (for a multi-sentence paragraph)."""
+        merged = {name: getattr(self, name) + getattr(other, name) for name in FLAG_FIELDS.values()}
+        return Features(**merged, correction=self.correction or other.correction)
+
+
+def _number_key(match: str) -> str:
+    """Comparable form: lower case, no thousands separators or abbreviation dots, "%"."""
+    key = _SPACE.sub(" ", match.lower())
+    key = re.sub(r"(?<=\d),(?=\d{3})|(?<=[a-z])\.", "", key)
+    return re.sub(r"\s?per\s?cent|\s?percent", "%", key)
+
+
+def _numbers(text: str) -> tuple[str, ...]:
+    return tuple(_number_key(m.group()) for m in _NUMBER_RE.finditer(text))
+
+
+def _quotes(text: str) -> tuple[str, ...]:
+    spans = [m.group(1) for m in _DOUBLE_QUOTE_RE.finditer(text)]
+    spans += [m.group(1) for m in _SINGLE_QUOTE_RE.finditer(text)]
+    if text.count('"') % 2:  # a quotation running across a sentence boundary
+        last = text.rfind('"')
+        opens = last + 1 < len(text) and not text[last + 1].isspace()
+        spans.append(text[last + 1 :] if opens else text[: text.find('"')])
+    return tuple(span for s in spans if (span := s.strip(" ,.;:")))
+
+
+def _cues(pattern: re.Pattern[str], text: str) -> tuple[str, ...]:
+    return tuple(_SPACE.sub(" ", m.group().lower()) for m in pattern.finditer(text))
+
+
+def _clean_token(token: str) -> str:
+    if not _ACRONYM_RE.fullmatch(token) and token not in _HONORIFICS:
+        token = token.rstrip(".-'")
+    return token.removesuffix("'s")
+
+
+def _starts_sentence(text: str, pos: int) -> bool:
+    before = text[:pos].rstrip()
+    return not before or before[-1] in _OPENERS
+
+
+def _entities(text: str) -> tuple[str, ...]:
+    """Capitalized word runs, minus sentence-start singletons, function words and dates."""
+    runs: list[tuple[bool, list[str]]] = []
+    words: list[str] = []
+    last_end = -1
+    for match in _TOKEN_RE.finditer(text):
+        token = _clean_token(match.group())
+        adjoining = bool(words) and text[last_end : match.start()].isspace()
+        if token[:1].isupper() and adjoining:
+            words.append(token)
+        elif token[:1].isupper():
+            words = [token]  # a new run; later tokens extend it in place
+            runs.append((_starts_sentence(text, match.start()), words))
+        elif adjoining and token in _CONNECTORS:
+            words.append(token)
+        else:
+            words = []
+        last_end = match.end()
+    return tuple(entity for at_start, run in runs if (entity := _entity(run, at_start)))
+
+
+def _entity(run: list[str], at_start: bool) -> str:
+    """The entity a capitalized run names, or "" when it is just a sentence opener."""
+    if at_start and len(run) == 1:
+        return ""
+    words = list(run)
+    while words and (words[-1] in _CONNECTORS or words[-1] in _COMMON):
+        words.pop()
+    while words and (words[0] in _COMMON or words[0] in _HONORIFICS or words[0] in _CONNECTORS):
+        words.pop(0)
+    return " ".join(words)
+
+
+@lru_cache(maxsize=16384)
+def features(sentence: str) -> Features:
+    """Extract claim features from one sentence (normalized first; cached)."""
+    text = normalize(sentence)
+    return Features(
+        numbers=_numbers(text),
+        quotes=_quotes(text),
+        attributions=_cues(_ATTRIBUTION_RE, text),
+        hedges=_cues(_HEDGE_RE, text),
+        negations=_cues(_NEGATION_RE, text),
+        entities=_entities(text),
+        correction=bool(_CORRECTION_RE.search(text)),
+    )

@@ -1,0 +1,149 @@
+"""Sentence splitting, the cosmetic-equivalence key and claim features."""
+
+from __future__ import annotations
+
+import pytest
+
+from archiver.claims import Features, features, normalize, split_sentences
+
+
+@pytest.mark.parametrize(
+    ("paragraph", "expected"),
+    [
+        (
+            "Mr. Smith flew to the U.S. on Jan. 5 with 3.5 tons of cargo. He left a day later.",
+            ["Mr. Smith flew to the U.S. on Jan. 5 with 3.5 tons of cargo.", "He left a day later."],
+        ),
+        (
+            "J. R. R. Tolkien wrote the book. It sold well.",
+            ["J. R. R. Tolkien wrote the book.", "It sold well."],
+        ),
+        (
+            "“It is over,” she said. “We lost.” Nobody answered.",
+            ["“It is over,” she said.", "“We lost.”", "Nobody answered."],
+        ),
+        ("  ", []),
+    ],
+)
+def test_split_sentences_survives_abbreviations_numbers_and_quotes(
+    paragraph: str, expected: list[str]
+) -> None:
+    assert split_sentences(paragraph) == expected
+
+
+def test_split_sentences_result_can_be_mutated_without_poisoning_the_cache() -> None:
+    first = split_sentences("One thing happened. Then another.")
+    first.append("junk")
+    assert split_sentences("One thing happened. Then another.") == [
+        "One thing happened.",
+        "Then another.",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        ("He said “no” — twice…", 'He said "no" - twice...'),
+        ("Putin’s letter", "Putin&#8217;s letter"),
+        ("A\u00a0B  C\n D", "A B C D"),
+        ("pages 3–5", "pages 3-5"),
+        ("war—again", "war -- again"),
+        ("« Non », dit-il", '"Non", dit-il'),
+        ("ﬁnal", "final"),
+        ("soft\u00adhyphen\u200b", "softhyphen"),
+    ],
+)
+def test_normalize_erases_cosmetic_differences(a: str, b: str) -> None:
+    assert normalize(a) == normalize(b)
+
+
+def test_normalize_keeps_real_differences() -> None:
+    assert normalize("He was not there.") != normalize("He was there.")
+    assert normalize("3.5 million") != normalize("35 million")
+
+
+@pytest.mark.parametrize(
+    ("sentence", "numbers"),
+    [
+        ("The fine was $3.5 million, up 12% from 2019.", ("$3.5 million", "12%", "2019")),
+        ("About 1,000 people came; 1000 left.", ("1000", "1000")),
+        ("Three dozen people and a dozen cars.", ("three dozen", "a dozen")),
+        ("Twenty-five died and 40 percent fled.", ("twenty-five", "40%")),
+        ("The vote is on Jan. 5, 2025 and on 7 March.", ("jan 5, 2025", "7 march")),
+        ("It may rain in May.", ()),
+    ],
+)
+def test_numbers(sentence: str, numbers: tuple[str, ...]) -> None:
+    assert features(sentence).numbers == numbers
+
+
+@pytest.mark.parametrize(
+    ("sentence", "quotes"),
+    [
+        ('He said "we will win" today.', ("we will win",)),
+        ("He said “we will win” today.", ("we will win",)),
+        ("He said ‘we will win’ today.", ("we will win",)),
+        ("Il a dit « nous gagnerons » hier.", ("nous gagnerons",)),
+        ("Er sagte „wir gewinnen“ heute.", ("wir gewinnen",)),
+        ("Putin's aides and the players' union met.", ()),
+        ('"We are done," she said.', ("We are done",)),
+    ],
+)
+def test_quotes_in_every_style(sentence: str, quotes: tuple[str, ...]) -> None:
+    assert features(sentence).quotes == quotes
+
+
+def test_cues_attribution_hedges_negations() -> None:
+    f = features("According to police, the suspect allegedly didn't flee and may never return.")
+    assert f.attributions == ("according to",)
+    assert f.hedges == ("allegedly", "may")
+    assert f.negations == ("didn't", "never")
+    assert features("The United States said it denied the claim.").attributions == ("said",)
+    assert features("The United States said it denied the claim.").negations == ("denied",)
+
+
+def test_entities_heuristic() -> None:
+    f = features("Yesterday Vladimir Putin wrote to the Bank of England and Mr. Trump on Monday.")
+    assert f.entities == ("Vladimir Putin", "Bank of England", "Trump")
+    assert features("Russia denied it.").entities == ()  # a lone sentence-start word is ambiguous
+    assert features("The Kremlin denied it.").entities == ("Kremlin",)
+    assert features("It reached the U.S. in January.").entities == ("U.S.",)
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "Correction: An earlier version misstated the figure.",
+        "Corrections: The name was misspelled.",
+        "An earlier version of this article misstated the date.",
+        "This article has been updated with comment from the ministry.",
+        "Update: Police have since released the man.",
+        "Updated: Jan. 5, 2025.",
+        "Editor’s note: The headline was changed.",
+        "Clarification: The company did not say that.",
+    ],
+)
+def test_correction_notices(sentence: str) -> None:
+    assert features(sentence).correction
+    assert "correction" in features(sentence).flags()
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    ["The update was released on Monday.", "He demanded a correction from the paper."],
+)
+def test_not_correction_notices(sentence: str) -> None:
+    assert not features(sentence).correction
+
+
+def test_changed_compares_features_as_multisets() -> None:
+    before = features("Officials said 3 people were hurt.")
+    assert before.changed(features("Officials said 4 people were hurt.")) == ["number"]
+    assert before.changed(features("Officials said 3 people were not hurt.")) == ["negation"]
+    assert before.changed(features("Officials said 3 people were hurt.")) == []
+    assert Features().flags() == []
+
+
+def test_split_sentences_never_loses_text() -> None:
+    odd = "»!—” ‘',4M,— { .??"  # pysbd drops the trailing "??" here
+    assert "".join(split_sentences(odd)).replace(" ", "") == odd.replace(" ", "")

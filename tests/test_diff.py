@@ -1,0 +1,261 @@
+"""Sentence alignment and edit classification on a realistic article."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from archiver.claims import split_sentences
+from archiver.diff import SEVERITIES, ArticleDiff, Change, diff_articles, severity, word_diff
+from archiver.extract import Article
+
+SEED = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "seed-article.txt"
+FALLBACK_HEADLINE = "Putin Sends New Year’s Letter to Donald Trump – Here’s What It Said"
+FALLBACK_BODY = [
+    "Despite the fact that Kremlin-connected operatives sought to help Donald Trump win the 2016"
+    " election, things have not exactly been rosy between the United States and Russia,"
+    " especially over the last several months.",
+    "Whether it’s the sparking of what appears to be a new arms race, or other military tensions,"
+    " both Russia and the United States seem to be further apart on many crucial issues than"
+    " they have ever been during the Trump presidency. This, however, did not stop Vladimir"
+    " Putin from sending a warm greeting to President Trump this holiday season.",
+    "While the United States has not issued any information regarding the letter that Mr. Putin"
+    " sent the president, the Kremlin was happy to do just that.",
+    "According to the Kremlin, the letter stated that Moscow was ready for discussions regarding"
+    " a number of issues. The Kremlin said that “Putin stressed that relations are the most"
+    " important factor for providing strategic stability and international security,” and that"
+    " “he confirmed that Russia is open for dialogue with the USA on the most wide-ranging"
+    " agenda.”",
+    "In addition to the warm letter sent to Mr. Trump this holiday season, Putin also sent"
+    " letters to the leaders of China, Japan, Syria and Britain.",
+    "There is little doubt that Russia has been one of the biggest instigators on the planet over"
+    " the last two years, allegedly interfering in both the Brexit vote as well as the 2016"
+    " presidential election. Russia, however, continues to deny their involvement in both"
+    " matters, and instead acts as if they want friendly relations with those whom they have"
+    " attacked in the past.",
+    "There has been no word from the White House on whether President Trump wrote his own letter"
+    " to Mr. Putin prior to or in response to this recent letter.",
+]
+REMOVED = (
+    " This, however, did not stop Vladimir Putin from sending a warm greeting to President Trump"
+    " this holiday season."
+)
+MOVED_SENTENCE = (
+    " Russia, however, continues to deny their involvement in both matters, and instead acts as"
+    " if they want friendly relations with those whom they have attacked in the past."
+)
+
+
+def seed_article() -> Article:
+    """The shared seed article (body paragraphs only), or an inline copy of it."""
+    if not SEED.exists():
+        return Article(headline=FALLBACK_HEADLINE, authors=["Staff"], paragraphs=FALLBACK_BODY)
+    lines = [line.strip() for line in SEED.read_text(encoding="utf-8").splitlines()]
+    headline = lines[1]
+    body = lines[lines.index(headline, 2) + 1 :]
+    paragraphs = [line for line in body if len(line) > 60 and not line.startswith("©")]
+    return Article(headline=headline, authors=["Staff"], paragraphs=paragraphs)
+
+
+BASE = seed_article()
+
+
+def edited(old: str, new: str, article: Article = BASE) -> Article:
+    """The article with one substring replaced (which must occur exactly once)."""
+    text = "\n".join(article.paragraphs)
+    assert text.count(old) == 1, old
+    return replace(article, paragraphs=text.replace(old, new).split("\n"))
+
+
+def only_change(diff: ArticleDiff) -> Change:
+    assert len(diff.changes) == 1, [(c.kind, c.before, c.after) for c in diff.changes]
+    return diff.changes[0]
+
+
+def test_seed_material_is_the_expected_article() -> None:
+    assert len(BASE.paragraphs) == 7
+    assert sum(len(split_sentences(p)) for p in BASE.paragraphs) == 10
+
+
+def test_cosmetic_only_differences_are_not_edits() -> None:
+    cosmetic = replace(
+        BASE,
+        headline=BASE.headline.replace("’", "'").replace(" – ", " &mdash; "),
+        modified="2030-01-01T00:00:00Z",  # a modified-date bump alone is not an edit
+        paragraphs=[
+            p.replace("“", '"').replace("”", '"').replace("’", "&#8217;").replace("Mr. ", "Mr.\u00a0")
+            .replace(", ", ",  ").replace("wide-ranging", "wide\u2011ranging")
+            for p in BASE.paragraphs
+        ],
+    )
+    # a paragraph split at a sentence boundary is layout, not an edit
+    first, second = split_sentences(cosmetic.paragraphs[5])
+    cosmetic.paragraphs[5:6] = [first, second]
+    diff = diff_articles(BASE, cosmetic)
+    assert diff.changes == []
+    assert not diff.headline.changed
+    assert not diff.has_edits
+    assert diff.summary == {"added": 0, "removed": 0, "modified": 0, "moved": 0}
+    assert diff.modified is not None
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "flag", "rank"),
+    [
+        ("win the 2016 election", "win the 2020 election", "number", "high"),
+        ("over the last two years", "over the last three years", "number", "high"),
+        ("Russia is open for dialogue", "Russia is ready for dialogue", "quote", "high"),
+        ("the Kremlin was happy", "the Kremlin was reportedly happy", "hedge", "medium"),
+        ("Moscow was ready", "Moscow was not ready", "negation", "high"),
+        ("The Kremlin said that", "The Kremlin claimed that", "attribution", "medium"),
+        ("China, Japan, Syria and Britain", "China, Japan, Iran and Britain", "entity", "high"),
+        ("the biggest instigators", "the most active instigators", None, "low"),
+    ],
+)
+def test_single_rewording_is_one_modified_change_with_the_right_flag(
+    old: str, new: str, flag: str | None, rank: str
+) -> None:
+    diff = diff_articles(BASE, edited(old, new))
+    change = only_change(diff)
+    assert change.kind == "modified"
+    assert list(change.flags) == ([flag] if flag else [])
+    assert change.severity == rank
+    assert old in change.before and new in change.after
+    assert any(op == "insert" for op, _ in change.words)
+    assert diff.has_edits and not diff.headline.changed
+
+
+def test_headline_reworded() -> None:
+    diff = diff_articles(BASE, replace(BASE, headline="Putin Sends Letter to Trump"))
+    assert diff.headline.changed
+    assert ("delete", "New Year’s") in diff.headline.words
+    assert diff.changes == [] and diff.has_edits
+
+
+def test_sentence_added() -> None:
+    sentence = "The letter was delivered by courier on Monday."
+    diff = diff_articles(BASE, edited("happy to do just that.", f"happy to do just that. {sentence}"))
+    change = only_change(diff)
+    assert (change.kind, change.before, change.after) == ("added", None, sentence)
+    assert change.flags == () and change.severity == "low"
+    assert change.words == (("insert", sentence),)
+    assert diff.summary == {"added": 1, "removed": 0, "modified": 0, "moved": 0}
+
+
+def test_sentence_removed_carries_its_features() -> None:
+    diff = diff_articles(BASE, edited(REMOVED, ""))
+    change = only_change(diff)
+    assert (change.kind, change.before, change.after) == ("removed", REMOVED.strip(), None)
+    assert set(change.flags) == {"negation", "entity"}
+    assert change.severity == "high"
+
+
+def test_paragraph_moved_is_one_paragraph_level_change() -> None:
+    moved = BASE.paragraphs[1]
+    after = replace(BASE, paragraphs=[BASE.paragraphs[0], *BASE.paragraphs[2:], moved])
+    change = only_change(diff_articles(BASE, after))
+    assert (change.kind, change.level) == ("moved", "paragraph")
+    assert change.before == change.after == moved
+    assert (change.before_span.paragraph, change.after_span.paragraph) == (1, 6)
+    assert change.severity == "low" and change.flags == ()
+
+
+def test_sentence_moved_is_one_change() -> None:
+    after = edited(MOVED_SENTENCE, "")
+    after.paragraphs[0] += MOVED_SENTENCE
+    change = only_change(diff_articles(BASE, after))
+    assert (change.kind, change.level) == ("moved", "sentence")
+    assert change.before == change.after == MOVED_SENTENCE.strip()
+    assert (change.before_span.paragraph, change.after_span.paragraph) == (5, 0)
+
+
+def test_correction_appended() -> None:
+    notice = "Correction: An earlier version of this article misstated the date of the letter."
+    after = replace(BASE, paragraphs=[*BASE.paragraphs, notice])
+    change = only_change(diff_articles(BASE, after))
+    assert change.kind == "added" and change.after == notice
+    assert change.flags == ("correction",)
+    assert change.severity == "high"
+
+
+def test_new_multi_sentence_paragraph_is_one_addition() -> None:
+    paragraph = "A new paragraph begins here. It has a second sentence. And a third one about 5 men."
+    after = replace(BASE, paragraphs=[*BASE.paragraphs[:3], paragraph, *BASE.paragraphs[3:]])
+    change = only_change(diff_articles(BASE, after))
+    assert (change.kind, change.level, change.after) == ("added", "paragraph", paragraph)
+    assert "number" in change.flags
+
+
+def test_unrelated_replacement_is_removal_plus_addition_not_a_rewording() -> None:
+    after = edited(REMOVED, " The weather in Moscow was cold and grey throughout the holidays.")
+    kinds = sorted(c.kind for c in diff_articles(BASE, after).changes)
+    assert kinds == ["added", "removed"]
+
+
+def test_body_missing_in_later_capture() -> None:
+    diff = diff_articles(BASE, replace(BASE, paragraphs=[]))
+    assert diff.body_missing
+    assert diff.changes == []
+    assert not diff_articles(BASE, BASE).body_missing
+
+
+def test_byline_and_published_changes_are_edits_but_modified_bump_is_not() -> None:
+    diff = diff_articles(BASE, replace(BASE, authors=["By Jane Doe"], published="2021-01-02"))
+    assert diff.byline is not None and diff.byline.after == ["By Jane Doe"]
+    assert diff.published is not None and diff.has_edits and diff.changes == []
+    same = diff_articles(
+        replace(BASE, authors=["Jane Doe"], published="2021-01-01T10:00:00Z"),
+        replace(BASE, authors=["By Jane Doe"], published="2021-01-01T10:00:00+00:00"),
+    )
+    assert same.byline is None and same.published is None and not same.has_edits
+
+
+def test_changes_are_sorted_by_severity_then_position() -> None:
+    after = edited("the Kremlin was happy", "the Kremlin was reportedly happy")  # medium, ¶2
+    after = edited("the biggest instigators", "the most active instigators", after)  # low, ¶5
+    after = edited("win the 2016 election", "win the 2020 election", after)  # high, ¶0
+    after = edited(REMOVED, "", after)  # high, ¶1
+    after = edited("Moscow was ready", "Moscow was not ready", after)  # high, ¶3
+    diff = diff_articles(BASE, after)
+    ranks = [SEVERITIES.index(c.severity) for c in diff.changes]
+    assert ranks == sorted(ranks)
+    assert [c.flags for c in diff.changes] == [
+        ("number",),
+        ("negation", "entity"),
+        ("negation",),
+        ("hedge",),
+        (),
+    ]
+    assert diff.summary == {"added": 0, "removed": 1, "modified": 4, "moved": 0}
+
+
+def test_severity_rules() -> None:
+    assert severity("modified", ["entity"]) == "high"
+    assert severity("added", ["correction"]) == "high"
+    assert severity("modified", ["hedge"]) == "medium"
+    assert severity("removed", []) == "medium"
+    assert severity("modified", []) == "low"
+    assert severity("moved", []) == "low"
+
+
+def test_word_diff_ignores_cosmetics() -> None:
+    assert word_diff("He said “no” twice.", 'He said "no" three times.') == (
+        ("equal", 'He said "no"'),
+        ("delete", "twice."),
+        ("insert", "three times."),
+    )
+
+
+def test_forty_sentence_articles_diff_in_a_few_milliseconds() -> None:
+    big = replace(BASE, paragraphs=BASE.paragraphs * 4)  # 40 sentences
+    after = edited("win the 2016 election", "win the 2020 election", replace(BASE))
+    after = replace(after, paragraphs=after.paragraphs + BASE.paragraphs * 3)
+    diff_articles(big, after)  # warm the sentence cache
+    start = time.perf_counter()
+    for _ in range(20):
+        diff = diff_articles(big, after)
+    assert (time.perf_counter() - start) / 20 < 0.02
+    assert len(diff.changes) == 1

@@ -1,0 +1,158 @@
+"""JSON shape, terminal rendering (plain and colour) and the self-contained HTML page."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+from dataclasses import replace
+
+from rich.console import Console
+
+from archiver.diff import ArticleDiff, diff_articles
+from archiver.extract import Article
+from archiver.report import render_html, render_terminal, render_timeline, to_json
+
+URL = "https://news.example/world/putin-letter"
+BEFORE_INFO = {"id": "cap-1", "captured_at": "2024-01-01T10:00:00Z", "sha256": "a" * 64}
+AFTER_INFO = {"id": "cap-2", "captured_at": "2024-01-02T10:00:00Z", "sha256": "b" * 64}
+OLD = Article(
+    headline="Putin sends letter to Trump",
+    authors=["Jane Doe"],
+    paragraphs=[
+        "The Kremlin said the letter arrived on Monday. It ran to 3 pages.",
+        "Officials in Washington have not commented on the letter.",
+        "The White House declined to say whether a reply was planned.",
+    ],
+)
+NEW = replace(
+    OLD,
+    headline="Putin reportedly sends letter to Trump",
+    paragraphs=[
+        "The Kremlin said the letter arrived on Monday. It ran to 5 pages.",
+        "The White House declined to say whether a reply was planned.",
+        "Correction: An earlier version of this article misstated the length of the letter.",
+    ],
+)
+KINDS = {"modified", "added", "removed", "moved"}
+FLAGS = {"number", "quote", "attribution", "hedge", "negation", "entity", "correction"}
+
+
+def diff() -> ArticleDiff:
+    return diff_articles(OLD, NEW)
+
+
+def plain_console() -> tuple[Console, io.StringIO]:
+    out = io.StringIO()
+    return Console(file=out, width=200, no_color=True), out
+
+
+def test_json_has_exactly_the_contracted_shape() -> None:
+    report = to_json(diff(), URL, BEFORE_INFO, {**AFTER_INFO, "status": 200})
+    json.dumps(report)  # serializable as is
+    assert {"url", "before", "after", "headline", "changes", "summary"} <= report.keys()
+    assert report["url"] == URL
+    assert report["before"] == BEFORE_INFO
+    assert report["after"] == {**AFTER_INFO, "status": 200}
+    headline = report["headline"]
+    assert {k: headline[k] for k in ("before", "after", "changed")} == {
+        "before": OLD.headline,
+        "after": NEW.headline,
+        "changed": True,
+    }
+    assert report["summary"] == {"added": 1, "removed": 1, "modified": 1, "moved": 0}
+    for change in report["changes"]:
+        assert {"kind", "before", "after", "flags", "severity"} <= change.keys()
+        assert change["kind"] in KINDS and set(change["flags"]) <= FLAGS
+        assert change["severity"] in {"high", "medium", "low"}
+        assert all(isinstance(change[k], str | None) for k in ("before", "after"))
+    first = report["changes"][0]
+    assert first == {
+        **first,
+        "kind": "modified",
+        "before": "It ran to 3 pages.",
+        "after": "It ran to 5 pages.",
+        "flags": ["number"],
+        "severity": "high",
+    }
+    removed = next(c for c in report["changes"] if c["kind"] == "removed")
+    assert removed["after"] is None and removed["before"].startswith("Officials in Washington")
+
+
+def test_terminal_plain_text_uses_markers() -> None:
+    console, out = plain_console()
+    render_terminal(console, diff(), URL, BEFORE_INFO, AFTER_INFO)
+    text = out.getvalue()
+    assert "\x1b[" not in text
+    assert URL in text and "2024-01-02T10:00:00Z" in text and "bbbbbbbbbbbb" in text
+    assert "now: Putin {+reportedly+} sends letter to Trump" in text
+    assert "It ran to [-3-] {+5+} pages." in text
+    assert "[-Officials in Washington have not commented on the letter.-]" in text
+    assert "[number]" in text and "[correction]" in text and "HIGH" in text
+    assert text.rstrip().endswith("4 edits: headline, 1 modified, 1 added, 1 removed")
+    assert text.index("[number]") < text.index("[-Officials")  # most severe first
+
+
+def test_terminal_colour_uses_styles_not_markers() -> None:
+    out = io.StringIO()
+    console = Console(file=out, width=200, force_terminal=True, color_system="truecolor")
+    render_terminal(console, diff(), URL, BEFORE_INFO, AFTER_INFO)
+    text = out.getvalue()
+    assert "\x1b[9" in text  # strike-through deletions
+    assert "{+" not in text and "[-" not in text
+
+
+def test_terminal_notices_and_no_changes() -> None:
+    console, out = plain_console()
+    gone = replace(OLD, paragraphs=[])
+    render_terminal(console, diff_articles(OLD, gone), URL, BEFORE_INFO, {**AFTER_INFO, "status": 404})
+    text = out.getvalue()
+    assert "URL now answers 404" in text
+    assert "article body missing in later capture" in text
+    assert "[-" not in text  # no per-sentence removals
+    assert text.rstrip().endswith("no changes")
+
+
+def test_timeline_one_line_per_step() -> None:
+    console, out = plain_console()
+    steps = [
+        (BEFORE_INFO, AFTER_INFO, diff()),
+        (AFTER_INFO, {**AFTER_INFO, "id": "cap-3", "status": 410}, diff_articles(NEW, NEW)),
+    ]
+    render_timeline(console, steps, URL)
+    lines = out.getvalue().rstrip("\n").split("\n")
+    assert len(lines) == 3 and URL in lines[0]
+    assert "4 edits: headline, 1 modified, 1 added, 1 removed" in lines[1] and "HIGH" in lines[1]
+    assert "no changes" in lines[2] and "URL now answers 410" in lines[2] and "cap-3" in lines[2]
+
+
+def test_html_escapes_hostile_text_and_is_self_contained() -> None:
+    evil = '<script>alert("x")</script><img src=x onerror=alert(1)>'
+    before = replace(OLD, headline=f"Title {evil}", paragraphs=[*OLD.paragraphs, f"Text {evil}."])
+    after = replace(NEW, headline=f"New title {evil}", paragraphs=[*NEW.paragraphs, f"More {evil}."])
+    page = render_html(
+        diff_articles(before, after), f"{URL}?q=\"><script>", BEFORE_INFO, AFTER_INFO, before, after
+    )
+    assert page.startswith("<!DOCTYPE html>") and "<style>" in page
+    assert "<script" not in page.lower()
+    assert "<img" not in page and re.search(r"<[^>]*\ssrc=", page) is None
+    assert "<link" not in page and "@import" not in page and "url(" not in page
+    assert "&lt;script&gt;" in page and "&lt;img src=x onerror=alert(1)&gt;" in page
+
+
+def test_html_shows_both_versions_with_edits_marked() -> None:
+    page = render_html(diff(), URL, BEFORE_INFO, AFTER_INFO, OLD, NEW)
+    assert "<del>3</del>" in page and "<ins>5</ins>" in page
+    assert "<ins>reportedly</ins>" in page
+    assert 'class="s removed"' in page and 'class="s added"' in page
+    assert page.count("<section>") == 2
+    assert 'class="badge f-correction"' in page and 'class="badge sev-high"' in page
+
+
+def test_terminal_strips_escape_sequences_from_page_text() -> None:
+    console, out = plain_console()
+    hostile = replace(NEW, headline="Pwned \x1b[2J\x1b]0;title\x07 \u202eheadline")
+    render_terminal(console, diff_articles(OLD, hostile), URL, BEFORE_INFO, AFTER_INFO)
+    text = out.getvalue()
+    assert "\x1b" not in text and "\x07" not in text and "\u202e" not in text
+    assert "{+Pwned [2J]0;title headline+}" in text
