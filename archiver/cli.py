@@ -172,8 +172,7 @@ def diff(targets: tuple[str, ...], from_id: str | None, to_id: str | None, walk_
     WARC files (made by any tool). Exit 0: no edits, 1: edits found, 2: error.
     """
     from . import report
-    from .compare import resolve_pair, timeline
-    from .diff import diff_articles
+    from .compare import diff_versions, resolve_pair, timeline
 
     if len(targets) > 2:
         raise click.UsageError("give a URL, or two capture ids / WARC files")
@@ -187,9 +186,9 @@ def diff(targets: tuple[str, ...], from_id: str | None, to_id: str | None, walk_
             print_json([report.to_json(d, url, a.info, b.info) for a, b, d in steps])
         else:
             report.render_timeline(console(), [(a.info, b.info, d) for a, b, d in steps], url)
-        sys.exit(1 if any(d.has_edits for _, _, d in steps) else 0)
+        sys.exit(1 if any(d.has_edits or d.body_missing for _, _, d in steps) else 0)
     before, after = resolve_pair(archive, targets, from_id, to_id)
-    result = diff_articles(before.article, after.article)
+    result = diff_versions(before, after)
     url = after.url
     if html_file is not None:
         page = report.render_html(result, url, before.info, after.info, before.article, after.article)
@@ -198,7 +197,7 @@ def diff(targets: tuple[str, ...], from_id: str | None, to_id: str | None, walk_
         print_json(report.to_json(result, url, before.info, after.info))
     else:
         report.render_terminal(console(), result, url, before.info, after.info)
-    sys.exit(1 if result.has_edits else 0)
+    sys.exit(1 if result.has_edits or result.body_missing else 0)
 
 
 def print_json(data: object) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from itertools import pairwise
 from pathlib import Path
 
@@ -122,13 +122,22 @@ def resolve_pair(archive: Archive | None, targets: tuple[str, ...], from_id: str
     raise ArchiverError("give a URL, two capture ids or WARC files, or --from ID --to ID")
 
 
+def diff_versions(before: Version, after: Version) -> ArticleDiff:
+    """Diff two versions; a gone page (404/410) is only "body missing", not a new headline,
+    byline and date (its error page has none of the article's)."""
+    later = after.article
+    if after.info.get("status") in GONE:
+        later = replace(before.article, paragraphs=[])
+    return diff_articles(before.article, later)
+
+
 def timeline(archive: Archive, url: str) -> list[tuple[Version, Version, ArticleDiff]]:
     """Every consecutive pair of an article's captures, diffed."""
     captures = _history(archive, url)
     if len(captures) < 2:
         raise ArchiverError(f"only one capture of {url}; capture it again to compare")
     versions = [capture_version(archive, c) for c in captures]
-    return [(a, b, diff_articles(a.article, b.article)) for a, b in pairwise(versions)]
+    return [(a, b, diff_versions(a, b)) for a, b in pairwise(versions)]
 
 
 def latest_version(archive: Archive, target: str) -> Version:
