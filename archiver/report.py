@@ -57,7 +57,7 @@ def summary_line(diff: ArticleDiff) -> str:
     parts += ["published date"] if diff.published else []
     total = len(diff.changes) + diff.headline.changed + bool(diff.byline) + bool(diff.published)
     if not total:
-        return "no changes"
+        return "article body missing: nothing left to compare" if diff.body_missing else "no changes"
     return f"{total} edit{'s' if total != 1 else ''}: {', '.join(parts)}"
 
 
