@@ -110,7 +110,7 @@ def test_terminal_notices_and_no_changes() -> None:
     assert "URL now answers 404" in text
     assert "article body missing in later capture" in text
     assert "[-" not in text  # no per-sentence removals
-    assert text.rstrip().endswith("no changes")
+    assert text.rstrip().endswith("article body missing: nothing left to compare")
 
 
 def test_timeline_one_line_per_step() -> None:
