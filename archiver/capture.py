@@ -10,7 +10,6 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import IO
 from urllib.parse import urljoin, urlsplit
 
@@ -20,7 +19,7 @@ from . import __version__, keys
 from .errors import ArchiverError
 from .store import Archive, Capture, canonical_json, manifest_digest
 from .urls import canonicalize, check_url
-from .warc import SOFTWARE, CaptureWriter, http_headers, make_record_id
+from .warc import SOFTWARE, CaptureWriter, RecordSpan, http_headers, make_record_id
 
 REDIRECT_STATUSES = (301, 302, 303, 307, 308)
 RETRY_STATUSES = (429, 503)
@@ -218,47 +217,49 @@ def capture_url(archive: Archive, url: str, options: FetchOptions,
 
 
 def _store(archive: Archive, url: str, hops: list[Hop]) -> CaptureResult:
+    """Write the exchange records to a temporary file, then, under the archive's writer
+    lock, chain and sign the manifest, fsync, rename and index."""
     final = hops[-1]
     canonical = canonicalize(url)
     capture_id = new_capture_id(hops[0].started)
-    with archive.writer_lock():
-        prev, seq = archive.chain_state()
-        history = archive.history(canonical)
-        original = archive.original_with_payload(canonical, final.payload_sha256)
-        path = archive.warc_path_for(capture_id)
-        temp = archive.begin_write(path)
+    path = archive.warc_path_for(capture_id)
+    original = archive.original_with_payload(canonical, final.payload_sha256)
+    temp = archive.temp_path_for(path)
+    try:
         with open(temp, "wb") as out:
-            facts, metadata = _write_warc(out, path.name, url, canonical, capture_id, seq, prev,
-                                          hops, original, archive.root)
-            out.flush()
-            os.fsync(out.fileno())
-        capture = Capture(
-            id=capture_id, seq=seq, url=url, canonical_url=canonical, final_url=final.url,
-            status=final.status, content_type=final.header("Content-Type"),
-            captured_at=facts["captured_at"], warc_path=archive.relative(path),
-            response_offset=metadata["spans"]["response"][0],
-            response_length=metadata["spans"]["response"][1],
-            metadata_offset=metadata["spans"]["metadata"][0],
-            metadata_length=metadata["spans"]["metadata"][1],
-            response_record_id=facts["response_record_id"],
-            payload_sha256=final.payload_sha256, payload_length=final.body_length,
-            revisit=original is not None, refers_to=original.id if original else None,
-            bytes=temp.stat().st_size, manifest_sha256=metadata["manifest_sha256"],
-            prev_manifest_sha256=prev, signed=metadata["signed"],
-        )
-        archive.finish_write(temp, path, capture, capture.manifest_sha256)
+            writer = CaptureWriter(out)
+            writer.warcinfo(path.name, {"isPartOf": capture_id})
+            response = _write_exchanges(writer, hops, original)
+            facts = _facts(capture_id, url, canonical, hops, response.record_id, original)
+            with archive.writer_lock():
+                prev, seq = archive.chain_state()
+                history = archive.history(canonical)
+                metadata, manifest_sha, signed = _write_metadata(
+                    writer, facts, seq, prev, keys.load_private_key(archive.root))
+                out.flush()
+                os.fsync(out.fileno())
+                capture = Capture(
+                    id=capture_id, seq=seq, url=url, canonical_url=canonical, final_url=final.url,
+                    status=final.status, content_type=final.header("Content-Type"),
+                    captured_at=facts["captured_at"], warc_path=archive.relative(path),
+                    response_offset=response.offset, response_length=response.length,
+                    metadata_offset=metadata.offset, metadata_length=metadata.length,
+                    response_record_id=response.record_id,
+                    payload_sha256=final.payload_sha256, payload_length=final.body_length,
+                    revisit=original is not None, refers_to=original.id if original else None,
+                    bytes=out.tell(), manifest_sha256=manifest_sha, prev_manifest_sha256=prev,
+                    signed=signed,
+                )
+                archive.commit_write(temp, path, capture)
+    finally:
+        temp.unlink(missing_ok=True)
     unchanged = history[-1].payload_sha256 == final.payload_sha256 if history else None
     return CaptureResult(capture, unchanged)
 
 
-def _write_warc(out: IO[bytes], filename: str, url: str, canonical: str, capture_id: str,
-                seq: int, prev: str | None, hops: list[Hop], original: Capture | None,
-                root: Path) -> tuple[dict, dict]:
-    """Write warcinfo, request/response per hop (revisit for an unchanged final payload)
-    and the metadata record with the signed manifest."""
-    writer = CaptureWriter(out)
-    writer.warcinfo(filename, {"isPartOf": capture_id})
-    response_id = ""
+def _write_exchanges(writer: CaptureWriter, hops: list[Hop], original: Capture | None) -> RecordSpan:
+    """A request and a response record per hop (a revisit for an unchanged final payload);
+    returns the final response's span."""
     for index, hop in enumerate(hops):
         date = iso(hop.started)
         response_id = make_record_id()
@@ -271,8 +272,14 @@ def _write_warc(out: IO[bytes], filename: str, url: str, canonical: str, capture
         else:
             span = writer.response(hop.url, date, response_id, status, hop.body,
                                    hop.body_length, hop.payload_sha256)
+    return span
+
+
+def _facts(capture_id: str, url: str, canonical: str, hops: list[Hop], response_id: str,
+           original: Capture | None) -> dict:
+    """The capture's facts, as stored in its metadata record."""
     final = hops[-1]
-    facts = {
+    return {
         "id": capture_id, "url": url, "canonical_url": canonical, "final_url": final.url,
         "status": final.status, "reason": final.reason,
         "content_type": final.header("Content-Type"), "captured_at": iso(hops[0].started),
@@ -283,18 +290,21 @@ def _write_warc(out: IO[bytes], filename: str, url: str, canonical: str, capture
         "response_record_id": response_id, "revisit_of": original.id if original else None,
         "software": SOFTWARE,
     }
+
+
+def _write_metadata(writer: CaptureWriter, facts: dict, seq: int, prev: str | None,
+                    private_key: object | None) -> tuple[RecordSpan, str, bool]:
+    """The metadata record: facts, the manifest chained to `prev`, and its signature."""
     manifest = {
-        "capture_id": capture_id, "seq": seq, "url": url, "canonical_url": canonical,
-        "final_url": final.url, "captured_at": facts["captured_at"], "prev": prev,
+        "capture_id": facts["id"], "seq": seq, "url": facts["url"],
+        "canonical_url": facts["canonical_url"], "final_url": facts["final_url"],
+        "captured_at": facts["captured_at"], "prev": prev,
         "records": [{"type": s.rec_type, "id": s.record_id, "block_digest": s.block_digest,
                      "payload_digest": s.payload_digest} for s in writer.spans],
     }
-    data: dict = {"capture": facts, "manifest": manifest,
-                  "manifest_sha256": manifest_digest(manifest)}
-    private_key = keys.load_private_key(root)
+    data: dict = {"capture": facts, "manifest": manifest, "manifest_sha256": manifest_digest(manifest)}
     if private_key is not None:
         data["signature"] = keys.sign(private_key, canonical_json(manifest))
-    meta_span = writer.metadata(f"urn:archiver:capture:{capture_id}", iso(final.ended), response_id, data)
-    return facts, {"spans": {"response": (span.offset, span.length),
-                             "metadata": (meta_span.offset, meta_span.length)},
-                   "manifest_sha256": data["manifest_sha256"], "signed": "signature" in data}
+    span = writer.metadata(f"urn:archiver:capture:{facts['id']}", facts["fetch_end"],
+                           facts["response_record_id"], data)
+    return span, data["manifest_sha256"], "signature" in data

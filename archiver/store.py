@@ -10,6 +10,7 @@ import os
 import sqlite3
 from collections.abc import Iterator
 from dataclasses import astuple, dataclass, fields
+from datetime import UTC, datetime
 from pathlib import Path
 
 from .errors import ArchiverError
@@ -107,6 +108,7 @@ class Archive:
 
     def __init__(self, root: Path, create: bool = True) -> None:
         self.root = Path(root)
+        self._swept = False
         if not (self.root / INDEX_NAME).exists() and not create:
             raise ArchiverError(f"no archive at {self.root} (run `archiver capture` first)")
         try:
@@ -165,18 +167,19 @@ class Archive:
     def _journal(self) -> Path:
         return self.root / ".pending"
 
-    def begin_write(self, final: Path) -> Path:
-        """Journal an upcoming WARC file and return the temporary path to write it to."""
+    def temp_path_for(self, final: Path) -> Path:
+        """A temporary file beside `final`, named for this process (so a dead writer's can be
+        told from a live one's)."""
         final.parent.mkdir(parents=True, exist_ok=True)
-        temp = final.with_name("." + final.name + ".tmp")
-        _atomic_write(self._journal, json.dumps({"final": str(final), "temp": str(temp)}).encode())
-        return temp
+        return final.with_name(f".{final.name}.{os.getpid()}.tmp")
 
-    def finish_write(self, temp: Path, final: Path, capture: Capture, manifest_sha: str) -> None:
-        """Make a fully written, fsynced WARC visible, then index it and advance the chain."""
+    def commit_write(self, temp: Path, final: Path, capture: Capture) -> None:
+        """Under the writer lock: make a fully written, fsynced WARC visible, then index it
+        and advance the chain. The journal lets the next writer finish a killed commit."""
+        _atomic_write(self._journal, json.dumps({"final": str(final), "temp": str(temp)}).encode())
         os.replace(temp, final)
         _fsync_dir(final.parent)
-        self._insert(capture, manifest_sha)
+        self._insert(capture, capture.manifest_sha256)
         self._journal.unlink(missing_ok=True)
 
     def _insert(self, capture: Capture, manifest_sha: str) -> None:
@@ -189,6 +192,9 @@ class Archive:
     def _recover(self) -> None:
         """Finish or discard what a killed writer left: a renamed WARC gets indexed,
         a temporary file is removed."""
+        if not self._swept:
+            self._swept = True
+            _remove_dead_temps(self.warc_path_for(_today_id()).parent)
         if not self._journal.exists():
             return
         try:
@@ -361,6 +367,28 @@ def capture_from_warc(root: Path, path: Path) -> tuple[Capture, str]:
         prev_manifest_sha256=manifest.get("prev"), signed="signature" in metadata,
     )
     return capture, capture.manifest_sha256
+
+
+def _today_id() -> str:
+    return datetime.now(UTC).strftime("%Y%m%d")
+
+
+def _remove_dead_temps(folder: Path) -> None:
+    """Delete temporary WARC files in `folder` whose writing process no longer runs."""
+    for temp in folder.glob(".*.tmp"):
+        pid = temp.name.rsplit(".", 2)[-2]
+        if pid.isdigit() and not _alive(int(pid)):
+            temp.unlink(missing_ok=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _atomic_write(path: Path, data: bytes) -> None:

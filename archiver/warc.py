@@ -6,6 +6,7 @@ import hashlib
 import io
 import json
 import socket
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -19,7 +20,7 @@ from . import __version__
 
 SOFTWARE = f"archiver/{__version__}"
 REVISIT_PROFILE = "http://netpreserve.org/warc/1.1/revisits/identical-payload-digest"
-CHUNK = 1 << 16
+GZIP_LEVEL = 6
 
 
 class Sha256Digester:
@@ -35,8 +36,31 @@ class Sha256Digester:
         return "sha256:" + self._hash.hexdigest()
 
 
+class GzipMember:
+    """One gzip member per record (so records can be read by offset), at a chosen level:
+    warcio's own wrapper hard-codes level 9, several times slower for little gain."""
+
+    def __init__(self, out: BinaryIO, level: int) -> None:
+        self.out = out
+        self.compressor = zlib.compressobj(level, zlib.DEFLATED, zlib.MAX_WBITS + 16)
+
+    def write(self, data: bytes) -> None:
+        self.out.write(self.compressor.compress(data))
+
+    def flush(self) -> None:
+        self.out.write(self.compressor.flush())
+
+
 class Sha256WARCWriter(WARCWriter):
-    """warcio's WARCWriter, with SHA-256 instead of its hard-coded SHA-1."""
+    """warcio's WARCWriter, with SHA-256 instead of its hard-coded SHA-1, writing each
+    record as its own gzip member."""
+
+    def __init__(self, out: BinaryIO, level: int = GZIP_LEVEL) -> None:
+        super().__init__(out, gzip=False, warc_version="WARC/1.1")
+        self.level = level
+
+    def write_record(self, record: ArcWarcRecord, params: object = None) -> None:
+        self._write_warc_record(GzipMember(self.out, self.level), record)
 
     @staticmethod
     def _create_digester() -> Sha256Digester:  # type: ignore[override]
@@ -60,7 +84,7 @@ class CaptureWriter:
 
     def __init__(self, out: BinaryIO) -> None:
         self.out = out
-        self.writer = Sha256WARCWriter(out, gzip=True, warc_version="WARC/1.1")
+        self.writer = Sha256WARCWriter(out)
         self.spans: list[RecordSpan] = []
 
     def _write(self, record: ArcWarcRecord) -> RecordSpan:
