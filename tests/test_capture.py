@@ -348,3 +348,22 @@ def assert_consistent(archive_dir: Path) -> None:
         assert records[-1].headers["WARC-Type"] == "metadata"
         for record in records:
             assert record.headers["WARC-Block-Digest"] == sha256(record.block)
+
+
+def test_commit_interrupted_after_rename_is_finished_by_next_writer(
+        httpserver: HTTPServer, archive_dir: Path) -> None:
+    """The state a writer killed between rename and index commit leaves: the WARC in place,
+    the journal naming it, no row. The next writer indexes it and the chain stays whole."""
+    httpserver.expect_request("/j").respond_with_data(PAGE, content_type="text/html")
+    first = capture_json(archive_dir, httpserver.url_for("/j"))[0]
+    archive = Archive(archive_dir)
+    final = archive_dir / first["warc_path"]
+    with archive.transaction() as db:
+        db.execute("DELETE FROM captures WHERE id = ?", (first["id"],))
+        db.execute("DELETE FROM state")
+    (archive_dir / ".pending").write_text(json.dumps({"final": str(final), "temp": str(final) + ".x.tmp"}))
+    second = capture_json(archive_dir, httpserver.url_for("/j"))[0]
+    rows = Archive(archive_dir).all()
+    assert [r.id for r in rows] == [first["id"], second["id"]]
+    assert rows[1].prev_manifest_sha256 == rows[0].manifest_sha256
+    assert not (archive_dir / ".pending").exists()
