@@ -56,6 +56,7 @@ class Article:
 _META_SCAN_BYTES = 8192  # how far into the body to look for <meta charset>
 _DETECT_BYTES = 65536  # how much of an undeclared body charset detection reads
 _MIN_HIGH_BYTES_TO_DETECT = 20  # fewer non-ASCII bytes than this: detection is a coin toss
+_CHAOS_TIE = 0.05  # charset-normalizer guesses this close to the best count as equally good
 _META_CHARSET = re.compile(rb"<meta\b[^>]{0,300}?charset\s*=\s*[\"']?\s*([\w:.+-]+)", re.I)
 _GZIP_MAGIC = b"\x1f\x8b"
 _BOMS = (
@@ -205,15 +206,16 @@ def _utf8_text(data: bytes) -> str | None:
 
 def _detect(data: bytes) -> str | None:
     """Best charset guess for a body that is neither declared nor UTF-8."""
-    if sum(byte > 0x7F for byte in data[:_DETECT_BYTES]) < _MIN_HIGH_BYTES_TO_DETECT:
+    sample = data[:_DETECT_BYTES]
+    if len(sample) - len(sample.decode("ascii", "ignore")) < _MIN_HIGH_BYTES_TO_DETECT:
         return "cp1252"  # the web's legacy default; too little evidence for anything else
     from charset_normalizer import from_bytes
 
-    results = from_bytes(data[:_DETECT_BYTES])
+    results = from_bytes(sample)
     best = results.best()
     if best is None:
         return None
-    near = {match.encoding for match in results if match.chaos <= best.chaos + 0.05}
+    near = {match.encoding for match in results if match.chaos <= best.chaos + _CHAOS_TIE}
     return "cp1252" if "cp1252" in near else best.encoding
 
 
@@ -256,16 +258,16 @@ def _parse(html: str) -> HtmlElement | None:
     from lxml import etree
     from lxml import html as lxml_html
 
-    text = _CONTROL_CHARS.sub("", _XML_DECLARATION.sub("", html, count=1))
     parser = lxml_html.HTMLParser(collect_ids=False, remove_comments=True, remove_pis=True)
-    try:
-        return lxml_html.document_fromstring(text, parser=parser)
+    try:  # lxml turns stray control characters into U+FFFD itself
+        return lxml_html.document_fromstring(_XML_DECLARATION.sub("", html, count=1), parser=parser)
     except (etree.ParserError, ValueError):
         return None
 
 
 # --------------------------------------------------------------------------- text helpers
 
+_NON_ALNUM = re.compile(r"[\W_]+")
 _INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\xad"))
 
 
@@ -275,15 +277,14 @@ def _clean(text: str | None) -> str:
 
 
 def _text(element: _Element) -> str:
-    """Normalised text of an element, line breaks read as spaces (mutates ``<br>``/``<lb>``)."""
-    for brk in element.iter("br", "lb"):
-        brk.tail = " " + (brk.tail or "")
-    return _clean("".join(element.itertext()))
+    """Normalised text of an element, line breaks read as spaces."""
+    pieces = element.xpath(".//text()|.//br|.//lb")
+    return _clean("".join(piece if isinstance(piece, str) else " " for piece in pieces))
 
 
 def _squash(text: str) -> str:
     """Comparison key: case-folded letters and digits only."""
-    return "".join(ch for ch in text.casefold() if ch.isalnum())
+    return _NON_ALNUM.sub("", text.casefold())
 
 
 # --------------------------------------------------------------------------- metadata
@@ -327,6 +328,9 @@ _AUTHOR_KEYS = (
     "citation_author",
 )
 _SITE_KEYS = ("og:site_name", "application-name", "twitter:site", "publisher")
+_SECOND_LEVEL = {"co", "com", "net", "org", "gov", "ac", "edu", "gob", "gouv"}  # bbc.co.uk
+_YEARS = (1900, 2100)  # plausible publication years
+_LD_WRAPPER = re.compile(r"^\s*(?://\s*)?(?:<!\[CDATA\[|<!--)|(?://\s*)?(?:\]\]>|-->)?[\s;]*$")
 _ISO_DATE = re.compile(
     r"\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?\s*(?:Z|[+-]\d{2}:?\d{2})?)?"
 )
@@ -343,6 +347,7 @@ class _Page:
 
 
 def _read_page(tree: HtmlElement, url: str | None) -> _Page:
+    """Meta tags, the article's JSON-LD object and the names the site goes by."""
     meta: dict[str, list[str]] = {}
     for element in tree.iter("meta"):
         key = element.get("property") or element.get("name") or element.get("itemprop")
@@ -356,8 +361,16 @@ def _read_page(tree: HtmlElement, url: str | None) -> _Page:
     site_names = [value for key in _SITE_KEYS for value in meta.get(key, [])]
     site_names += _ld_names(ld.get("publisher"), ld_ids)
     if url:
-        site_names.append(urlsplit(url).hostname or "")
+        site_names += _host_names(urlsplit(url).hostname or "")
     return _Page(meta, ld, ld_ids, [name for name in site_names if name])
+
+
+def _host_names(host: str) -> list[str]:
+    """A host and its registrable label: "edition.cnn.com" -> "cnn", "bbc.co.uk" -> "bbc"."""
+    labels = [label for label in host.lower().split(".")[:-1] if label != "www"]
+    if len(labels) > 1 and labels[-1] in _SECOND_LEVEL:
+        labels.pop()
+    return [host, labels[-1]] if labels else [host]
 
 
 def _ld_nodes(tree: HtmlElement) -> Iterator[dict]:
@@ -366,7 +379,7 @@ def _ld_nodes(tree: HtmlElement) -> Iterator[dict]:
         if "ld+json" not in (script.get("type") or "").lower() or not script.text:
             continue
         try:
-            data = json.loads(script.text.strip().removesuffix(";"), strict=False)
+            data = json.loads(_LD_WRAPPER.sub("", script.text), strict=False)
         except ValueError:
             continue
         stack = [data]
@@ -399,7 +412,9 @@ def _ld_names(value: Any, ids: dict[str, dict]) -> list[str]:
 
 def _ld_str(page: _Page, key: str) -> str | None:
     value = page.ld.get(key)
-    return _clean(value) or None if isinstance(value, str) else None
+    if not isinstance(value, str):
+        return None
+    return _clean(value) or None
 
 
 def _first_meta(page: _Page, keys: tuple[str, ...]) -> str | None:
@@ -414,14 +429,23 @@ _H1_TEXT_XPATH = (
     "'kicker|dachzeile|overline|eyebrow|topline|supertitle|rubric"
     "|visually-hidden|sr-only|screen-reader', 'i')])]"
 )
-_TITLE_SEPARATOR = re.compile(r"\s+(?:[|\-–—·•»:/]{1,2}|::)\s+|\s*[|｜_]\s*(?=\S)")
+_LOGO_XPATH = (
+    "boolean(descendant-or-self::*[re:test(concat(@class, ' ', @id), "
+    "'logo|brand|masthead|site-?(?:name|title)', 'i')] or .//img)"
+)
+_TITLE_SEPARATOR = re.compile(r"(\s+(?:[|\-–—·•»:/]{1,2}|::)\s+|\s*[|｜_]\s*(?=\S))")
+_HARD_SEPARATOR = re.compile(r"\s*(?:\||｜|::|»|//)\s*$")  # what follows is never the headline
+_MIN_SITE_IN_TEXT = 5  # shorter names ("time", "vox") inside longer text are just words
+_MAX_SITE_NAME = 40  # longer "site names" in meta tags are titles put in the wrong field
+_MIN_HEADLINE = 15  # characters; a shorter unconfirmed h1 of < 3 words is a section name
 
 
 def _headline(tree: HtmlElement, page: _Page) -> str:
     """The article's ``<h1>``, checked against og/twitter/JSON-LD titles and ``<title>``.
 
-    An h1 that a title confirms wins, then the first h1 that is not the site's name; pages
-    without one fall back to og:title, JSON-LD, twitter:title, ``<title>``, site name stripped.
+    An h1 (or one span of it) that a title confirms wins, then the first h1 that looks like a
+    headline rather than the site's logo or a section name; pages without one fall back to
+    og:title, JSON-LD, twitter:title, ``<title>``, with the site's name stripped.
     """
     titles = [
         *page.meta.get("og:title", [])[:1],
@@ -432,18 +456,23 @@ def _headline(tree: HtmlElement, page: _Page) -> str:
     titles = [title for title in titles if title]
     references = {_squash(t) for t in titles} | {_squash(_strip_site(t, page)) for t in titles}
     sites = _site_keys(page)
-    h1s = [h1 for h1 in tree.iter("h1") if not _is_site(_h1_text(h1), sites)]
+    h1s = [
+        h1
+        for h1 in tree.iter("h1")
+        if not _is_site(_h1_text(h1), sites) and not h1.xpath(_LOGO_XPATH, namespaces=_REGEX_NS)
+    ]
     texts = [text for text in map(_h1_text, h1s) if text]
     parts = [text for h1 in h1s for text in map(_h1_text, h1.iterchildren()) if text]
-    for text in texts + parts:  # the h1, or one span of it, is a title
+    for text in texts + parts:
         if _squash(text) in references:
             return text
     for text in texts:  # a title that contains the h1, e.g. kicker + ": " + h1
         key = _squash(text)
         if len(key) > 10 and any(key in ref for ref in references):
             return text
-    if texts:
-        return texts[0]
+    for text in texts:
+        if len(text) >= _MIN_HEADLINE or len(text.split()) >= 3:  # not "Politics"
+            return text
     return _strip_site(titles[0], page) if titles else ""
 
 
@@ -453,63 +482,106 @@ def _h1_text(h1: _Element) -> str:
 
 
 def _strip_site(title: str, page: _Page) -> str:
-    """Drop leading/trailing segments of a title that name the site."""
+    """Drop title segments that name the site, and anything after a " | " or " :: "."""
+    pieces = _TITLE_SEPARATOR.split(title)  # segment, separator, segment, ...
+    segments, separators = pieces[::2], pieces[1::2]
     sites = _site_keys(page)
-    parts = _TITLE_SEPARATOR.split(title)
-    while len(parts) > 1 and _is_site(parts[-1], sites):
-        parts.pop()
-    while len(parts) > 1 and _is_site(parts[0], sites):
-        parts.pop(0)
-    if len(parts) == len(_TITLE_SEPARATOR.split(title)):
-        return title
-    start = title.find(parts[0])
-    end = title.rfind(parts[-1]) + len(parts[-1])
-    return title[start:end].strip()
+    first, last = 0, len(segments) - 1
+    while first < last and _is_site(segments[first], sites):
+        first += 1
+    while last > first and (
+        _is_site(segments[last], sites) or _HARD_SEPARATOR.match(separators[last - 1])
+    ):
+        last -= 1
+    return "".join(pieces[2 * first : 2 * last + 1]).strip() or title
 
 
 def _site_keys(page: _Page) -> list[str]:
-    return [_squash(site.removeprefix("www.")) for site in page.site_names]
+    keys = (_squash(site.removeprefix("www.").removeprefix("@")) for site in page.site_names)
+    return [key for key in keys if 2 < len(key) <= _MAX_SITE_NAME]
 
 
-def _is_site(segment: str, sites: list[str]) -> bool:
-    key = _squash(segment)
-    return bool(key) and any(key in site or site in key for site in sites if len(site) > 2)
+def _is_site(text: str, sites: list[str]) -> bool:
+    """Whether a short text names the site: "CNN", "CNN Politics", "Gazette", "nzz.ch"."""
+    key = _squash(text)
+    return bool(key) and any(
+        (key in site and 2 * len(key) >= len(site))
+        or (len(site) >= _MIN_SITE_IN_TEXT and site in key and len(key) <= 2 * len(site) + 5)
+        for site in sites
+    )
 
 
 # authors ------------------------------------------------------------------------
 
-_BYLINE_PREFIX = re.compile(r"^(?:by|von|par|por|di|door|av|af)\b\s*:?\s*", re.I)
-_AUTHOR_SPLIT = re.compile(r"\s*(?:[,;&|]|\s(?:and|und|et|y|e)\s)\s*", re.I)
-_NOT_A_NAME = re.compile(r"https?:|www\.|@|\.com\b|^\W*$|\d{3}")
-_BYLINE_XPATH = (
-    "//*[@rel='author' or @itemprop='author' or contains(@class, 'byline')"
-    " or contains(@class, 'author-name') or contains(@class, 'author_name')]"
+_BYLINE_PREFIX = re.compile(
+    r"^(?:(?:written |reported |words )?by|von|par|por|di|door|av|af|autor(?:in)?|auteur|author)"
+    r"\b\s*:?\s*",
+    re.I,
 )
+_AUTHOR_SPLIT = re.compile(
+    r"\s*(?:[,;&|/]\s*(?:(?:and|und|et|y|e|avec|with)\s+)?|\s\(?(?:and|und|et|y|e|avec|with)\s)\s*",
+    re.I,
+)
+_DATE_TAIL = re.compile(  # "Jo Doe 04.05.2022", "Jo Doe May 4, 2022", "Jo Doe4 May" -> "Jo Doe"
+    r"(?:\s*(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)\w*\.?)?\s*\d.*$", re.I
+)
+_URL_START = re.compile(r"\s*(?:https?:|www\.)", re.I)
+_NOT_A_NAME = re.compile(r"https?:|www\.|@|\.com\b|^\W*$|\d")
+_BYLINE_XPATHS = (  # tried in order; the first that yields names wins
+    "//*[@itemprop='author' and not(self::meta)]//*[@itemprop='name' and not(self::meta)]",
+    "//*[(@itemprop='author' or @rel='author') and not(self::meta or self::link)]",
+    "(//*[contains(@class, 'byline') or contains(@class, 'author') or contains(@class, 'autor')]"
+    "[string-length(normalize-space()) > 2])[1]",  # the first only: sidebars name other authors
+    "//address",
+)
+_BYLINE_MAX = 120  # longer "author" elements are bios, not bylines
+_NAME_MAX = 60
 
 
 def _authors(tree: HtmlElement, page: _Page) -> list[str]:
-    candidates = _ld_names(page.ld.get("author"), page.ld_ids)
-    if not candidates:
-        key = next((key for key in _AUTHOR_KEYS if key in page.meta), None)
-        candidates = page.meta[key] if key else []
-    if not candidates:
-        candidates = _byline_texts(tree)
-    names: dict[str, str] = {}  # case-folded -> as written, first spelling wins
+    """Author names from JSON-LD, then meta tags, then byline markup.
+
+    A source naming only the site itself ("CNN", "tagesschau.de") gives way to the next one;
+    the site's name is dropped from a list that also names people.
+    """
+    sites = _site_keys(page)
+    fallback: list[str] = []
+    for candidates in _author_sources(tree, page):
+        names = _author_names(candidates)
+        people = [name for name in names if not _is_site(name, sites)]
+        if people:
+            return people
+        fallback = fallback or names
+    return fallback
+
+
+def _author_sources(tree: HtmlElement, page: _Page) -> Iterator[list[str]]:
+    """Raw author strings, most trustworthy source first, each read only when needed."""
+    yield _ld_names(page.ld.get("author"), page.ld_ids)
+    yield next((page.meta[key][:1] for key in _AUTHOR_KEYS if key in page.meta), [])
+    for xpath in _BYLINE_XPATHS:
+        texts = (_clean(element.text_content()) for element in tree.xpath(xpath))
+        yield [text for text in texts if 2 < len(text) <= _BYLINE_MAX][:10]
+
+
+def _author_names(candidates: list[str]) -> list[str]:
+    """Clean, split and de-duplicate raw author strings."""
+    names: list[str] = []
     for candidate in candidates:
+        if _URL_START.match(candidate):
+            continue  # a profile link, not a name
         for name in _AUTHOR_SPLIT.split(_BYLINE_PREFIX.sub("", _clean(candidate))):
-            name = _BYLINE_PREFIX.sub("", name).strip(" .:-–—")
-            if 1 < len(name) <= 60 and not _NOT_A_NAME.search(name):
-                names.setdefault(name.casefold(), name)
-    return list(names.values())
+            name = _DATE_TAIL.sub("", _BYLINE_PREFIX.sub("", name)).strip(" .:-–—()")
+            plausible = 1 < len(name) <= _NAME_MAX and not _NOT_A_NAME.search(name)
+            if plausible and not any(_same_person(name, seen) for seen in names):
+                names.append(name)
+    return names
 
 
-def _byline_texts(tree: HtmlElement) -> list[str]:
-    """Short texts of the first byline-like elements in the markup."""
-    for element in tree.xpath(_BYLINE_XPATH):
-        text = _clean(element.text_content())
-        if 2 < len(text) <= 80:
-            return [text]
-    return []
+def _same_person(name: str, seen: str) -> bool:
+    """Same name up to case, or ``name`` adds a role to it ("Jo Doe Staff Writer")."""
+    name, seen = name.casefold(), seen.casefold()
+    return name == seen or name.startswith(seen + " ")
 
 
 # dates and URL ------------------------------------------------------------------
@@ -522,13 +594,15 @@ def _iso(value: str | None) -> str | None:
     match = _ISO_DATE.search(value)
     try:
         if match:
-            text = match.group().replace(" ", "T", 1).replace(",", ".")
-            stamp = datetime.fromisoformat(re.sub(r"\s+", "", text))
-            return stamp.date().isoformat() if len(text) == 10 else stamp.isoformat()
-        stamp = parsedate_to_datetime(value)
+            text = re.sub(r"\s+", "", match.group().replace(" ", "T", 1).replace(",", "."))
+            stamp = datetime.fromisoformat(text)
+        else:
+            stamp = parsedate_to_datetime(value)
     except (ValueError, TypeError, IndexError):
         return None
-    return stamp.isoformat()
+    if not _YEARS[0] <= stamp.year <= _YEARS[1]:
+        return None  # "0001-01-01": a CMS placeholder, not a date
+    return stamp.date().isoformat() if match and len(text) == 10 else stamp.isoformat("T", "seconds")
 
 
 def _dates(page: _Page) -> tuple[str | None, str | None]:
@@ -567,6 +641,16 @@ _HEADING_MAX = 80  # longest text still read as a box heading ("More from ...")
 _SHORT = 300  # labelled lines and prompts longer than this are read as prose
 _LINK_ONLY = 0.8  # link share from which a short block is a link, not prose
 _LINK_ONLY_MAX = 200
+_LINKED = 0.5  # link share of a "Read:"-labelled line or of a box entry without list markup
+_PROMO_LINK_SHARE = 0.15  # a sign-up/newsletter mention that links somewhere is a promo...
+_PROMO_MAX = 250  # ... when it is this short
+_TIMESTAMP_MAX = 100
+_INERT_TAGS = (  # never article text; trafilatura removes them too, but only after copying them
+    "style", "svg", "nav", "footer", "aside", "iframe", "button", "select", "input", "textarea",
+    "video", "audio", "canvas", "picture", "object", "embed", "menu",
+)
+_DOOMED = "archiver-drop"  # temporary tag for scripts other than JSON-LD
+_DUMP_LINES = 20  # lines in a single extracted block that betray a whole-page text dump
 
 
 @dataclass
@@ -606,19 +690,26 @@ _BOILERPLATE = re.compile(
     r"^\W*(?:advertisement|advertisment|ad|anzeige|werbung|publicité|publicidad|publicidade"
     r"|sponsored(?: content)?|(?:story|article) continues (?:below|after).{0,30}"
     r"|continue reading(?: the main story| below)?|scroll (?:down )?to continue.{0,20}"
-    r"|skip (?:advertisement|ad)|copy link|link copied|print|e-?mail|comments?|view comments"
-    r"|leave a comment|share(?: this)?(?: article| story| page| on \w+| via \w+)?"
+    r"|skip (?:advertisement|ad)|copy link|link copied|print|e-?mail"
+    r"|share(?: this)?(?: article| story| page| on \w+| via \w+)?"
     r"|like this (?:story|article)\?.{0,40}|click to (?:share|print|email).{0,40}"
     r"|follow us on .{0,40}|order reprints|today'?s paper"
+    r"|(?:last )?updated(?: on| at)?|aktualisiert(?: am)?|veröffentlicht(?: am)?|mis à jour(?: le)?"
     r"|\d[\d,.]*k? ?(?:comments?|shares?|views?|reactions?)"
     r"|(?:comments?|shares?) \(?\d+\)?)\W*$",
+    re.I,
+)
+_COMMENTS_START = re.compile(
+    r"^\W*(?:(?:reader |user )?comments?|comentar(?:ios)?|kommentare?|commentaires?"
+    r"|commenti|comentários|(?:leave|add|post|write) (?:a|your) (?:comment|reply)"
+    r"|join the (?:conversation|discussion)|(?:show|view|load) comments)\W*(?:\(\d+\))?$",
     re.I,
 )
 _PROMPT = re.compile(
     r"^\W*(?:sign up|subscribe|register now|(?:get|receive) (?:our|the) [^.]{0,50}newsletter"
     r"|join (?:our|the) [^.]{0,40}(?:newsletter|mailing list)|enter your e-?mail|never miss"
     r"|click here to (?:get|download|subscribe|sign)|if you (?:enjoyed|liked) this"
-    r"|this copy is for your personal)",
+    r"|this copy is for your personal|our standards\s*:|we want to hear what you think)",
     re.I,
 )
 _PROMO_WORDS = re.compile(r"newsletter|inbox|sign up|subscribe|download (?:our|the) app", re.I)
@@ -627,21 +718,52 @@ _CREDIT = re.compile(
     r"|credit\s*:|copyright\b|©|ⓒ|\(c\)\s|\(?photo by\b)|all rights reserved\W*$",
     re.I,
 )
-_LINKED_PROSE = re.compile(r"[.!][\"'”’)\]]*$|^\d{1,3}[.):] ")  # a sentence, a list entry
+_FURNITURE_CLASS = re.compile(r"caption|imagedescription|pictext|credit|author|byline|autor", re.I)
+_SENTENCE = re.compile(r"[.!][\"'”’)\]]*$")
+_LIST_ENTRY = re.compile(r"^\d{1,3}[.):] ")
+_LABELLED_HEADLINE_MAX = 100  # "Related: <headline>" is short; longer labelled text may be prose
+_BYLINE_REPEAT_MAX = 150  # a body paragraph longer than this is not a repeated byline
 _TIMESTAMP = re.compile(
     r"^(?:(?:last )?updated|published|posted|first published|modified)\b.{0,60}\d.{0,40}$", re.I
 )
 
 
-def _body_blocks(tree: HtmlElement, url: str | None) -> list[_Block]:
-    """Paragraph-level blocks of the article body, as one trafilatura pass finds them."""
+def _body_blocks(tree: HtmlElement) -> list[_Block]:
+    """Paragraph-level blocks of the article body (prunes ``tree`` of page furniture first).
+
+    One fast trafilatura pass; only when it falls back to dumping the whole page's text is
+    the slower pass (with its readability/jusText comparison) tried. A second dump means no
+    article was found.
+    """
+    _prune_furniture(tree)
+    for fast in (True, False):
+        body = _trafilatura_body(tree, fast=fast)
+        if body is None:
+            return []
+        if not _is_page_dump(body):
+            return [block for child in body for block in _blocks(child)]
+    return []
+
+
+def _prune_furniture(tree: HtmlElement) -> None:
+    """Remove scripts (JSON-LD aside), styles, navigation and widgets; their tails stay."""
+    from lxml import etree
+
+    for script in tree.iter("script"):
+        if "ld+json" not in (script.get("type") or "").lower():
+            script.tag = _DOOMED
+    etree.strip_elements(tree, _DOOMED, *_INERT_TAGS, with_tail=False)
+
+
+def _trafilatura_body(tree: HtmlElement, *, fast: bool) -> _Element | None:
+    """trafilatura's body tree; links are kept for their text share only, so no URL is given
+    (resolving every href would cost more than the rest of the extraction)."""
     import trafilatura
 
     try:
         document = trafilatura.bare_extraction(
             tree,
-            url=url,
-            fast=True,
+            fast=fast,
             include_comments=False,
             include_links=True,
             include_tables=True,
@@ -649,11 +771,14 @@ def _body_blocks(tree: HtmlElement, url: str | None) -> list[_Block]:
             with_metadata=False,
         )
     except Exception:  # third-party heuristics on arbitrary markup
-        log.warning("trafilatura failed on %s", url, exc_info=True)
-        return []
-    if document is None or document.body is None:
-        return []
-    return [block for child in document.body for block in _blocks(child)]
+        log.warning("trafilatura failed", exc_info=True)
+        return None
+    return None if document is None else document.body
+
+
+def _is_page_dump(body: _Element) -> bool:
+    """trafilatura's last resort: the whole page's text, one line per element, in one block."""
+    return len(body) == 1 and (body[0].text or "").count("\n") >= _DUMP_LINES
 
 
 def _blocks(element: _Element, group: int | None = None) -> Iterator[_Block]:
@@ -676,6 +801,8 @@ def _blocks(element: _Element, group: int | None = None) -> Iterator[_Block]:
 
 
 def _block(element: _Element, group: int | None) -> Iterator[_Block]:
+    if _FURNITURE_CLASS.search(element.get("class") or ""):
+        return  # trafilatura keeps the source class: captions, credits, author boxes
     text = _text(element)
     if text:
         linked = sum(len(_text(ref)) for ref in element.iter("ref"))
@@ -688,31 +815,39 @@ def _is_churn(block: _Block) -> bool:
     if _BOILERPLATE.match(text):
         return True
     if len(text) <= _LINK_ONLY_MAX and block.link_share >= _LINK_ONLY:
-        return not _LINKED_PROSE.search(text)
+        return not (_SENTENCE.search(text) or _LIST_ENTRY.match(text))
     if len(text) > _SHORT:
         return False
-    if _LABEL.match(text) or _PROMPT.match(text) or _CREDIT.search(text):
+    if _PROMPT.match(text) or _CREDIT.search(text):
         return True
-    if len(text) < 100 and _TIMESTAMP.match(text):
+    if _LABEL.match(text) and (
+        block.link_share > 0 or len(text) <= _LABELLED_HEADLINE_MAX or not _SENTENCE.search(text)
+    ):
+        return True
+    if len(text) <= _TIMESTAMP_MAX and _TIMESTAMP.match(text):
         return True
     label = _LINK_LABEL.match(text)
-    if label and block.link_share * len(text) >= 0.5 * len(label.group(1)):
+    if label and block.link_share * len(text) >= _LINKED * len(label.group(1)):
         return True
-    return len(text) <= 250 and block.link_share >= 0.15 and bool(_PROMO_WORDS.search(text))
+    promo = block.link_share >= _PROMO_LINK_SHARE and bool(_PROMO_WORDS.search(text))
+    return promo and len(text) <= _PROMO_MAX
 
 
 def _filter_churn(blocks: list[_Block]) -> list[_Block]:
-    """Drop churn blocks and related-story boxes (a box heading, then its list or links)."""
+    """Drop churn blocks, related-story boxes (a box heading, then its list or links) and
+    everything from a reader-comments heading on."""
     kept: list[_Block] = []
     in_box, box_group = False, None
     for block in blocks:
+        if kept and _COMMENTS_START.match(block.text):
+            break  # reader comments run to the end of what trafilatura kept
         if len(block.text) <= _HEADING_MAX and _BOX_HEADING.match(block.text):
             in_box, box_group = True, None
             continue
         if in_box and block.group is not None and box_group in (None, block.group):
             box_group = block.group
             continue
-        if in_box and box_group is None and block.link_share >= 0.5:
+        if in_box and box_group is None and block.link_share >= _LINKED:
             continue
         in_box = False
         if not _is_churn(block):
@@ -725,17 +860,63 @@ def _drop_lead_repeats(paragraphs: list[str], headline: str, authors: list[str])
     headline_key = _squash(headline)
     author_keys = {_squash(name) for name in authors}
     while paragraphs:
-        key = _squash(_BYLINE_PREFIX.sub("", paragraphs[0]))
-        names = {_squash(n) for n in _AUTHOR_SPLIT.split(_BYLINE_PREFIX.sub("", paragraphs[0]))}
-        if key == headline_key or (author_keys and names <= author_keys):
-            paragraphs = paragraphs[1:]
-        else:
+        first = paragraphs[0]
+        byline = len(first) <= _BYLINE_REPEAT_MAX and author_keys
+        names = {_squash(name) for name in _author_names([first])} if byline else set()
+        if _squash(first) != headline_key and not (names and names <= author_keys):
             break
+        paragraphs = paragraphs[1:]
     return paragraphs
 
 
-_NO_ARTICLE = re.compile(
-    r"\b(?:404|page not found|(?:could|can)(?:not|n't) be found|no longer (?:available|exists)"
+_DESCRIPTION_KEYS = ("og:description", "description", "twitter:description")
+_LEAD_CLASS = re.compile(
+    r"lead|intro|standfirst|\bdek\b|summary|excerpt|teaser|subtitle|sapo|chapeau|abstract", re.I
+)
+_LEAD_KEY = 60  # squashed description characters that must open the lead element
+_LEAD_MAX = 1000
+_LD_BODY_MIN = 500  # characters of JSON-LD articleBody worth falling back to
+_LD_BODY_RATIO = 3  # ... when it is this many times longer than what the markup gave
+
+
+def _standfirst(tree: HtmlElement, page: _Page, paragraphs: list[str]) -> str | None:
+    """The lead ("dek") under the headline when the body missed it: the shortest element
+    whose text opens with the page's meta description."""
+    description = _first_meta(page, _DESCRIPTION_KEYS) or _ld_str(page, "description") or ""
+    key = _squash(description)[:_LEAD_KEY]
+    if len(key) < _LEAD_KEY or key in _squash(" ".join(paragraphs)):
+        return None
+    elements = [*tree.iter("p", "h2")]
+    elements += [el for el in tree.iter("div", "span") if _LEAD_CLASS.search(el.get("class") or "")]
+    leads = []
+    for element in elements:
+        text = element.text_content()
+        opens = _squash(text[: 5 * _LEAD_KEY]).startswith(key)
+        if opens and next(element.iterancestors("a"), None) is None:  # a link: a teaser elsewhere
+            leads.append(_clean(text))
+    return min((lead for lead in leads if len(lead) <= _LEAD_MAX), key=len, default=None)
+
+
+def _ld_body(page: _Page, paragraphs: list[str]) -> list[str]:
+    """JSON-LD ``articleBody`` paragraphs when the markup gave one block at most (the text is
+    rendered by script, or trafilatura fell back to that very articleBody) or far less text."""
+    body = page.ld.get("articleBody")
+    if not isinstance(body, str) or len(body) < _LD_BODY_MIN:
+        return paragraphs
+    if len(paragraphs) > 1 and len(body) < _LD_BODY_RATIO * sum(map(len, paragraphs)):
+        return paragraphs
+    texts = [text for text in map(_clean, body.splitlines()) if text]
+    return [block.text for block in _filter_churn([_Block(text) for text in texts])]
+
+
+_NO_ARTICLE_TITLE = re.compile(
+    r"^\W*(?:error\W*)?404\b|page not found|not found\W*$|we value your privacy|before you continue"
+    r"|cookies?\b|consent|access denied|are you a (?:robot|human)|just a moment|attention required",
+    re.I,
+)
+_NO_ARTICLE_TEXT = re.compile(
+    r"\b(?:404|page not found|(?:cannot|can't|could ?not|couldn't) be found"
+    r"|no longer (?:available|exists)"
     r"|does(?:n't| not) exist|cookies?|consent|privacy (?:settings|preferences)|accept all"
     r"|enable javascript|javascript is (?:disabled|required)|are you a robot|captcha"
     r"|access denied|subscribe to (?:continue|read))\b",
@@ -745,12 +926,13 @@ _NO_ARTICLE_MAX_CHARS = 1500
 
 
 def _is_no_article(paragraphs: list[str], headline: str) -> bool:
-    """A short page about cookies, 404s or robots rather than news."""
+    """A short page about cookies, 404s or robots rather than news: its title says so and its
+    text agrees, or its text hits three distinct such phrases."""
     text = " ".join(paragraphs)
     if len(text) > _NO_ARTICLE_MAX_CHARS:
         return False
-    hits = {match.casefold() for match in _NO_ARTICLE.findall(text)}
-    return bool(_NO_ARTICLE.search(headline)) or len(hits) >= 2
+    hits = {match.casefold() for match in _NO_ARTICLE_TEXT.findall(text)}
+    return len(hits) >= 3 or (bool(hits) and bool(_NO_ARTICLE_TITLE.search(headline)))
 
 
 # --------------------------------------------------------------------------- public API
@@ -766,14 +948,17 @@ def extract_article(html: str, url: str | None = None) -> Article:
     authors = _authors(tree, page)
     published, modified = _dates(page)
     canonical = _canonical(tree, page, url)
-    blocks = _filter_churn(_body_blocks(tree, url))
-    paragraphs = _drop_lead_repeats([block.text for block in blocks], headline, authors)
+    published = published or _guess_published(tree, canonical or url)
+    blocks = _filter_churn(_body_blocks(tree))
+    paragraphs = _ld_body(page, [block.text for block in blocks])
+    lead = _standfirst(tree, page, paragraphs)
+    paragraphs = _drop_lead_repeats([lead, *paragraphs] if lead else paragraphs, headline, authors)
     if _is_no_article(paragraphs, headline):
         paragraphs = []
     return Article(
         headline=headline,
         authors=authors,
-        published=published or _guess_published(tree, canonical or url),
+        published=published,
         modified=modified,
         canonical_url=canonical,
         paragraphs=paragraphs,
