@@ -65,11 +65,25 @@ def _segmenter() -> pysbd.Segmenter:
     return pysbd.Segmenter(language="en", clean=False)
 
 
+# pysbd is needed where a period, quote or bracket might not end a sentence. A paragraph with
+# none of these (a little over half of real news paragraphs) splits on the plain rule below to
+# the same sentences pysbd gives (checked over the corpus), several times faster.
+_NEEDS_PYSBD = re.compile(
+    r"(?:\b[A-Za-z]|\b[A-Z][a-z]{1,4}|\b(?:etc|vs|approx|incl|est|ca|cf|al|ed|eds|vol|no|nos|pp|fig)"
+    r"|\.\.|\d|\w\.\w)\.(?=\s|$)"  # initials, Mr., Calif., etc., ellipses, 3., U.S.
+    r"|[!?][\"”’]?\s+[a-z]|[!?](?=[^\s\"”’)\]!?])"  # "Why?" he asked  /  ?! inside words
+    r"|[\"“”«»„。！？；]|\b\d+\)|(?<!\w)['‘]"  # quotes, CJK stops, numbered lists
+)
+_PLAIN_BOUNDARY = re.compile(r"(?:(?<=[.!?])|(?<=[.!?][\"”’)\]]))\s+(?=[\"“‘(\[]?(?![a-z])\S)")
+
+
 @lru_cache(maxsize=8192)
 def _split(paragraph: str) -> tuple[str, ...]:
     text = _SPACE.sub(" ", paragraph).strip()
     if not text:
         return ()
+    if not _NEEDS_PYSBD.search(text):
+        return tuple(s.strip() for s in _PLAIN_BOUNDARY.split(text) if s.strip())
     sentences = tuple(s.strip() for s in _segmenter().segment(text) if s.strip())
     if "".join(sentences).replace(" ", "") != text.replace(" ", ""):
         return (text,)  # pysbd lost or altered text (rare, odd punctuation): keep it whole

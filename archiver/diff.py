@@ -142,7 +142,8 @@ def diff_articles(before: Article, after: Article) -> ArticleDiff:
         headline=_headline(before.headline, after.headline),
         changes=[] if body_missing else _Aligner(before, after, old, new).run(),
         byline=_byline(before.authors, after.authors),
-        published=_date_change(before.published, after.published),
+        published=None if before.published_guessed or after.published_guessed
+        else _date_change(before.published, after.published),
         modified=_date_change(before.modified, after.modified),
         body_missing=body_missing,
     )

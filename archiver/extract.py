@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from lxml.etree import _Element
     from lxml.html import HtmlElement
 
-EXTRACTOR_VERSION = "2"
+EXTRACTOR_VERSION = "3"
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +42,7 @@ class Article:
     modified: str | None = None
     canonical_url: str | None = None
     paragraphs: list[str] = field(default_factory=list)
+    published_guessed: bool = False  # date found in page text, not in metadata or the URL
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -611,8 +612,21 @@ def _dates(page: _Page) -> tuple[str | None, str | None]:
     return published, modified
 
 
+_URL_DATE = re.compile(r"/((?:19|20)\d{2})[/-](0?[1-9]|1[0-2])[/-](0?[1-9]|[12]\d|3[01])(?:/|[^\d])")
+
+
+def _url_date(url: str | None) -> str | None:
+    """The date in an article URL (/2024/05/17/...)."""
+    match = _URL_DATE.search(url or "")
+    if not match:
+        return None
+    year, month, day = (int(part) for part in match.groups())
+    return f"{year:04d}-{month:02d}-{day:02d}"
+
+
 def _guess_published(tree: HtmlElement, url: str | None) -> str | None:
-    """htmldate's cheap (non-extensive) search, for pages without date metadata."""
+    """htmldate's cheap (non-extensive) search, for pages without date metadata. What it
+    finds may be page furniture (a "generated at" footer), so the result is marked guessed."""
     import htmldate
 
     try:
@@ -866,8 +880,11 @@ def _drop_lead_repeats(paragraphs: list[str], headline: str, authors: list[str])
         if _squash(first) != headline_key and not (names and names <= author_keys):
             break
         paragraphs = paragraphs[1:]
-    return paragraphs
+    top = _HEADLINE_REPEAT_WINDOW  # a kicker or dek may stand above a repeated headline
+    return [p for i, p in enumerate(paragraphs) if i >= top or _squash(p) != headline_key]
 
+
+_HEADLINE_REPEAT_WINDOW = 4
 
 _DESCRIPTION_KEYS = ("og:description", "description", "twitter:description")
 _LEAD_CLASS = re.compile(
@@ -948,7 +965,10 @@ def extract_article(html: str, url: str | None = None) -> Article:
     authors = _authors(tree, page)
     published, modified = _dates(page)
     canonical = _canonical(tree, page, url)
-    published = published or _guess_published(tree, canonical or url)
+    published = published or _url_date(canonical or url)
+    guessed = published is None
+    if guessed:
+        published = _guess_published(tree, canonical or url)
     blocks = _filter_churn(_body_blocks(tree))
     paragraphs = _ld_body(page, [block.text for block in blocks])
     lead = _standfirst(tree, page, paragraphs)
@@ -959,6 +979,7 @@ def extract_article(html: str, url: str | None = None) -> Article:
         headline=headline,
         authors=authors,
         published=published,
+        published_guessed=guessed and published is not None,
         modified=modified,
         canonical_url=canonical,
         paragraphs=paragraphs,

@@ -147,3 +147,24 @@ def test_changed_compares_features_as_multisets() -> None:
 def test_split_sentences_never_loses_text() -> None:
     odd = "»!—” ‘',4M,— { .??"  # pysbd drops the trailing "??" here
     assert "".join(split_sentences(odd)).replace(" ", "") == odd.replace(" ", "")
+
+
+def test_plain_split_path_agrees_with_pysbd() -> None:
+    """Paragraphs without abbreviations, quotes or odd punctuation skip pysbd: same result."""
+    from archiver.claims import _NEEDS_PYSBD, _segmenter
+
+    paragraphs = [
+        "The council met on Monday. It voted to close the library. (The vote was close.) "
+        "Residents were angry! Many left early.",
+        "Officials in Berlin confirmed the plan. Critics disagree.",
+        "Prices rose sharply. What happens next is unclear? Analysts are divided.",
+    ]
+    for paragraph in paragraphs:
+        assert not _NEEDS_PYSBD.search(paragraph)
+        expected = [s.strip() for s in _segmenter().segment(paragraph) if s.strip()]
+        assert split_sentences(paragraph) == expected
+
+
+def test_risky_paragraphs_go_to_pysbd() -> None:
+    assert split_sentences("Mr. Smith went to Washington. He met Sen. Jones at 3 p.m. on Jan. 5.") == [
+        "Mr. Smith went to Washington.", "He met Sen. Jones at 3 p.m. on Jan. 5."]
