@@ -229,6 +229,110 @@ def reindex(archive_dir: Path) -> None:
 
 
 @main.command()
+@click.argument("targets", nargs=-1, metavar="[URL | CAPTURE_ID | WARC_FILE | WACZ_FILE]...")
+@click.option("--pubkey", type=click.File("rb"),
+              help="Check signatures with this public key (PEM), e.g. one given by the archivist.")
+@archive_option
+@json_option
+@handle_errors
+def verify(targets: tuple[str, ...], pubkey: Any, archive_dir: Path, as_json: bool) -> None:
+    """Check gzip members, record digests, catalogue rows, the manifest chain and signatures
+    (no argument: the whole archive). Exit 0: all good, 1: problems found, 2: error."""
+    from .verify import BarProgress, render
+    from .verify import verify as run_verify
+
+    progress = BarProgress()
+    try:
+        report = run_verify(archive_dir, targets, pubkey.read() if pubkey else None, progress)
+    finally:
+        progress.stop()
+    if as_json:
+        print_json(report.to_json())
+    else:
+        render(console(), report)
+    sys.exit(0 if report.ok else 1)
+
+
+@main.group()
+def key() -> None:
+    """The archive's signing key (ECDSA P-256)."""
+
+
+@key.command(name="init")
+@archive_option
+@handle_errors
+def key_init(archive_dir: Path) -> None:
+    """Create the archive's key pair; from now on every capture is signed."""
+    from .keys import init_key, public_key_path
+
+    path = init_key(archive_dir)
+    click.echo(f"created {path} (private, mode 0600) and {public_key_path(archive_dir)}")
+
+
+@key.command(name="export")
+@archive_option
+@handle_errors
+def key_export(archive_dir: Path) -> None:
+    """Print the archive's public key (PEM) to give to third parties."""
+    from .keys import load_private_key, public_pem
+
+    private = load_private_key(archive_dir)
+    if private is None:
+        raise ArchiverError(f"the archive {archive_dir} has no key (run `archiver key init`)")
+    click.echo(public_pem(private.public_key()).decode(), nl=False)
+
+
+@main.command()
+@click.argument("urls", nargs=-1)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="The .wacz file to write.")
+@archive_option
+@json_option
+@handle_errors
+def export(urls: tuple[str, ...], output: Path, archive_dir: Path, as_json: bool) -> None:
+    """Write the captures of URL... (default: all) as a WACZ 1.1.1 package, signed when the
+    archive has a key. Check one with `wacz validate -f FILE` and
+    `archiver verify --pubkey KEY.pem FILE`."""
+    from .wacz import export as write_wacz
+
+    result = write_wacz(archive_dir, list(urls), output)
+    if as_json:
+        print_json(result.to_json())
+        return
+    signed = "signed" if result.signed else "unsigned (no archive key)"
+    click.echo(f"wrote {output}: {result.captures} captures in {result.warc_files} WARC files, "
+               f"{result.bytes} bytes, {signed}")
+    if result.signed:
+        click.echo(f"check it: archiver verify --pubkey KEY.pem {output} "
+                   "(KEY.pem from `archiver key export`)")
+
+
+@main.command(name="import")
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+@archive_option
+@json_option
+@handle_errors
+def import_(files: tuple[Path, ...], archive_dir: Path, as_json: bool) -> None:
+    """Bring in WARC/WACZ files made by other tools: each HTML response becomes a capture.
+    Input is checked first; anything malformed is refused and the archive left as it was."""
+    from .ingest import import_files
+    from .listing import capture_line
+
+    results = import_files(archive_dir, list(files))
+    if as_json:
+        print_json([result.to_json() for result in results])
+        return
+    out = console()
+    for result in results:
+        for capture in result.captures:
+            capture_line(out, capture)
+        kept = f"kept as {result.source}" if result.source else "nothing new"
+        click.echo(f"{result.origin}: {len(result.captures)} captures from {result.records} records"
+                   f" ({kept}{', recompressed per record' if result.recompressed else ''}"
+                   f"{f', {result.skipped} skipped' if result.skipped else ''})")
+
+
+@main.command()
 @click.option("--archive", "archive_dir", type=click.Path(file_okay=False, path_type=Path),
               default=None, help="Archive folder (default: a temporary one).")
 @handle_errors

@@ -87,14 +87,48 @@ def sign(private_key, data: bytes) -> dict[str, str]:
             "publicKey": public_der_b64(private_key.public_key())}
 
 
+def sign_p1363(private_key, data: bytes) -> str:
+    """Base64 of an ECDSA/SHA-256 signature of `data` as raw r||s (IEEE P1363, what WebCrypto
+    and the WACZ signing spec's anonymous signatures use)."""
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
+
+    r, s = decode_dss_signature(private_key.sign(data, ec.ECDSA(hashes.SHA256())))
+    size = (private_key.curve.key_size + 7) // 8
+    return base64.b64encode(r.to_bytes(size, "big") + s.to_bytes(size, "big")).decode()
+
+
+def load_public_der_b64(text: str):  # -> ec.EllipticCurvePublicKey
+    """A public key from base64 SubjectPublicKeyInfo DER (as carried in signatures)."""
+    from cryptography.hazmat.primitives import serialization
+
+    try:
+        return serialization.load_der_public_key(base64.b64decode(text, validate=True))
+    except (ValueError, TypeError) as exc:
+        raise ArchiverError(f"not a base64 DER public key: {exc}") from None
+
+
 def verify_signature(public_key, data: bytes, signature_b64: str) -> bool:
-    """True when `signature_b64` (base64 DER ECDSA) signs `data` under `public_key`."""
+    """True when `signature_b64` (base64 ECDSA, DER or raw r||s) signs `data` under `public_key`."""
     from cryptography.exceptions import InvalidSignature
     from cryptography.hazmat.primitives import hashes
     from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 
     try:
-        public_key.verify(base64.b64decode(signature_b64), data, ec.ECDSA(hashes.SHA256()))
-    except (InvalidSignature, ValueError):
+        signature = base64.b64decode(signature_b64, validate=True)
+    except ValueError:
         return False
-    return True
+    size = (public_key.curve.key_size + 7) // 8
+    forms = [signature]
+    if len(signature) == 2 * size:  # raw r||s
+        forms.append(encode_dss_signature(int.from_bytes(signature[:size], "big"),
+                                          int.from_bytes(signature[size:], "big")))
+    for form in forms:
+        try:
+            public_key.verify(form, data, ec.ECDSA(hashes.SHA256()))
+            return True
+        except (InvalidSignature, ValueError):
+            continue
+    return False

@@ -1,0 +1,188 @@
+"""archiver export: real WACZ packages, checked by py-wacz's validator, pywb and our verify."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import subprocess
+import sys
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
+from pytest_httpserver import HTTPServer
+from test_verify import Built, build_archive, capture
+
+from helpers import run
+
+WACZ_TOOL = Path(sys.executable).parent / "wacz"
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Built]:
+    http = HTTPServer(host="127.0.0.1", port=0)
+    http.start()
+    yield build_archive(tmp_path_factory.mktemp("wacz") / "archive", http)
+    http.clear()
+    http.stop()
+
+
+@pytest.fixture(scope="module")
+def package(built: Built, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("out") / "all.wacz"
+    result = run("export", "--archive", str(built.root), "-o", str(path))
+    assert result.exit_code == 0 and "signed" in result.stdout
+    return path
+
+
+def wacz_validate(path: Path, *extra: str) -> subprocess.CompletedProcess:
+    return subprocess.run([str(WACZ_TOOL), "validate", "-f", str(path), *extra],
+                          capture_output=True, text=True, timeout=120)
+
+
+def test_layout_and_py_wacz_validation(package: Path, built: Built) -> None:
+    with zipfile.ZipFile(package) as z:
+        names = z.namelist()
+        assert {"indexes/index.cdxj", "pages/pages.jsonl", "datapackage.json",
+                "datapackage-digest.json"} <= set(names)
+        warcs = [n for n in names if n.startswith("archive/")]
+        assert len(warcs) == 7 and all(n.endswith(".warc.gz") for n in warcs)
+        assert all(z.getinfo(n).compress_type == zipfile.ZIP_STORED for n in warcs)
+        datapackage = json.loads(z.read("datapackage.json"))
+        assert datapackage["wacz_version"] == "1.1.1" and datapackage["profile"] == "data-package"
+        for resource in datapackage["resources"]:
+            assert resource["hash"] == "sha256:" + hashlib.sha256(z.read(resource["path"])).hexdigest()
+            assert resource["bytes"] == z.getinfo(resource["path"]).file_size
+        files = {p.name: p for p in (built.root / "warcs").rglob("*.warc.gz")}
+        for name in warcs:  # the capture files, unchanged
+            assert z.read(name) == files[Path(name).name].read_bytes()
+        pages = [json.loads(line) for line in z.read("pages/pages.jsonl").splitlines()]
+        assert pages[0]["format"] == "json-pages-1.0" and len(pages) == 8
+        assert {p["id"] for p in pages[1:]} == set(built.ids)
+    done = wacz_validate(package)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "is valid" in done.stdout
+
+
+def test_anonymous_signature_checks_with_plain_cryptography(package: Path, built: Built) -> None:
+    """Signed per the WACZ signing spec: ECDSA over the hash string, raw r||s, SPKI key."""
+    with zipfile.ZipFile(package) as z:
+        digest_file = json.loads(z.read("datapackage-digest.json"))
+        datapackage = z.read("datapackage.json")
+    signed = digest_file["signedData"]
+    assert set(signed) == {"hash", "created", "software", "version", "signature", "publicKey"}
+    assert digest_file["hash"] == signed["hash"] == "sha256:" + hashlib.sha256(datapackage).hexdigest()
+    assert signed["created"] == json.loads(datapackage)["created"]
+    published = serialization.load_pem_public_key(
+        run("key", "export", "--archive", str(built.root)).stdout.encode())
+    key = serialization.load_der_public_key(base64.b64decode(signed["publicKey"]))
+    assert key.public_numbers() == published.public_numbers()
+    raw = base64.b64decode(signed["signature"])
+    assert len(raw) == 64
+    der = encode_dss_signature(int.from_bytes(raw[:32], "big"), int.from_bytes(raw[32:], "big"))
+    key.verify(der, signed["hash"].encode(), ec.ECDSA(hashes.SHA256()))
+
+
+def test_third_party_verify_with_pubkey(package: Path, built: Built, tmp_path: Path) -> None:
+    pem = tmp_path / "archive.pem"
+    pem.write_text(run("key", "export", "--archive", str(built.root)).stdout)
+    result = run("verify", "--archive", str(tmp_path / "none"), "--json", "--pubkey", str(pem),
+                 str(package))
+    report = json.loads(result.stdout)
+    assert result.exit_code == 0 and report["ok"], report
+    checked = {c["check"]: c["checked"] for c in report["checks"]}
+    assert checked["signatures"] == 8 and checked["manifests"] == 7  # package + 7 captures
+
+    other = tmp_path / "other.pem"
+    other.write_bytes(ec.generate_private_key(ec.SECP256R1()).public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo))
+    result = run("verify", "--archive", str(tmp_path / "none"), "--json", "--pubkey", str(other),
+                 str(package))
+    assert result.exit_code == 1
+    assert len(json.loads(result.stdout)["problems"]) == 8
+
+
+def rewrite(package: Path, target: Path, change: dict[str, bytes]) -> None:
+    with zipfile.ZipFile(package) as source, zipfile.ZipFile(target, "w") as out:
+        for info in source.infolist():
+            out.writestr(info, change.get(info.filename, source.read(info.filename)))
+
+
+def test_tampered_package_is_found(package: Path, tmp_path: Path) -> None:
+    with zipfile.ZipFile(package) as z:
+        name = next(n for n in z.namelist() if n.startswith("archive/"))
+        data = bytearray(z.read(name))
+        pages = z.read("pages/pages.jsonl")
+    data[len(data) // 2] ^= 0xFF
+    for index, change in enumerate(({name: bytes(data)}, {"pages/pages.jsonl": pages + b"{}\n"})):
+        changed = tmp_path / f"changed{index}.wacz"
+        rewrite(package, changed, change)
+        result = run("verify", "--archive", str(tmp_path), "--json", str(changed))
+        assert result.exit_code == 1, result.stdout
+        assert wacz_validate(changed).returncode == 1
+
+
+PYWB_GET = """
+import json, sys
+from pywb.apps.frontendapp import FrontEndApp
+from werkzeug.test import Client
+response = Client(FrontEndApp()).get(sys.argv[1])
+print(json.dumps({"status": response.status_code, "type": response.headers.get("Content-Type"),
+                  "body": response.get_data().decode("utf-8", "replace")}))
+"""
+
+
+def test_pywb_replays_the_package(package: Path, built: Built, tmp_path: Path) -> None:
+    """pywb serves the package's WARCs through the package's own index (pywb runs in a child
+    process: it monkey-patches threads with gevent)."""
+    collection = tmp_path / "collections" / "news"
+    (collection / "archive").mkdir(parents=True)
+    (collection / "indexes").mkdir()
+    with zipfile.ZipFile(package) as z:
+        for name in z.namelist():
+            if name.startswith("archive/") or name == "indexes/index.cdxj":
+                (collection / name).write_bytes(z.read(name))
+    row = built.row(6)  # a revisit: pywb resolves it to the payload of capture 5
+    stamp = row["captured_at"][:19].replace("-", "").replace("T", "").replace(":", "")
+    done = subprocess.run([sys.executable, "-c", PYWB_GET, f"/news/{stamp}id_/{built.urls['other']}"],
+                          cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    response = json.loads(done.stdout.splitlines()[-1])
+    assert response["status"] == 200 and response["type"].startswith("text/html")
+    assert "x" * 5000 in response["body"] and "<h1>Other</h1>" in response["body"]
+
+
+def test_export_one_url_brings_revisit_originals(built: Built, tmp_path: Path) -> None:
+    path = tmp_path / "story.wacz"
+    result = run("export", "--archive", str(built.root), "--json", "-o", str(path),
+                 built.urls["story"])
+    assert result.exit_code == 0 and json.loads(result.stdout)["captures"] == 3
+    with zipfile.ZipFile(path) as z:
+        pages = [json.loads(line) for line in z.read("pages/pages.jsonl").splitlines()[1:]]
+        assert [p["id"] for p in pages] == [built.ids[0], built.ids[1], built.ids[3]]
+        index = z.read("indexes/index.cdxj").decode().splitlines()
+    assert len(index) == 3 and sum('"warc/revisit"' in line for line in index) == 1
+    assert wacz_validate(path).returncode == 0
+
+
+def test_unsigned_archive_exports_unsigned(tmp_path: Path, httpserver: HTTPServer) -> None:
+    httpserver.expect_request("/a").respond_with_data("<html><p>a</p></html>", content_type="text/html")
+    root = tmp_path / "plain"
+    capture(root, httpserver.url_for("/a"))
+    path = tmp_path / "plain.wacz"
+    assert "unsigned" in run("export", "--archive", str(root), "-o", str(path)).stdout
+    with zipfile.ZipFile(path) as z:
+        assert "signedData" not in json.loads(z.read("datapackage-digest.json"))
+    assert wacz_validate(path).returncode == 0
+    assert run("verify", "--archive", str(root), str(path)).exit_code == 0
+
+
+def test_export_errors(built: Built, tmp_path: Path) -> None:
+    result = run("export", "--archive", str(built.root), "-o", str(tmp_path / "x.wacz"),
+                 "http://127.0.0.1:1/never")
+    assert result.exit_code == 2 and "no captures" in result.stderr
+    assert not (tmp_path / "x.wacz").exists()
