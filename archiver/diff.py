@@ -8,6 +8,7 @@ same (or a neighbouring) changed region; what is left is added or removed.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -212,6 +213,14 @@ def _similarity(a: str, b: str) -> float:
     return max(fuzz.ratio(a, b), fuzz.token_set_ratio(a, b))
 
 
+def _paragraph_groups(sentences: list[Sentence]) -> list[tuple[tuple[str, ...], list[int]]]:
+    """(sentence keys, sentence indices) per paragraph, in order."""
+    groups: dict[int, list[Sentence]] = {}
+    for s in sentences:
+        groups.setdefault(s.paragraph, []).append(s)
+    return [(tuple(s.key for s in group), [s.index for s in group]) for group in groups.values()]
+
+
 class _Aligner:
     """One alignment run; pending removed/added sentences shrink as they are explained."""
 
@@ -236,17 +245,38 @@ class _Aligner:
         return [change for _, change in ranked]
 
     def _backbone(self) -> None:
-        matcher = SequenceMatcher(
-            None, [s.key for s in self.old], [s.key for s in self.new], autojunk=False
-        )
+        """Order-preserving sentence alignment. Paragraphs that moved whole are set aside
+        first (a paragraph-level alignment decides which), so moving one long paragraph is
+        one move, not its shorter neighbours moving the other way."""
+        moved_old, moved_new = self._moved_paragraphs()
+        old = [s for s in self.old if s.index not in moved_old]
+        new = [s for s in self.new if s.index not in moved_new]
+        matcher = SequenceMatcher(None, [s.key for s in old], [s.key for s in new], autojunk=False)
         region = 0
         for tag, i1, i2, j1, j2 in matcher.get_opcodes():
             if tag == "equal":
                 continue
-            self.removed |= dict.fromkeys(range(i1, i2), region)
-            self.added |= dict.fromkeys(range(j1, j2), region)
-            self.slot |= {i: min(j1 + i - i1, j2) - 0.5 for i in range(i1, i2)}
+            for i in range(i1, i2):
+                j = min(j1 + i - i1, j2)
+                self.removed[old[i].index] = region
+                self.slot[old[i].index] = (new[j].index if j < len(new) else len(self.new)) - 0.5
+            self.added |= dict.fromkeys((new[j].index for j in range(j1, j2)), region)
             region += 1
+        self.removed |= dict.fromkeys(moved_old, region)
+        self.added |= dict.fromkeys(moved_new, region)
+
+    def _moved_paragraphs(self) -> tuple[set[int], set[int]]:
+        """Sentence indices of identical paragraphs, unique on both sides, that a
+        paragraph-level alignment leaves out of order."""
+        old, new = _paragraph_groups(self.old), _paragraph_groups(self.new)
+        matcher = SequenceMatcher(None, [k for k, _ in old], [k for k, _ in new], autojunk=False)
+        kept_old = {i for a, _, n in matcher.get_matching_blocks() for i in range(a, a + n)}
+        kept_new = {j for _, b, n in matcher.get_matching_blocks() for j in range(b, b + n)}
+        counts = Counter(k for k, _ in old) + Counter(k for k, _ in new)
+        loose_old = {k: ids for i, (k, ids) in enumerate(old) if i not in kept_old and counts[k] == 2}
+        loose_new = {k: ids for j, (k, ids) in enumerate(new) if j not in kept_new and counts[k] == 2}
+        keys = loose_old.keys() & loose_new.keys()
+        return ({i for k in keys for i in loose_old[k]}, {j for k in keys for j in loose_new[k]})
 
     def _emit(self, position: float, change: Change) -> None:
         self.found.append((position, change))
