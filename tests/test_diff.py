@@ -259,3 +259,13 @@ def test_forty_sentence_articles_diff_in_a_few_milliseconds() -> None:
         diff = diff_articles(big, after)
     assert (time.perf_counter() - start) / 20 < 0.02
     assert len(diff.changes) == 1
+
+
+def test_long_paragraph_moved_past_short_ones_is_one_move() -> None:
+    """Sentence counts tie (3 vs 3): the paragraph alignment must move the one paragraph."""
+    long = "Long one starts here. Long two continues. Long three ends it."
+    short = ["Short two is here.", "Short three is here.", "Short four is here."]
+    before = Article(headline="H", paragraphs=["Zero opens.", long, *short, "Five closes."])
+    after = Article(headline="H", paragraphs=["Zero opens.", *short, long, "Five closes."])
+    changes = diff_articles(before, after).changes
+    assert [(c.kind, c.level, c.after) for c in changes] == [("moved", "paragraph", long)]
