@@ -37,10 +37,10 @@ from typing import IO, Any
 from . import keys
 from .capture import iso, new_capture_id
 from .errors import ArchiverError
-from .store import Archive, Capture, canonical_json, manifest_digest
+from .store import SOURCES, Archive, Capture, canonical_json, manifest_digest
 from .urls import canonicalize
-from .verify import SOURCES, FileScan, ScannedRecord, scan_warc
 from .warc import GZIP_LEVEL, SOFTWARE, CaptureWriter, RecordSpan
+from .warcscan import FileScan, ScannedRecord, scan_warc
 
 HTML_TYPES = ("text/html", "application/xhtml+xml")
 REVISIT_PROFILE_SUFFIX = "identical-payload-digest"

@@ -17,6 +17,7 @@ from .errors import ArchiverError
 from .warc import HttpResponse, read_response, scan_records
 
 INDEX_NAME = "index.sqlite3"
+SOURCES = "sources"  # files brought in by `archiver import`, kept as given
 SCHEMA_VERSION = 1
 MIGRATIONS: dict[int, str] = {
     1: """

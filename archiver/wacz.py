@@ -30,15 +30,8 @@ from typing import IO, Any
 
 from . import __version__, keys
 from .errors import ArchiverError
-from .verify import (
-    CaptureFile,
-    Report,
-    capture_in_scan,
-    check_signatures,
-    read_record_at,
-    report_scan,
-    scan_stream,
-)
+from .verify import CaptureFile, Report, capture_in_scan, check_signatures, report_scan
+from .warcscan import read_record_at, scan_stream
 
 WACZ_VERSION = "1.1.1"
 SIGNING_SPEC_VERSION = "0.1.0"

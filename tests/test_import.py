@@ -17,7 +17,7 @@ import pytest
 from pytest_httpserver import HTTPServer
 from test_verify import capture
 
-from archiver.verify import scan_warc
+from archiver.warcscan import scan_warc
 
 from helpers import run
 

@@ -157,7 +157,7 @@ def test_errors_exit_2_with_one_line(tmp_path: Path) -> None:
 
 def members(path: Path) -> list[int]:
     """Offsets of the gzip members of a capture file."""
-    from archiver.verify import scan_warc
+    from archiver.warcscan import scan_warc
 
     return [record.offset for record in scan_warc(path).records]
 
