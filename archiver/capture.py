@@ -17,7 +17,7 @@ import requests
 
 from . import __version__, keys
 from .errors import ArchiverError
-from .store import Archive, Capture, canonical_json, manifest_digest
+from .store import Archive, Capture, canonical_json, file_sha256, manifest_digest
 from .urls import canonicalize, check_url
 from .warc import SOFTWARE, CaptureWriter, RecordSpan, http_headers, make_record_id
 
@@ -248,7 +248,7 @@ def _store(archive: Archive, url: str, hops: list[Hop]) -> CaptureResult:
                     payload_sha256=final.payload_sha256, payload_length=final.body_length,
                     revisit=original is not None, refers_to=original.id if original else None,
                     bytes=out.tell(), manifest_sha256=manifest_sha, prev_manifest_sha256=prev,
-                    signed=signed,
+                    signed=signed, warc_sha256=file_sha256(temp),
                 )
                 archive.commit_write(temp, path, capture)
     finally:

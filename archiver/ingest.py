@@ -37,7 +37,7 @@ from typing import IO, Any
 from . import keys
 from .capture import iso, new_capture_id
 from .errors import ArchiverError
-from .store import SOURCES, Archive, Capture, canonical_json, manifest_digest
+from .store import SOURCES, Archive, Capture, canonical_json, file_sha256, manifest_digest
 from .urls import canonicalize
 from .warc import GZIP_LEVEL, SOFTWARE, CaptureWriter, RecordSpan
 from .warcscan import FileScan, ScannedRecord, scan_warc
@@ -374,7 +374,7 @@ def _write_capture(archive: Archive, source: Source, stored: str, page: Page,
             response_record_id=response.record_id, payload_sha256=facts["payload_sha256"],
             payload_length=facts["payload_length"], revisit=original is not None,
             refers_to=facts["revisit_of"], bytes=size, manifest_sha256=data["manifest_sha256"],
-            prev_manifest_sha256=prev, signed="signature" in data)
+            prev_manifest_sha256=prev, signed="signature" in data, warc_sha256=file_sha256(temp))
         archive.commit_write(temp, path, capture)
     finally:
         temp.unlink(missing_ok=True)

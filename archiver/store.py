@@ -18,7 +18,7 @@ from .warc import HttpResponse, read_response, scan_records
 
 INDEX_NAME = "index.sqlite3"
 SOURCES = "sources"  # files brought in by `archiver import`, kept as given
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 MIGRATIONS: dict[int, str] = {
     1: """
     CREATE TABLE captures (
@@ -55,6 +55,7 @@ MIGRATIONS: dict[int, str] = {
     );
     CREATE TABLE state (key TEXT PRIMARY KEY, value TEXT NOT NULL);
     """,
+    2: "ALTER TABLE captures ADD COLUMN warc_sha256 TEXT",  # NULL for captures indexed before
 }
 
 
@@ -84,6 +85,7 @@ class Capture:
     manifest_sha256: str
     prev_manifest_sha256: str | None
     signed: bool
+    warc_sha256: str | None = None  # of the file's bytes as written
 
 
 COLUMNS = [f.name for f in fields(Capture)]
@@ -366,8 +368,15 @@ def capture_from_warc(root: Path, path: Path) -> tuple[Capture, str]:
         revisit=facts.get("revisit_of") is not None, refers_to=facts.get("revisit_of"),
         bytes=path.stat().st_size, manifest_sha256=manifest_digest(manifest),
         prev_manifest_sha256=manifest.get("prev"), signed="signature" in metadata,
+        warc_sha256=file_sha256(path),
     )
     return capture, capture.manifest_sha256
+
+
+def file_sha256(path: Path) -> str:
+    """Hex SHA-256 of a file's bytes."""
+    with open(path, "rb") as handle:
+        return hashlib.file_digest(handle, "sha256").hexdigest()
 
 
 def _today_id() -> str:

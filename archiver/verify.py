@@ -258,7 +258,7 @@ class Verifier:
         def work(job: tuple[str, bool]) -> tuple[str, FileScan]:
             relative, strict = job
             return relative, scan_warc(self.root / relative, strict_gzip=strict,
-                                       file_sha256=not strict, advance=advance)
+                                       file_sha256=True, advance=advance)
 
         with ThreadPoolExecutor(max_workers=self.workers) as pool:
             return dict(pool.map(work, present))
@@ -358,6 +358,9 @@ class Verifier:
             if actual != value:
                 self.report.add("catalogue", f"catalogue {name} is {actual!r}, the file says {value!r}",
                                 **where)
+        if row.warc_sha256 is not None and row.warc_sha256 != capture.scan.sha256:
+            self.report.add("catalogue", "file bytes differ from the SHA-256 recorded when it was "
+                            "written (a change no record digest covers, e.g. gzip padding)", **where)
 
     # across captures ------------------------------------------------------------------
 
