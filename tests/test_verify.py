@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import shutil
@@ -299,7 +300,8 @@ def resign(built: Built, seq: int, private_key: object) -> None:
     span = CaptureWriter(out).metadata(metadata["capture"]["final_url"], "2026-01-01T00:00:00Z",
                                        metadata["capture"]["response_record_id"], metadata)
     path.write_bytes(out.getvalue())
-    set_row(built.root, row["id"], metadata_length=span.length, bytes=len(out.getvalue()))
+    set_row(built.root, row["id"], metadata_length=span.length, bytes=len(out.getvalue()),
+            warc_sha256=hashlib.sha256(out.getvalue()).hexdigest())
 
 
 def test_signature_made_with_another_key(built: Built) -> None:
@@ -340,7 +342,8 @@ def test_signature_stripped_after_signed_captures(built: Built) -> None:
     span = CaptureWriter(out).metadata(metadata["capture"]["final_url"], "2026-01-01T00:00:00Z",
                                        metadata["capture"]["response_record_id"], metadata)
     path.write_bytes(out.getvalue())
-    set_row(built.root, row["id"], metadata_length=span.length, bytes=len(out.getvalue()), signed=0)
+    set_row(built.root, row["id"], metadata_length=span.length, bytes=len(out.getvalue()), signed=0,
+            warc_sha256=hashlib.sha256(out.getvalue()).hexdigest())
     problems = assert_problem(built.root, built.ids[5], "signatures")
     assert "not signed" in problems[0]["message"]
 
