@@ -27,7 +27,8 @@ def capture_many(root: Path, urls: list[str], options: FetchOptions, concurrency
         return capture_url(local.archive, url, options, local.session).to_json()
 
     Archive(root).close()  # create the layout and schema once, before the workers race
-    out = Console(highlight=False, width=None if sys.stdout.isatty() else 160)
+    piped = not sys.stdout.isatty()
+    out = Console(highlight=False, width=160 if piped else None, soft_wrap=piped)
     err = Console(stderr=True, highlight=False)
     failures = 0
     show_bar = err.is_terminal and len(urls) > 1 and not as_json

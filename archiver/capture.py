@@ -8,9 +8,10 @@ import secrets
 import socket
 import tempfile
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import IO
+from typing import IO, Any
 from urllib.parse import urljoin, urlsplit
 
 import requests
@@ -31,7 +32,8 @@ CHUNK = 1 << 16
 class FetchOptions:
     """How pages are fetched."""
 
-    timeout: float = 30.0
+    timeout: float = 30.0  # seconds to connect, and with no data arriving
+    max_time: float = 300.0  # seconds for the whole response, however it trickles in
     user_agent: str = DEFAULT_USER_AGENT
     max_size: int = 50 * 1024 * 1024
     retries: int = 2
@@ -101,7 +103,7 @@ def _fetch_error(url: str, exc: Exception, options: FetchOptions) -> ArchiverErr
     if isinstance(exc, requests.exceptions.SSLError):
         return ArchiverError(f"{url}: TLS error talking to {host}")
     if isinstance(exc, requests.exceptions.Timeout):
-        return ArchiverError(f"{url}: timed out after {options.timeout:g}s")
+        return ArchiverError(f"{url}: no answer within {options.timeout:g}s (--timeout)")
     if isinstance(exc, requests.exceptions.InvalidURL | requests.exceptions.MissingSchema
                   | requests.exceptions.InvalidSchema):
         return ArchiverError(f"invalid URL {url}")
@@ -118,6 +120,16 @@ def _is_dns_error(exc: Exception) -> bool:
     return "NameResolutionError" in str(exc) or isinstance(exc.__context__, socket.gaierror)
 
 
+def _raw_chunks(raw: Any) -> Iterator[bytes]:
+    """The payload as it arrives (no content decoding), in pieces as soon as they come, so a
+    trickling server is noticed by --max-time."""
+    if raw.chunked:
+        yield from raw.read_chunked(CHUNK, decode_content=False)
+        return
+    while chunk := raw.read1(CHUNK, decode_content=False):
+        yield chunk
+
+
 def _exchange(session: requests.Session, url: str, options: FetchOptions) -> Hop:
     """One request, its response read raw (no content decoding) up to max_size."""
     headers = {"User-Agent": options.user_agent, "Accept-Encoding": "gzip, deflate, br",
@@ -131,8 +143,12 @@ def _exchange(session: requests.Session, url: str, options: FetchOptions) -> Hop
     spool = tempfile.SpooledTemporaryFile(max_size=1 << 20)  # noqa: SIM115 - handed to the Hop
     digest = hashlib.sha256()
     length = 0
+    deadline = time.monotonic() + options.max_time
     try:
-        for chunk in response.raw.stream(CHUNK, decode_content=False):
+        for chunk in _raw_chunks(response.raw):
+            if time.monotonic() > deadline:
+                raise ArchiverError(f"{url}: response took longer than --max-time "
+                                    f"({options.max_time:g}s); not captured")
             length += len(chunk)
             if length > options.max_size:
                 raise ArchiverError(f"{url}: response larger than --max-size "
@@ -145,7 +161,7 @@ def _exchange(session: requests.Session, url: str, options: FetchOptions) -> Hop
         if isinstance(exc, ArchiverError):
             raise
         if "timed out" in str(exc).lower():
-            raise ArchiverError(f"{url}: timed out after {options.timeout:g}s") from None
+            raise ArchiverError(f"{url}: no data for {options.timeout:g}s (--timeout)") from None
         raise ArchiverError(f"{url}: connection broken while reading the response") from None
     response.close()
     spool.seek(0)

@@ -56,7 +56,8 @@ def console():  # -> rich.console.Console
     """stdout console; wide when piped so tables and ids are not cut."""
     from rich.console import Console
 
-    return Console(highlight=False, width=None if sys.stdout.isatty() else 160)
+    piped = not sys.stdout.isatty()
+    return Console(highlight=False, width=160 if piped else None, soft_wrap=piped)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -71,7 +72,9 @@ def main() -> None:
               help="Read URLs from FILE, one a line ('-' for stdin).")
 @archive_option
 @click.option("--timeout", type=click.FloatRange(min=0.1), default=30.0, show_default=True,
-              help="Seconds to wait for the server.")
+              help="Seconds to wait for the server to connect or send more data.")
+@click.option("--max-time", type=click.FloatRange(min=0.1), default=300.0, show_default=True,
+              help="Seconds a whole response may take, however slowly it trickles in.")
 @click.option("--user-agent", default=None, help="User-Agent header (default names archiver).")
 @click.option("--max-size", type=click.IntRange(min=1), default=50 * 1024 * 1024,
               show_default=True, help="Fail a URL whose payload exceeds this many bytes.")
@@ -82,7 +85,7 @@ def main() -> None:
 @json_option
 @handle_errors
 def capture(urls: tuple[str, ...], input_file: Any, archive_dir: Path, timeout: float,
-            user_agent: str | None, max_size: int, retries: int, concurrency: int,
+            max_time: float, user_agent: str | None, max_size: int, retries: int, concurrency: int,
             as_json: bool) -> None:
     """Fetch each URL and store it as a WARC 1.1 capture in the archive."""
     from .batch import capture_many
@@ -94,7 +97,8 @@ def capture(urls: tuple[str, ...], input_file: Any, archive_dir: Path, timeout: 
                     and not line.lstrip().startswith("#")]
     if not targets:
         raise click.UsageError("give at least one URL (or -i FILE)")
-    options = FetchOptions(timeout=timeout, user_agent=user_agent or DEFAULT_USER_AGENT,
+    options = FetchOptions(timeout=timeout, max_time=max_time,
+                           user_agent=user_agent or DEFAULT_USER_AGENT,
                            max_size=max_size, retries=retries)
     failures = capture_many(archive_dir, targets, options, concurrency, as_json)
     sys.exit(1 if failures else 0)
@@ -173,9 +177,14 @@ def diff(targets: tuple[str, ...], from_id: str | None, to_id: str | None, walk_
     """
     from . import report
     from .compare import diff_versions, resolve_pair, timeline
+    from .urls import canonicalize
 
     if len(targets) > 2:
         raise click.UsageError("give a URL, or two capture ids / WARC files")
+    if walk_all and (from_id or to_id or html_file):
+        raise click.UsageError("--all walks the whole history: it takes no --from, --to or --html")
+    if from_id and from_id == to_id:
+        raise click.UsageError("--from and --to name the same capture")
     archive = open_archive(archive_dir) if (archive_dir / "index.sqlite3").exists() else None
     if walk_all:
         if len(targets) != 1 or archive is None:
@@ -188,6 +197,14 @@ def diff(targets: tuple[str, ...], from_id: str | None, to_id: str | None, walk_
             report.render_timeline(console(), [(a.info, b.info, d) for a, b, d in steps], url)
         sys.exit(1 if any(d.has_edits or d.body_missing for _, _, d in steps) else 0)
     before, after = resolve_pair(archive, targets, from_id, to_id)
+    if before.info["id"] == after.info["id"]:
+        raise ArchiverError(f"both sides are capture {before.info['id']}; nothing to compare")
+    if before.info["captured_at"] > after.info["captured_at"]:
+        click.echo("archiver: note: the first capture is the later one; showing edits from "
+                   "later to earlier", err=True)
+    if canonicalize(before.url) != canonicalize(after.url):
+        click.echo(f"archiver: warning: comparing different URLs: {before.url} and {after.url}",
+                   err=True)
     result = diff_versions(before, after)
     url = after.url
     if html_file is not None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, replace
-from itertools import pairwise
 from pathlib import Path
 
 from .diff import ArticleDiff, diff_articles
@@ -12,7 +11,7 @@ from .errors import ArchiverError
 from .extract import EXTRACTOR_VERSION, Article, extract_response
 from .store import Archive, Capture
 from .urls import canonicalize
-from .warc import HttpResponse, scan_records
+from .warc import HttpResponse, read_response, scan_records
 
 GONE = (404, 410)
 HTML_TYPES = ("text/html", "application/xhtml+xml")
@@ -56,39 +55,77 @@ def capture_version(archive: Archive, capture: Capture) -> Version:
     return Version(info, article, capture.url)
 
 
-def warc_version(path: Path) -> Version:
-    """The last HTML response in a WARC file made by any tool (e.g. `wget --warc-file`)."""
-    from .warc import read_response
-
+def warc_pages(path: Path) -> dict[str, HttpResponse]:
+    """The HTML pages in a WARC file made by any tool (e.g. `wget --warc-file`): the last
+    response for each canonical URL."""
     try:
         records = scan_records(path, read_types=())
+        pages: dict[str, HttpResponse] = {}
+        revisits = 0
+        for record in records:
+            revisits += record.rec_type == "revisit"
+            if record.rec_type != "response":
+                continue
+            response = read_response(path, record.offset)
+            if response.status and _is_html(response.header("Content-Type"), response.body):
+                pages[canonicalize(response.target_uri)] = response
+    except ArchiverError:
+        raise
     except Exception as exc:  # warcio raises many kinds on garbage
         raise ArchiverError(f"cannot read WARC {path}: {exc}") from None
-    chosen: HttpResponse | None = None
-    for record in records:
-        if record.rec_type != "response":
-            continue
-        response = read_response(path, record.offset)
-        if response.status and _is_html(response.header("Content-Type"), response.body):
-            chosen = response
-    if chosen is None:
-        raise ArchiverError(f"{path} holds no HTML response")
-    info = {"id": path.name, "captured_at": chosen.date,
-            "sha256": hashlib.sha256(chosen.body).hexdigest(), "status": chosen.status}
-    return Version(info, _article(chosen, chosen.header("Content-Type"), str(path)),
-                   chosen.target_uri)
+    if not pages:
+        hint = (" (only revisit records: the page is stored in an earlier capture; compare "
+                "capture ids instead)") if revisits else ""
+        raise ArchiverError(f"{path} holds no HTML response{hint}")
+    return pages
 
 
-def _capture_or_file(archive: Archive | None, target: str) -> Version:
+def _warc_version(path: Path, pages: dict[str, HttpResponse], url: str | None) -> Version:
+    """One page of a WARC file: the only one, or the one at `url` (the other side's)."""
+    if len(pages) == 1:
+        response = next(iter(pages.values()))
+    elif url is not None and canonicalize(url) in pages:
+        response = pages[canonicalize(url)]
+    else:
+        listed = ", ".join(list(pages)[:3]) + (", ..." if len(pages) > 3 else "")
+        raise ArchiverError(f"{path} holds {len(pages)} HTML pages ({listed}); compare it with a "
+                            "capture or WARC of one of them")
+    info = {"id": path.name, "captured_at": response.date,
+            "sha256": hashlib.sha256(response.body).hexdigest(), "status": response.status}
+    return Version(info, _article(response, response.header("Content-Type"), str(path)),
+                   response.target_uri)
+
+
+def _is_warc_file(target: str) -> bool:
     path = Path(target)
-    if path.is_file() and (".warc" in path.name or path.suffix == ".gz"):
-        return warc_version(path)
+    return path.is_file() and (".warc" in path.name or path.suffix == ".gz")
+
+
+def _capture(archive: Archive | None, target: str) -> Version:
     if archive is None:
         raise ArchiverError(f"{target} is neither a WARC file nor a capture id (no archive)")
     capture = archive.get(target)
     if capture is None:
         raise ArchiverError(f"no capture or WARC file named {target}")
     return capture_version(archive, capture)
+
+
+def _two_targets(archive: Archive | None, first: str, second: str) -> tuple[Version, Version]:
+    """Two capture ids or WARC files; a WARC file holding several pages gives the one at the
+    other side's URL."""
+    pages = {t: warc_pages(Path(t)) for t in (first, second) if _is_warc_file(t)}
+    known = {t: _capture(archive, t) for t in (first, second) if t not in pages}
+    for target in (first, second):
+        if target in pages and len(pages[target]) == 1:
+            known[target] = _warc_version(Path(target), pages[target], None)
+    for target, other in ((first, second), (second, first)):
+        if target not in known:
+            hint = known[other].url if other in known else None
+            if hint is None and other in pages:  # two multi-page files: a URL both hold
+                shared = [u for u in pages[target] if u in pages[other]]
+                hint = shared[0] if len(shared) == 1 else None
+            known[target] = _warc_version(Path(target), pages[target], hint)
+    return known[first], known[second]
 
 
 def _history(archive: Archive, url: str) -> list[Capture]:
@@ -102,7 +139,7 @@ def resolve_pair(archive: Archive | None, targets: tuple[str, ...], from_id: str
                  to_id: str | None) -> tuple[Version, Version]:
     """The two versions the user asked for: URL (two latest, or --from/--to), or two ids/files."""
     if len(targets) == 2:
-        return _capture_or_file(archive, targets[0]), _capture_or_file(archive, targets[1])
+        return _two_targets(archive, targets[0], targets[1])
     if archive is None:
         raise ArchiverError("no archive found")
     if len(targets) == 1:
@@ -116,9 +153,9 @@ def resolve_pair(archive: Archive | None, targets: tuple[str, ...], from_id: str
             return capture_version(archive, picked[0]), capture_version(archive, picked[1])
         if len(captures) < 2:
             raise ArchiverError(f"only one capture of {targets[0]}; capture it again to compare")
-        return capture_version(archive, captures[-2]), capture_version(archive, captures[-1])
+        return _last_with_body(archive, captures[:-1]), capture_version(archive, captures[-1])
     if from_id and to_id:
-        return _capture_or_file(archive, from_id), _capture_or_file(archive, to_id)
+        return _two_targets(archive, from_id, to_id)
     raise ArchiverError("give a URL, two capture ids or WARC files, or --from ID --to ID")
 
 
@@ -131,13 +168,29 @@ def diff_versions(before: Version, after: Version) -> ArticleDiff:
     return diff_articles(before.article, later)
 
 
+def _last_with_body(archive: Archive, captures: list[Capture]) -> Version:
+    """The latest of `captures` that holds the article (not a paywall, consent wall or error
+    page), else simply the latest: what a later capture is best compared with."""
+    for capture in reversed(captures):
+        version = capture_version(archive, capture)
+        if version.article.paragraphs:
+            return version
+    return capture_version(archive, captures[-1])
+
+
 def timeline(archive: Archive, url: str) -> list[tuple[Version, Version, ArticleDiff]]:
-    """Every consecutive pair of an article's captures, diffed."""
+    """Each capture after the first, diffed against the latest earlier capture that held the
+    article (so a paywall or outage in between shows once, not as a removal and a re-adding)."""
     captures = _history(archive, url)
     if len(captures) < 2:
         raise ArchiverError(f"only one capture of {url}; capture it again to compare")
     versions = [capture_version(archive, c) for c in captures]
-    return [(a, b, diff_versions(a, b)) for a, b in pairwise(versions)]
+    steps, base = [], versions[0]
+    for version in versions[1:]:
+        steps.append((base, version, diff_versions(base, version)))
+        if version.article.paragraphs or not base.article.paragraphs:
+            base = version
+    return steps
 
 
 def latest_version(archive: Archive, target: str) -> Version:

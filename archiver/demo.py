@@ -98,8 +98,9 @@ def run_demo(archive_dir: Path | None, console: Console) -> int:
         history_table(console, canonical, history_rows(archive.history(canonical)))
         steps = timeline(archive, url)
         render_timeline(console, [(a.info, b.info, d) for a, b, d in steps], canonical)
-        console.print("\n[bold]What changed in the last capture[/] "
-                      f"(archiver diff --archive {root} '{canonical}')\n")
+        again = (f"archiver diff --archive {root} '{canonical}'" if archive_dir else
+                 "run `archiver demo --archive DIR` to keep the archive and explore it")
+        console.print(f"\n[bold]What changed in the last capture[/] ({again})\n")
         before, after, diff = steps[-1]
         render_terminal(console, diff, canonical, before.info, after.info)
         return 0

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from warcio.archiveiterator import ArchiveIterator
+from warcio.bufferedreaders import ChunkedDataReader
 from warcio.recordloader import ArcWarcRecord
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
@@ -192,10 +193,13 @@ def response_from_record(record: ArcWarcRecord) -> HttpResponse:
     """Turn a response or revisit record into an HttpResponse (revisits have an empty body)."""
     http = record.http_headers
     status = int(http.get_statuscode() or 0) if http else 0
+    body = record.raw_stream
+    if http and "chunked" in (http.get_header("Transfer-Encoding") or "").lower():
+        body = ChunkedDataReader(body)  # other tools (wget) store the chunk framing as sent
     return HttpResponse(
         status=status,
         headers=list(http.headers) if http else [],
-        body=record.raw_stream.read(),
+        body=body.read(),
         target_uri=record.rec_headers.get_header("WARC-Target-URI") or "",
         date=record.rec_headers.get_header("WARC-Date") or "",
     )

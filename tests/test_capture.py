@@ -190,7 +190,23 @@ def test_timeout(httpserver: HTTPServer, archive_dir: Path) -> None:
     httpserver.expect_request("/slow").respond_with_handler(slow)
     result = run("capture", "--archive", str(archive_dir), "--timeout", "0.3", "--retries", "0",
                  httpserver.url_for("/slow"))
-    assert result.exit_code == 1 and "timed out after 0.3s" in result.stderr
+    assert result.exit_code == 1 and "no answer within 0.3s" in result.stderr
+
+
+def test_max_time_stops_a_trickling_response(httpserver: HTTPServer, archive_dir: Path) -> None:
+    def trickle(request: Request) -> Response:
+        def body():
+            for _ in range(40):
+                time.sleep(0.1)
+                yield b"<p>drip</p>"
+        return Response(body(), content_type="text/html")
+
+    httpserver.expect_request("/drip").respond_with_handler(trickle)
+    started = time.monotonic()
+    result = run("capture", "--archive", str(archive_dir), "--timeout", "2", "--max-time", "0.5",
+                 "--retries", "0", httpserver.url_for("/drip"))
+    assert result.exit_code == 1 and "longer than --max-time (0.5s)" in result.stderr
+    assert time.monotonic() - started < 2.5
 
 
 def test_too_many_redirects(httpserver: HTTPServer, archive_dir: Path) -> None:
