@@ -14,6 +14,22 @@ from .capture import FetchOptions, capture_url, new_session
 from .errors import ArchiverError
 from .listing import capture_line, print_json_line
 from .store import Archive
+from .urls import canonicalize
+
+
+def _unique(urls: list[str]) -> list[str]:
+    """The URLs without repeats of the same article (same canonical URL), first one kept."""
+    seen: set[str] = set()
+    unique = []
+    for url in urls:
+        try:
+            key = canonicalize(url)
+        except Exception:  # an invalid URL fails later, with its own message
+            key = url
+        if key not in seen:
+            seen.add(key)
+            unique.append(url)
+    return unique
 
 
 def capture_many(root: Path, urls: list[str], options: FetchOptions, concurrency: int,
@@ -26,6 +42,7 @@ def capture_many(root: Path, urls: list[str], options: FetchOptions, concurrency
             local.archive, local.session = Archive(root), new_session()
         return capture_url(local.archive, url, options, local.session).to_json()
 
+    urls = _unique(urls)
     Archive(root).close()  # create the layout and schema once, before the workers race
     piped = not sys.stdout.isatty()
     out = Console(highlight=False, width=160 if piped else None, soft_wrap=piped)

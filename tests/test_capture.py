@@ -128,11 +128,19 @@ def test_dedup_keeps_unchanged_captures_small(httpserver: HTTPServer, archive_di
     body = PAGE + b"<!--" + b"x" * 200_000 + b"-->"
     httpserver.expect_request("/big").respond_with_data(body, content_type="text/html")
     url = httpserver.url_for("/big")
-    results = capture_json(archive_dir, *[url] * 20, extra=("--concurrency", "1"))
+    results = [capture_json(archive_dir, url)[0] for _ in range(20)]
     assert [r["revisit"] for r in results] == [False] + [True] * 19
     total = sum(p.stat().st_size for p in (archive_dir / "warcs").rglob("*.warc.gz"))
     first = results[0]["bytes"]
     assert total < first + 19 * 4096  # each revisit costs a few KB, not the body again
+
+
+def test_same_article_twice_in_one_batch_is_captured_once(httpserver: HTTPServer,
+                                                          archive_dir: Path) -> None:
+    httpserver.expect_request("/twice").respond_with_data(PAGE, content_type="text/html")
+    url = httpserver.url_for("/twice")
+    results = capture_json(archive_dir, url, url + "?utm_source=feed", url)
+    assert len(results) == 1 and results[0]["unchanged"] is None
 
 
 def test_changed_payload_is_stored_again(httpserver: HTTPServer, archive_dir: Path) -> None:
