@@ -35,6 +35,18 @@ def handle_errors(func: Callable[..., Any]) -> Callable[..., Any]:
             sys.exit(130)
         except BrokenPipeError:
             sys.exit(0)
+        except OSError as exc:  # a file this user may not read or write, a full disk...
+            where = f"{exc.filename}: " if exc.filename else ""
+            _fail(f"{where}{exc.strerror or exc}")
+        except Exception as exc:
+            import sqlite3
+
+            if not isinstance(exc, sqlite3.DatabaseError):
+                raise
+            # the catalogue failing mid-command (damaged pages, disk errors): still one line
+            from .store import catalogue_error
+
+            _fail(str(catalogue_error(kwargs.get("archive_dir") or Path("archives"), exc)))
 
     return wrapper
 
@@ -46,10 +58,12 @@ archive_option = click.option(
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
 
 
-def open_archive(path: Path, create: bool = False):  # -> store.Archive
+def open_archive(path: Path, create: bool = False, rebuild: bool = False):  # -> store.Archive
+    """The archive at `path`: for reading (works on read-only media) unless `create` (a
+    writer: refused on a read-only archive) or `rebuild` (reindex)."""
     from .store import Archive
 
-    return Archive(path, create=create)
+    return Archive(path, create=create, rebuild=rebuild)
 
 
 def console():  # -> rich.console.Console
@@ -238,11 +252,24 @@ def write_text_atomic(path: Path, text: str) -> None:
 @archive_option
 @handle_errors
 def reindex(archive_dir: Path) -> None:
-    """Rebuild the catalogue from the WARC files alone."""
+    """Rebuild the catalogue from the WARC files alone (a damaged one is kept aside as
+    index.sqlite3.damaged-TIME). Exit 0: done; 1: files skipped or the chain is broken."""
     if not (archive_dir / "warcs").is_dir():
         raise ArchiverError(f"no archive at {archive_dir} (no warcs/ folder)")
-    count = open_archive(archive_dir, create=True).reindex()
-    click.echo(f"reindexed {count} captures in {archive_dir}")
+    archive = open_archive(archive_dir, rebuild=True)
+    try:
+        result = archive.reindex()
+    finally:
+        archive.close()
+    if result.moved_aside is not None:
+        click.echo(f"archiver: moved the damaged catalogue aside to {result.moved_aside}", err=True)
+    for path, reason in result.skipped:
+        click.echo(f"archiver: warning: skipped {path}: {reason}", err=True)
+    for warning in result.warnings:
+        click.echo(f"archiver: warning: {warning} (run `archiver verify`)", err=True)
+    skipped = f", {len(result.skipped)} files skipped" if result.skipped else ""
+    click.echo(f"reindexed {result.captures} captures in {archive_dir}{skipped}")
+    sys.exit(1 if result.skipped or result.warnings else 0)
 
 
 @main.command()
@@ -281,8 +308,14 @@ def key() -> None:
 def key_init(archive_dir: Path) -> None:
     """Create the archive's key pair; from now on every capture is signed."""
     from .keys import init_key, public_key_path
+    from .store import is_read_only
 
-    path = init_key(archive_dir)
+    if archive_dir.exists() and is_read_only(archive_dir, writer=True):
+        raise ArchiverError(f"{archive_dir} is read-only")
+    try:
+        path = init_key(archive_dir)
+    except OSError as exc:
+        raise ArchiverError(f"cannot create the key in {archive_dir}: {exc.strerror or exc}") from None
     click.echo(f"created {path} (private, mode 0600) and {public_key_path(archive_dir)}")
 
 
@@ -291,12 +324,21 @@ def key_init(archive_dir: Path) -> None:
 @handle_errors
 def key_export(archive_dir: Path) -> None:
     """Print the archive's public key (PEM) to give to third parties."""
-    from .keys import load_private_key, public_pem
+    from .keys import load_private_key, load_public_key, public_key_path, public_pem
 
-    private = load_private_key(archive_dir)
-    if private is None:
-        raise ArchiverError(f"the archive {archive_dir} has no key (run `archiver key init`)")
-    click.echo(public_pem(private.public_key()).decode(), nl=False)
+    try:
+        private = load_private_key(archive_dir)
+    except OSError as exc:  # e.g. the private key is not readable by this user: use its public half
+        public = public_key_path(archive_dir)
+        try:
+            pem = public_pem(load_public_key(public.read_bytes()))
+        except OSError:
+            raise ArchiverError(f"cannot read the archive key: {exc.strerror or exc}") from None
+    else:
+        if private is None:
+            raise ArchiverError(f"the archive {archive_dir} has no key (run `archiver key init`)")
+        pem = public_pem(private.public_key())
+    click.echo(pem.decode(), nl=False)
 
 
 @main.command()
@@ -310,15 +352,24 @@ def export(urls: tuple[str, ...], output: Path, archive_dir: Path, as_json: bool
     """Write the captures of URL... (default: all) as a WACZ 1.1.1 package, signed when the
     archive has a key. Check one with `wacz validate -f FILE` and
     `archiver verify --pubkey KEY.pem FILE`."""
+    from .urls import canonicalize
     from .wacz import export as write_wacz
 
     result = write_wacz(archive_dir, list(urls), output)
+    archive = open_archive(archive_dir)  # the same choice as the export: all, or each URL's
+    try:
+        chosen = archive.all() if not urls else \
+            [c for url in urls for c in archive.history(canonicalize(url))]
+        signed_captures = sum(1 for c in {c.id: c for c in chosen}.values() if c.signed)
+    finally:
+        archive.close()
     if as_json:
-        print_json(result.to_json())
+        print_json({**result.to_json(), "signed_captures": signed_captures})
         return
-    signed = "signed" if result.signed else "unsigned (no archive key)"
+    package = "package signed" if result.signed else "package unsigned (no archive key)"
     click.echo(f"wrote {output}: {result.captures} captures in {result.warc_files} WARC files, "
-               f"{result.bytes} bytes, {signed}")
+               f"{result.bytes} bytes, {package}; {signed_captures} of {result.captures} "
+               "captures signed")
     if result.signed:
         click.echo(f"check it: archiver verify --pubkey KEY.pem {output} "
                    "(KEY.pem from `archiver key export`)")

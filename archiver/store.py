@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import hashlib
+import itertools
 import json
 import os
+import shutil
 import sqlite3
+import tempfile
+import time
 from collections.abc import Iterator
-from dataclasses import astuple, dataclass, fields
+from dataclasses import astuple, dataclass, field, fields
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -18,7 +23,7 @@ from .warc import HttpResponse, read_response, scan_records
 
 INDEX_NAME = "index.sqlite3"
 SOURCES = "sources"  # files brought in by `archiver import`, kept as given
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 MIGRATIONS: dict[int, str] = {
     1: """
     CREATE TABLE captures (
@@ -56,6 +61,45 @@ MIGRATIONS: dict[int, str] = {
     CREATE TABLE state (key TEXT PRIMARY KEY, value TEXT NOT NULL);
     """,
     2: "ALTER TABLE captures ADD COLUMN warc_sha256 TEXT",  # NULL for captures indexed before
+    # seq loses UNIQUE: a forked chain (two captures claiming one seq, e.g. from a catalogue
+    # deleted and restarted by an older archiver) must still be indexable, so `reindex` shows
+    # every capture and `verify` reports the fork. Writers keep seq unique under the lock.
+    3: """
+    CREATE TABLE captures_v3 (
+        id TEXT PRIMARY KEY,
+        seq INTEGER NOT NULL,
+        url TEXT NOT NULL,
+        canonical_url TEXT NOT NULL,
+        final_url TEXT NOT NULL,
+        status INTEGER NOT NULL,
+        content_type TEXT,
+        captured_at TEXT NOT NULL,
+        warc_path TEXT NOT NULL UNIQUE,
+        response_offset INTEGER NOT NULL,
+        response_length INTEGER NOT NULL,
+        metadata_offset INTEGER NOT NULL,
+        metadata_length INTEGER NOT NULL,
+        response_record_id TEXT NOT NULL,
+        payload_sha256 TEXT NOT NULL,
+        payload_length INTEGER NOT NULL,
+        revisit INTEGER NOT NULL,
+        refers_to TEXT,
+        bytes INTEGER NOT NULL,
+        manifest_sha256 TEXT NOT NULL,
+        prev_manifest_sha256 TEXT,
+        signed INTEGER NOT NULL,
+        warc_sha256 TEXT
+    );
+    INSERT INTO captures_v3 SELECT id, seq, url, canonical_url, final_url, status, content_type,
+        captured_at, warc_path, response_offset, response_length, metadata_offset, metadata_length,
+        response_record_id, payload_sha256, payload_length, revisit, refers_to, bytes,
+        manifest_sha256, prev_manifest_sha256, signed, warc_sha256 FROM captures;
+    DROP TABLE captures;
+    ALTER TABLE captures_v3 RENAME TO captures;
+    CREATE INDEX captures_by_seq ON captures (seq);
+    CREATE INDEX captures_by_article ON captures (canonical_url, captured_at);
+    CREATE INDEX captures_by_payload ON captures (payload_sha256);
+    """,
 }
 
 
@@ -107,25 +151,160 @@ def default_root() -> Path:
 
 
 class Archive:
-    """An archive folder: `warcs/` holds the evidence, `index.sqlite3` the catalogue."""
+    """An archive folder: `warcs/` holds the evidence, `index.sqlite3` the catalogue.
 
-    def __init__(self, root: Path, create: bool = True) -> None:
+    `create=True` opens it for writing (capture, import): the folder and catalogue are made
+    if need be, a read-only archive is refused. `create=False` opens it for reading (list,
+    history, diff, verify, export), read-only media included. `rebuild=True` is for
+    `reindex`: a damaged catalogue is moved aside and a missing one is made afresh.
+    """
+
+    def __init__(self, root: Path, create: bool = True, rebuild: bool = False) -> None:
         self.root = Path(root)
         self._swept = False
-        if not (self.root / INDEX_NAME).exists() and not create:
-            raise ArchiverError(f"no archive at {self.root} (run `archiver capture` first)")
-        try:
-            (self.root / "warcs").mkdir(parents=True, exist_ok=True)
-            self.db = sqlite3.connect(self.root / INDEX_NAME, timeout=60, isolation_level=None)
-        except (OSError, sqlite3.Error) as exc:
-            raise ArchiverError(f"cannot open archive {self.root}: {exc}") from None
-        self.db.row_factory = sqlite3.Row
-        self.db.execute("PRAGMA busy_timeout = 60000")
-        self.db.execute("PRAGMA journal_mode = WAL")
-        self._migrate()
+        self._snapshot: tempfile.TemporaryDirectory | None = None
+        self.rebuild = rebuild
+        self.read_only = False
+        self.moved_aside: Path | None = None  # where `reindex` put a damaged catalogue
+        index = self.index_path
+        self._writer = writer = create or rebuild
+        if writer and self.root.exists() and is_read_only(self.root, writer=True):
+            raise ArchiverError(f"{self.root} is read-only")
+        if not index.exists():
+            # the folder is checked after the catalogue: a writer makes the catalogue before
+            # its first WARC file, so a WARC file with no catalogue was not made just now
+            if not rebuild and has_capture_files(self.root) and not index.exists():
+                raise ArchiverError(no_catalogue_message(self.root))
+            if not writer:
+                raise ArchiverError(f"no archive at {self.root} (run `archiver capture` first)")
+        if writer:
+            existed = self.root.exists()
+            try:
+                (self.root / "warcs").mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                if existed and exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
+                    raise ArchiverError(f"{self.root} is read-only") from None
+                raise ArchiverError(f"cannot {'open' if existed else 'create'} archive {self.root}: "
+                                    f"{exc.strerror or exc}") from None
+        else:
+            self.read_only = is_read_only(self.root, writer=False)
+        self.db = self._open()
+
+    @property
+    def index_path(self) -> Path:
+        return self.root / INDEX_NAME
 
     def close(self) -> None:
         self.db.close()
+        if self._snapshot is not None:
+            self._snapshot.cleanup()
+            self._snapshot = None
+
+    # -- opening -------------------------------------------------------------------
+
+    def _open(self) -> sqlite3.Connection:
+        """Connect to the catalogue and bring its schema up to date; a damaged one is an
+        ArchiverError (or, when rebuilding, moved aside); a read-only one is opened so."""
+        if self.read_only:
+            return self._open_read_only()
+        try:
+            return self._open_writable()
+        except sqlite3.DatabaseError as exc:
+            kind = _error_kind(exc)
+            if kind == "read-only" and self._writer:
+                raise ArchiverError(f"{self.root} is read-only") from None
+            if kind in ("read-only", "cannot open") and not self._writer:
+                self.read_only = True  # e.g. a read-only mount this process could not tell
+                return self._open_read_only()
+            if kind == "damaged" and self.rebuild:
+                self._move_damaged_aside()
+                try:
+                    return self._open_writable()
+                except sqlite3.DatabaseError as again:
+                    raise catalogue_error(self.root, again) from None
+            raise catalogue_error(self.root, exc) from None
+
+    def _open_writable(self) -> sqlite3.Connection:
+        db = sqlite3.connect(self.index_path, timeout=60, isolation_level=None)
+        try:
+            db.row_factory = sqlite3.Row
+            db.execute("PRAGMA busy_timeout = 60000")
+            version = db.execute("PRAGMA user_version").fetchone()[0]
+            if version == 0 and not self.rebuild and has_capture_files(self.root):
+                raise ArchiverError(no_catalogue_message(self.root))  # an empty or blank catalogue
+            _use_wal(db)
+            self.db = db
+            if self.rebuild:  # a catalogue damaged past its first page must not survive reindex
+                verdict = db.execute("PRAGMA quick_check").fetchone()[0]
+                if verdict != "ok":
+                    raise sqlite3.DatabaseError(" ".join(str(verdict).split())[:200])
+            self._migrate()
+            _check_schema(db)
+        except BaseException:
+            db.close()
+            raise
+        return db
+
+    def _open_read_only(self) -> sqlite3.Connection:
+        """The catalogue of an archive this process cannot write (read-only media, or
+        permissions): `mode=ro`; when SQLite cannot make its -shm file beside it,
+        `immutable=1`, or, if a write-ahead log holds changes not yet in the file, a private
+        copy of both (SQLite applies the log only where it can write)."""
+        index = self.index_path
+        uri = index.resolve().as_uri()
+        try:
+            return self._connect_read_only(f"{uri}?mode=ro")
+        except sqlite3.DatabaseError as exc:
+            if _error_kind(exc) not in ("read-only", "cannot open"):
+                raise catalogue_error(self.root, exc) from None
+        wal = index.with_name(INDEX_NAME + "-wal")
+        try:
+            if wal.exists() and wal.stat().st_size > 0:
+                self._snapshot = tempfile.TemporaryDirectory(prefix="archiver-catalogue-")
+                copy = Path(self._snapshot.name) / INDEX_NAME
+                shutil.copyfile(index, copy)
+                shutil.copyfile(wal, copy.with_name(INDEX_NAME + "-wal"))
+                return self._connect_read_only(f"{copy.as_uri()}?mode=ro")
+            return self._connect_read_only(f"{uri}?immutable=1")
+        except OSError as exc:
+            raise ArchiverError(f"cannot read the catalogue {index}: {exc.strerror or exc}") from None
+        except sqlite3.DatabaseError as exc:
+            raise catalogue_error(self.root, exc) from None
+
+    def _connect_read_only(self, uri: str) -> sqlite3.Connection:
+        db = sqlite3.connect(uri, uri=True, timeout=60, isolation_level=None)
+        try:
+            db.row_factory = sqlite3.Row
+            db.execute("PRAGMA busy_timeout = 60000")
+            version = db.execute("PRAGMA user_version").fetchone()[0]
+            if version > SCHEMA_VERSION:
+                raise ArchiverError(f"archive index schema {version} is newer than this archiver")
+            if version == 0:
+                if has_capture_files(self.root):
+                    raise ArchiverError(no_catalogue_message(self.root))
+                raise ArchiverError(f"no archive at {self.root} (its catalogue is empty)")
+            _check_schema(db)
+        except BaseException:
+            db.close()
+            raise
+        return db
+
+    def _move_damaged_aside(self) -> None:
+        """Rename a damaged catalogue (and its -wal/-shm) to index.sqlite3.damaged-<UTC time>,
+        kept for whoever wants to look at it, so `reindex` can start afresh."""
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+        aside = self.root / f"{INDEX_NAME}.damaged-{stamp}"
+        with open(self.root / ".lock", "a+b") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                for suffix in ("", "-wal", "-shm"):
+                    source = self.root / f"{INDEX_NAME}{suffix}"
+                    if source.exists():
+                        os.replace(source, Path(f"{aside}{suffix}"))
+                _fsync_dir(self.root)
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+        self.moved_aside = aside
 
     def _migrate(self) -> None:
         version = self.db.execute("PRAGMA user_version").fetchone()[0]
@@ -157,8 +336,16 @@ class Archive:
     @contextlib.contextmanager
     def writer_lock(self) -> Iterator[None]:
         """Exclusive right to append to the archive (across processes); recovers first
-        from a writer that died mid-capture."""
-        with open(self.root / ".lock", "a+b") as handle:
+        from a writer that died mid-capture. Read-only commands never need it."""
+        if self.read_only:
+            raise ArchiverError(f"{self.root} is read-only")
+        try:
+            handle = open(self.root / ".lock", "a+b")  # noqa: SIM115 (closed below)
+        except OSError as exc:
+            if exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
+                raise ArchiverError(f"{self.root} is read-only") from None
+            raise ArchiverError(f"cannot lock {self.root}: {exc.strerror or exc}") from None
+        with handle:
             fcntl.flock(handle, fcntl.LOCK_EX)
             try:
                 self._recover()
@@ -179,6 +366,10 @@ class Archive:
     def commit_write(self, temp: Path, final: Path, capture: Capture) -> None:
         """Under the writer lock: make a fully written, fsynced WARC visible, then index it
         and advance the chain. The journal lets the next writer finish a killed commit."""
+        taken = self.db.execute("SELECT id FROM captures WHERE seq = ?", (capture.seq,)).fetchone()
+        if taken is not None:  # never fork the chain, whatever went wrong before
+            raise ArchiverError(f"cannot add capture {capture.id}: seq {capture.seq} is already "
+                                f"capture {taken[0]}")
         _atomic_write(self._journal, json.dumps({"final": str(final), "temp": str(temp)}).encode())
         os.replace(temp, final)
         _fsync_dir(final.parent)
@@ -219,7 +410,19 @@ class Archive:
         """(manifest digest of the chain head, next sequence number)."""
         head = self.db.execute("SELECT value FROM state WHERE key='chain_head'").fetchone()
         seq = self.db.execute("SELECT COALESCE(MAX(seq), 0) FROM captures").fetchone()[0]
+        if seq == 0 and self._writer and not self.rebuild:
+            self._refuse_new_chain()
         return (head[0] if head else None), seq + 1
+
+    def _refuse_new_chain(self) -> None:
+        """An empty catalogue beside capture files would start a second chain at seq 1."""
+        for path in self.warc_files():
+            try:
+                read_capture_metadata(path)
+            except Exception:  # a stray file is not a capture; reindex reports it
+                continue
+            raise ArchiverError(f"{self.root} has capture files but its catalogue lists none "
+                                f"(e.g. {self.relative(path)}); rebuild it with `archiver reindex`")
 
     def warc_path_for(self, capture_id: str) -> Path:
         """warcs/YYYY/MM/DD/<capture-id>.warc.gz; ids start with the UTC time."""
@@ -296,24 +499,48 @@ class Archive:
         return json.loads(row[0]) if row else None
 
     def store_extract(self, payload_sha256: str, version: str, article: dict) -> None:
-        self.db.execute("INSERT OR REPLACE INTO extracts VALUES (?, ?, ?)",
-                        (payload_sha256, version, json.dumps(article)))
+        """Cache an extracted article; skipped on a read-only archive (it is only a cache)."""
+        if self.read_only:
+            return
+        try:
+            self.db.execute("INSERT OR REPLACE INTO extracts VALUES (?, ?, ?)",
+                            (payload_sha256, version, json.dumps(article)))
+        except sqlite3.OperationalError as exc:
+            if _error_kind(exc) not in ("read-only", "busy"):
+                raise
 
     # -- rebuilding ----------------------------------------------------------------
 
     def warc_files(self) -> list[Path]:
         return sorted(p for p in (self.root / "warcs").rglob("*.warc.gz") if not p.name.startswith("."))
 
-    def reindex(self) -> int:
-        """Rebuild the catalogue from the WARC files alone; returns the number of captures."""
+    def reindex(self) -> ReindexResult:
+        """Rebuild the catalogue from the WARC files alone. A file that is not a readable
+        capture is skipped (and named); every capture found is indexed, a forked chain's too,
+        and what is wrong with the chain is said, for `verify` to detail."""
+        result = ReindexResult(moved_aside=self.moved_aside)
         with self.writer_lock():
-            found = []
+            by_id: dict[str, tuple[Capture, str]] = {}
             for path in self.warc_files():
+                relative = self.relative(path)
                 try:
-                    found.append(capture_from_warc(self.root, path))
-                except (ValueError, KeyError, OSError) as exc:
-                    raise ArchiverError(f"cannot reindex {path}: {exc}") from None
-            found.sort(key=lambda pair: pair[0].seq)
+                    capture, manifest_sha = capture_from_warc(self.root, path)
+                    if not isinstance(capture.seq, int) or isinstance(capture.seq, bool) \
+                            or capture.seq < 1:
+                        raise ValueError(f"manifest seq {capture.seq!r} is not a position")
+                except Exception as exc:  # whatever the parser says, named below
+                    result.skipped.append((relative, f"not a capture file ({_reason(exc)})"))
+                    continue
+                kept = by_id.get(capture.id)
+                if kept is not None:  # two files of one capture: index the one where its id puts it
+                    if path == self.warc_path_for(capture.id) and kept[0].warc_path != relative:
+                        by_id[capture.id], relative = (capture, manifest_sha), kept[0].warc_path
+                    result.skipped.append((relative, f"capture {capture.id} is already in "
+                                           f"{by_id[capture.id][0].warc_path} (a copy?)"))
+                    continue
+                by_id[capture.id] = (capture, manifest_sha)
+            found = sorted(by_id.values(), key=lambda pair: (pair[0].seq, pair[0].captured_at, pair[0].id))
+            result.warnings = chain_warnings([capture for capture, _ in found])
             with self.transaction() as db:
                 db.execute("DELETE FROM captures")
                 db.execute("DELETE FROM state WHERE key = 'chain_head'")
@@ -323,7 +550,127 @@ class Archive:
                                astuple(capture))
                     db.execute("INSERT OR REPLACE INTO state VALUES ('chain_head', ?)",
                                (manifest_sha,))
-        return len(found)
+        result.captures = len(found)
+        return result
+
+
+@dataclass
+class ReindexResult:
+    """What `reindex` did: captures indexed, files skipped (path, why), chain warnings."""
+
+    captures: int = 0
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    moved_aside: Path | None = None
+
+
+def chain_warnings(captures: list[Capture]) -> list[str]:
+    """One line per break in the chain of `captures` (sorted by seq): a missing start, a gap,
+    a prev link that is not the manifest before it, and (in one line) seqs claimed twice."""
+    warnings: list[str] = []
+    if not captures:
+        return warnings
+    by_seq: dict[int, list[Capture]] = {}
+    for capture in captures:
+        by_seq.setdefault(capture.seq, []).append(capture)
+    seqs = sorted(by_seq)
+    if seqs[0] != 1:
+        warnings.append(f"chain broken before seq {seqs[0]} (no capture with seq 1 to {seqs[0] - 1})")
+    for before, seq in itertools.pairwise(seqs):
+        if seq != before + 1:
+            missing = f"seq {before + 1}" if seq == before + 2 else f"seqs {before + 1} to {seq - 1}"
+            warnings.append(f"chain broken after seq {before} ({missing} missing)")
+            continue
+        digests = {c.manifest_sha256 for c in by_seq[before]}
+        if any(c.prev_manifest_sha256 not in digests for c in by_seq[seq]):
+            warnings.append(f"chain broken after seq {before} (the prev link of seq {seq} is not "
+                            f"the manifest of seq {before})")
+    forks = [seq for seq in seqs if len(by_seq[seq]) > 1]
+    if forks:
+        first = by_seq[forks[0]]
+        more = f" and {len(forks) - 1} more seq values" if len(forks) > 1 else ""
+        warnings.append(f"forked chain: seq {forks[0]} is claimed by captures "
+                        f"{' and '.join(c.id for c in first)}{more}; all were indexed")
+    return warnings
+
+
+def _reason(exc: BaseException) -> str:
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return text if len(text) <= 120 else text[:117] + "..."
+
+
+def is_read_only(root: Path, writer: bool) -> bool:
+    """True when this process cannot write the archive: a read-only mount (even for root),
+    or no write permission on the folder or catalogue (or, for a writer, on warcs/)."""
+    root = Path(root)
+    with contextlib.suppress(OSError):
+        if os.statvfs(root).f_flag & os.ST_RDONLY:
+            return True
+    paths = [root, root / INDEX_NAME] + ([root / "warcs"] if writer else [])
+    return not all(os.access(path, os.W_OK) for path in paths if path.exists())
+
+
+def has_capture_files(root: Path) -> bool:
+    """Whether warcs/ holds any *.warc.gz file (stops at the first)."""
+    warcs = Path(root) / "warcs"
+    return warcs.is_dir() and any(not p.name.startswith(".") for p in warcs.rglob("*.warc.gz"))
+
+
+def no_catalogue_message(root: Path) -> str:
+    return f"{root} has captures but no catalogue; rebuild it with `archiver reindex`"
+
+
+def catalogue_error(root: Path, exc: sqlite3.DatabaseError) -> ArchiverError:
+    """The one-line error for a catalogue SQLite cannot use."""
+    index = Path(root) / INDEX_NAME
+    kind = _error_kind(exc)
+    if kind == "damaged":
+        return ArchiverError(f"the catalogue {index} is damaged ({_reason(exc)}); "
+                             "rebuild it with `archiver reindex`")
+    if kind == "busy":
+        return ArchiverError(f"the catalogue {index} is busy (another archiver holds it): {exc}")
+    if kind == "read-only":
+        return ArchiverError(f"{root} is read-only ({exc})")
+    return ArchiverError(f"cannot use the catalogue {index}: {_reason(exc)}")
+
+
+def _error_kind(exc: sqlite3.DatabaseError) -> str:
+    """damaged, read-only, cannot open, busy, or other (I/O errors, full disk...)."""
+    name = getattr(exc, "sqlite_errorname", "") or ""
+    if name.startswith(("SQLITE_READONLY", "SQLITE_PERM", "SQLITE_AUTH")):
+        return "read-only"
+    if name.startswith("SQLITE_CANTOPEN"):
+        return "cannot open"
+    if name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")):
+        return "busy"
+    if name.startswith(("SQLITE_NOTADB", "SQLITE_CORRUPT", "SQLITE_ERROR", "SQLITE_SCHEMA",
+                        "SQLITE_MISMATCH", "SQLITE_RANGE", "SQLITE_FORMAT")) or \
+            type(exc) is sqlite3.DatabaseError:
+        return "damaged"
+    return "other"
+
+
+def _use_wal(db: sqlite3.Connection) -> None:
+    """Put the catalogue in WAL mode (persistent, so usually already so). Switching needs the
+    file to itself, and SQLite answers "locked" at once, without waiting, while a second
+    process is opening a new archive too: retry for a while."""
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            if str(db.execute("PRAGMA journal_mode").fetchone()[0]).lower() != "wal":
+                db.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if _error_kind(exc) != "busy" or time.monotonic() > deadline:
+                raise
+            time.sleep(0.02)
+
+
+def _check_schema(db: sqlite3.Connection) -> None:
+    """Raise sqlite3.DatabaseError unless the catalogue's tables have the columns we use."""
+    db.execute(f"SELECT {','.join(c for c in COLUMNS if c != 'warc_sha256')} FROM captures LIMIT 0")
+    db.execute("SELECT payload_sha256, extractor_version, article FROM extracts LIMIT 0")
+    db.execute("SELECT key, value FROM state LIMIT 0")
 
 
 def _row_to_capture(row: sqlite3.Row) -> Capture:

@@ -16,7 +16,7 @@ from typing import Any, Protocol
 
 from . import keys
 from .errors import ArchiverError
-from .store import SOURCES
+from .store import INDEX_NAME, SOURCES
 from .warcscan import FileScan, ScannedRecord, read_record_at, scan_warc
 
 # -- findings ----------------------------------------------------------------------------
@@ -57,6 +57,8 @@ class Report:
     notes: list[str] = field(default_factory=list)
     bytes: int = 0
     chain_head: str | None = None
+    unsigned_early: int = 0  # unsigned captures before the first signed one (made before the key)
+    unsigned_unkeyed: int = 0  # unsigned captures where no capture checked is signed
 
     def count(self, check: str, amount: int = 1) -> None:
         self.checked[check] = self.checked.get(check, 0) + amount
@@ -76,11 +78,22 @@ class Report:
         names = [name for name in CHECKS if name in self.checked or self.failed(name)]
         return [(CHECKS[name], self.checked.get(name, 0), self.failed(name)) for name in names]
 
+    def note_rows(self) -> list[tuple[str, int]]:
+        """(what, how many) facts worth a row of the summary that are not failures."""
+        rows = []
+        if self.unsigned_early:
+            rows.append(("unsigned captures (made before the key existed)", self.unsigned_early))
+        if self.unsigned_unkeyed:
+            rows.append(("unsigned captures (no capture checked is signed)", self.unsigned_unkeyed))
+        return rows
+
     def to_json(self) -> dict[str, Any]:
         return {"ok": self.ok, "bytes": self.bytes, "chain_head": self.chain_head,
                 "checks": [{"check": name, "description": CHECKS[name],
                             "checked": self.checked.get(name, 0), "problems": self.failed(name)}
                            for name in CHECKS if name in self.checked or self.failed(name)],
+                "unsigned_captures": self.unsigned_early + self.unsigned_unkeyed,
+                "unsigned_before_first_signed": self.unsigned_early,
                 "problems": [p.to_json() for p in self.problems], "notes": self.notes}
 
 
@@ -174,18 +187,33 @@ class Verifier:
             self.head = self.archive.chain_state()[0]
         chosen = {row.id: row for target in targets for row in self._resolve(target, self.rows)}
         if not targets:
+            self._check_catalogue_file()
             self._verify(self.rows, full=True)
         else:
             self._verify(sorted(chosen.values(), key=lambda row: row.seq), full=False)
         self.archive.close()
         return self.report
 
+    def _check_catalogue_file(self) -> None:
+        """SQLite's own check of the catalogue's pages (a damaged one is rebuilt by reindex)."""
+        import sqlite3
+
+        try:
+            verdict = str(self.archive.db.execute("PRAGMA quick_check").fetchone()[0])
+        except sqlite3.DatabaseError as exc:
+            verdict = str(exc)
+        if verdict != "ok":
+            self.report.add("catalogue", f"the catalogue file is damaged ({' '.join(verdict.split())[:200]});"
+                            " rebuild it with `archiver reindex`", path=INDEX_NAME)
+
     def _still(self) -> contextlib.ExitStack:
         """The writer lock, to hold writers off while files are listed and the catalogue read
-        (so a capture committed meanwhile raises no false alarm); none on a read-only archive."""
+        (so a capture committed meanwhile raises no false alarm); none on a read-only archive
+        (no writer can be at work there, and the lock file cannot be made)."""
         stack = contextlib.ExitStack()
-        with contextlib.suppress(OSError):
-            stack.enter_context(self.archive.writer_lock())
+        if not self.archive.read_only:
+            with contextlib.suppress(OSError, ArchiverError):
+                stack.enter_context(self.archive.writer_lock())
         return stack
 
     def _resolve(self, target: str, rows: list) -> list:
@@ -234,7 +262,7 @@ class Verifier:
         self._check_sources(files, full)
         self._check_revisits(rows)
         self._check_chain(files, full)
-        self._check_signatures(files)
+        self._check_signatures(files, full)
 
     def _files_on_disk(self, folder: str) -> list[str]:
         base = self.root / folder
@@ -456,31 +484,49 @@ class Verifier:
                                      f"last capture ({expected}): captures removed from the end?",
                             capture=last.facts["id"] if last else None)
 
-    def _check_signatures(self, files: dict[int, CaptureFile]) -> None:
+    def _check_signatures(self, files: dict[int, CaptureFile], full: bool) -> None:
+        # a partial check sees only some files: where signing began comes from the catalogue
+        first_signed = None if full else min((row.seq for row in self.rows if row.signed), default=None)
         check_signatures(self.report, list(files.values()), self.public_key, self.key_source,
                          require=self.key_source.startswith("--pubkey"),
-                         path_of=lambda c: self._relative(Path(c.scan.path)))
+                         path_of=lambda c: self._relative(Path(c.scan.path)),
+                         first_signed_seq=first_signed)
 
 
 def check_signatures(report: Report, captures: list[CaptureFile], public_key: Any, key_source: str,
-                     require: bool, path_of: Callable[[CaptureFile], str]) -> None:
+                     require: bool, path_of: Callable[[CaptureFile], str],
+                     first_signed_seq: int | None = None) -> None:
     """Each signed manifest verifies with the trusted key (or, without one, with the key it
-    carries); once signing has begun, every later capture is signed."""
+    carries); once signing has begun, every later capture is signed.
+
+    Unsigned captures before the first signed one were made before the key existed: a note
+    (the signed manifests after them cover them through the hash chain), counted in the
+    summary. An unsigned capture after a signed one is a problem (a signature stripped). With
+    `require` (--pubkey), captures of which none is signed are a problem: the key proves
+    nothing about them. `first_signed_seq` is where signing began in the whole chain, when
+    only some of its captures are checked."""
     from .store import canonical_json
 
     embedded_keys: set[str] = set()
-    signed_seen = False
-    for capture in sorted(captures, key=lambda c: c.manifest["seq"]):
-        where = {"capture": capture.facts["id"], "path": path_of(capture),
+    ordered = sorted(captures, key=_seq_of)
+    signed = [_seq_of(c) for c in ordered if isinstance(c.metadata.get("signature"), dict)]
+    known = [seq for seq in (*signed, first_signed_seq) if isinstance(seq, int)]
+    first_signed = min(known, default=None)
+    unkeyed = 0
+    for capture in ordered:
+        where = {"capture": capture.facts.get("id"), "path": path_of(capture),
                  "record": capture.metadata_record.where()}
         signature = capture.metadata.get("signature")
         if not isinstance(signature, dict):
-            if require or signed_seen:
+            if first_signed is None:
+                unkeyed += 1
+            elif _seq_of(capture) < first_signed:
+                report.unsigned_early += 1
+            else:
                 report.count("signatures")
-                report.add("signatures", "capture is not signed" + (
-                    " although earlier ones are (signature removed?)" if signed_seen else ""), **where)
+                report.add("signatures", "capture is not signed although earlier ones are "
+                           "(signature removed?)", **where)
             continue
-        signed_seen = True
         report.count("signatures")
         data = canonical_json(capture.manifest)
         key = public_key
@@ -496,11 +542,22 @@ def check_signatures(report: Report, captures: list[CaptureFile], public_key: An
             report.add("signatures", "signature does not verify with " + (
                 f"{key_source} (made with another key)" if other else key_source
                 if public_key is not None else "the key it carries"), **where)
+    report.unsigned_unkeyed += unkeyed
+    if unkeyed and require:
+        report.count("signatures")
+        report.add("signatures", f"none of the {unkeyed} captures checked is signed, so nothing "
+                   f"ties them to the {key_source}")
     if public_key is None and captures and embedded_keys:
         report.notes.append("no archive key or --pubkey: signatures were checked only against the "
                             "public keys they carry, which proves integrity, not authorship")
         if len(embedded_keys) > 1:
             report.add("signatures", f"captures are signed with {len(embedded_keys)} different keys")
+
+
+def _seq_of(capture: CaptureFile) -> int:
+    """A capture's position in the chain (0 when its manifest has no usable seq)."""
+    seq = capture.manifest.get("seq")
+    return seq if isinstance(seq, int) and not isinstance(seq, bool) else 0
 
 
 def _list_difference(claimed: list[tuple], listed: list[tuple]) -> str:
@@ -536,6 +593,13 @@ def verify(root: Path, targets: Iterable[str], pubkey_pem: bytes | None = None,
     """Verify an archive (or the captures named by URL, capture id or file), or WACZ packages
     and WARC files outside any archive. Raises ArchiverError when it cannot start."""
     targets = list(targets)
+    for target in targets:
+        if _looks_like_path(target):
+            path = Path(target)
+            if not path.exists():
+                raise ArchiverError(f"no such file: {target}")
+            if not path.is_file():
+                raise ArchiverError(f"not a file: {target}")
     outside = [t for t in targets if _outside_archive(root, t)]
     inside = [t for t in targets if t not in outside]
     report = Report()
@@ -551,6 +615,14 @@ def verify(root: Path, targets: Iterable[str], pubkey_pem: bytes | None = None,
         else:
             _merge(report, check_file(Path(target), public_key, source))
     return report
+
+
+def _looks_like_path(target: str) -> bool:
+    """A target meant as a file (not a URL or capture id): it has a / or a WARC/WACZ ending."""
+    if "://" in target:
+        return False
+    return "/" in target or os.sep in target or \
+        target.lower().endswith((".warc", ".warc.gz", ".wacz"))
 
 
 def _outside_archive(root: Path, target: str) -> bool:
@@ -573,6 +645,8 @@ def _merge(into: Report, other: Report) -> None:
     into.problems += other.problems
     into.notes += [note for note in other.notes if note not in into.notes]
     into.bytes += other.bytes
+    into.unsigned_early += other.unsigned_early
+    into.unsigned_unkeyed += other.unsigned_unkeyed
 
 
 def check_file(path: Path, public_key: Any, key_source: str) -> Report:
@@ -657,6 +731,8 @@ def render(console: Any, report: Report) -> None:
     for description, checked, failed in report.rows():
         table.add_row(description, str(checked), str(failed),
                       "[red]FAIL[/]" if failed else "[green]ok[/]")
+    for description, count in report.note_rows():
+        table.add_row(description, str(count), "", "note")
     console.print(table)
     for problem in report.problems:
         where = " ".join(part for part in (
