@@ -199,7 +199,8 @@ def diff(targets: tuple[str, ...], from_id: str | None, to_id: str | None, walk_
         raise click.UsageError("--all walks the whole history: it takes no --from, --to or --html")
     if from_id and from_id == to_id:
         raise click.UsageError("--from and --to name the same capture")
-    archive = open_archive(archive_dir) if (archive_dir / "index.sqlite3").exists() else None
+    files_only = len(targets) == 2 and all(Path(t).is_file() for t in targets)
+    archive = None if files_only else open_archive(archive_dir)
     if walk_all:
         if len(targets) != 1 or archive is None:
             raise ArchiverError("--all takes one URL of an archived article")

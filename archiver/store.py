@@ -401,9 +401,10 @@ class Archive:
         if final and Path(final).exists() and self.by_path(self.relative(Path(final))) is None:
             try:
                 capture, manifest_sha = capture_from_warc(self.root, Path(final))
+            except Exception:  # never delete evidence: `verify` names the file, `reindex` skips it
+                pass
+            else:
                 self._insert(capture, manifest_sha)
-            except (ValueError, KeyError, OSError):
-                Path(final).unlink(missing_ok=True)
         self._journal.unlink(missing_ok=True)
 
     def chain_state(self) -> tuple[str | None, int]:
