@@ -1,7 +1,8 @@
 """Sentences and the claim features a fact-checker cares about.
 
-`normalize` is the cosmetic-equivalence key; `features` pulls out numbers, quotes,
+`normalize` is the cosmetic-equivalence key; `features` pulls out numbers and dates, quotes,
 attribution, hedges, negations, named entities and correction notices from one sentence.
+Numbers compare by value ("14" = "fourteen", "7-2" = "seven to two", "$3bn" = "$3 billion").
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import re
 import unicodedata
 from collections import Counter
 from dataclasses import dataclass
+from decimal import Decimal
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
@@ -117,6 +119,15 @@ _NUMBER_RE = re.compile(
     rf"(?:{_WORD_NUMBERS})(?:[\s-](?:{_WORD_NUMBERS})\b)*{_PERCENT}?\b",
     re.IGNORECASE,
 )
+_FULL_MONTHS = (
+    "January", "February", "March", "April", "May", "June", "July", "August", "September",
+    "October", "November", "December",
+)
+# A month or weekday named on its own ("begin in April", "on Monday"): a date claim. "May" and
+# "March" opening a sentence are more often a verb; a lower-case "may" is never the month.
+_DATE_WORD_RE = re.compile(rf"\b(?:{'|'.join(_FULL_MONTHS)}|{'|'.join(sorted(_DAYS))})\b")
+_AMBIGUOUS_OPENERS = frozenset({"May", "March"})
+_YEAR_AFTER = re.compile(r",?\s+\d{4}\b")
 _DOUBLE_QUOTE_RE = re.compile(r'"([^"]+)"')
 _SINGLE_QUOTE_RE = re.compile(r"(?<!\w)'([^']+?)'(?!\w)")
 _ATTRIBUTION_RE = re.compile(
@@ -175,6 +186,16 @@ class Features:
     negations: tuple[str, ...] = ()
     entities: tuple[str, ...] = ()
     correction: bool = False
+    # Months and weekdays named on their own ("in April", "on Monday"). A change of them is a
+    # "number" change; a sentence is not flagged for merely naming one (news names weekdays in
+    # nearly every sentence).
+    dates: tuple[str, ...] = ()
+
+    def _values(self, name: str) -> Counter[str]:
+        """What a flag compares: numbers by value, with the dates; other features as found."""
+        if name == "numbers":
+            return Counter(map(number_value, self.numbers)) + Counter(self.dates)
+        return Counter(getattr(self, name))
 
     def flags(self) -> list[str]:
         """Flags this sentence carries, in canonical order."""
@@ -182,16 +203,14 @@ class Features:
         return [*carried, "correction"] if self.correction else carried
 
     def changed(self, other: Features) -> list[str]:
-        """Flags whose values differ (as multisets) between self and other."""
-        return [
-            flag
-            for flag, name in FLAG_FIELDS.items()
-            if Counter(getattr(self, name)) != Counter(getattr(other, name))
-        ]
+        """Flags whose values differ (as multisets) between self and other; numbers compare by
+        value ("14" and "fourteen" are one claim) and include the dates ("April" -> "May")."""
+        return [flag for flag, name in FLAG_FIELDS.items() if self._values(name) != other._values(name)]
 
     def merge(self, other: Features) -> Features:
         """Concatenate two feature sets (for a multi-sentence paragraph)."""
-        merged = {name: getattr(self, name) + getattr(other, name) for name in FLAG_FIELDS.values()}
+        names = (*FLAG_FIELDS.values(), "dates")
+        merged = {name: getattr(self, name) + getattr(other, name) for name in names}
         return Features(**merged, correction=self.correction or other.correction)
 
 
@@ -202,8 +221,75 @@ def _number_key(match: str) -> str:
     return re.sub(r"\s?per\s?cent|\s?percent", "%", key)
 
 
-def _numbers(text: str) -> tuple[str, ...]:
-    return tuple(_number_key(m.group()) for m in _NUMBER_RE.finditer(text))
+def _dates(text: str, numbers: list[tuple[int, int]]) -> tuple[str, ...]:
+    """Months and weekdays named outside a number match ("Jan. 5" is a number already)."""
+    found = []
+    for match in _DATE_WORD_RE.finditer(text):
+        if any(start <= match.start() < end for start, end in numbers):
+            continue
+        opener = match.group() in _AMBIGUOUS_OPENERS and _starts_sentence(text, match.start())
+        if opener and not _YEAR_AFTER.match(text, match.end()):  # "May 2024" is a date
+            continue
+        found.append(match.group().lower())
+    return tuple(found)
+
+
+_SMALL_WORDS = (
+    "zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
+    "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen",
+    "nineteen",
+)
+_TENS_WORDS = ("twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety")
+_SMALL = {word: value for value, word in enumerate(_SMALL_WORDS)} | {"a": 1, "an": 1}
+_TENS = {word: 10 * value for value, word in enumerate(_TENS_WORDS, 2)}
+_SCALES = {"thousand": 10**3, "k": 10**3, "million": 10**6, "m": 10**6, "billion": 10**9,
+           "bn": 10**9, "trillion": 10**12}
+_MONTH_NUMBERS = {name[:3].lower(): number for number, name in enumerate(_FULL_MONTHS, 1)}
+_VALUE_TOKEN = re.compile(r"\d+(?:\.\d+)?|[a-z]+|%")
+_CURRENCY = re.compile(r"^[$€£¥]\s?")
+_DATE_KEY = re.compile(
+    r"^(?:(?P<m1>[a-z]+) (?P<d1>\d{1,2})(?:st|nd|rd|th)?|(?P<d2>\d{1,2})(?:st|nd|rd|th)? (?P<m2>[a-z]+))"
+    r",? ?(?P<year>\d{4})?$"
+)
+
+
+@lru_cache(maxsize=16384)
+def number_value(key: str) -> str:
+    """The value a number key stands for, as a canonical string: "fourteen" and "14" -> "14",
+    "a dozen" -> "12", "$3.5bn" and "$3.5 billion" -> "$3500000000", "forty percent" -> "40%",
+    "Jan 5" and "5 January" -> "date 1-5". Vague amounts ("dozens", "half") stay as they are."""
+    date = _DATE_KEY.match(key)
+    month = _MONTH_NUMBERS.get((date["m1"] or date["m2"])[:3]) if date else None
+    if date and month:
+        year = f"{date['year']}-" if date["year"] else ""
+        return f"date {year}{month}-{int(date['d1'] or date['d2'])}"
+    currency = _CURRENCY.match(key)
+    prefix = currency.group().strip() if currency else ""
+    rest = key[currency.end() :] if currency else key
+    tokens = _VALUE_TOKEN.findall(rest)
+    if "".join(tokens) != re.sub(r"[\s-]", "", rest):
+        return key  # "10:30", "3/4", "1,5": not a plain amount
+    percent = tokens[-1:] == ["%"]
+    total, current, seen = Decimal(0), Decimal(0), False
+    for token in tokens[:-1] if percent else tokens:
+        if token[0].isdigit():
+            if seen and current:
+                return key
+            current, seen = Decimal(token), True
+        elif token in _SMALL or token in _TENS:
+            current += _SMALL.get(token, 0) + _TENS.get(token, 0)
+            seen = True
+        elif token == "hundred":
+            current, seen = (current or 1) * 100, True
+        elif token == "dozen":
+            current, seen = (current or 1) * 12, True
+        elif token in _SCALES and seen:
+            total, current = total + (current or 1) * _SCALES[token], Decimal(0)
+        else:
+            return key  # "dozens", "half", "twice": no single value
+    value = total + current
+    text = f"{value.normalize():f}" if value else "0"
+    return f"{prefix}{text}{'%' if percent else ''}"
 
 
 def _quotes(text: str) -> tuple[str, ...]:
@@ -268,12 +354,14 @@ def _entity(run: list[str], at_start: bool) -> str:
 def features(sentence: str) -> Features:
     """Extract claim features from one sentence (normalized first; cached)."""
     text = normalize(sentence)
+    spans = [m.span() for m in _NUMBER_RE.finditer(text)]
     return Features(
-        numbers=_numbers(text),
+        numbers=tuple(_number_key(text[start:end]) for start, end in spans),
         quotes=_quotes(text),
         attributions=_cues(_ATTRIBUTION_RE, text),
         hedges=_cues(_HEDGE_RE, text),
         negations=_cues(_NEGATION_RE, text),
         entities=_entities(text),
         correction=bool(_CORRECTION_RE.search(text)),
+        dates=_dates(text, spans),
     )

@@ -27,6 +27,7 @@ SEVERITIES = ("high", "medium", "low")
 # A correction notice is the publisher admitting an error: rank it with factual changes.
 HIGH_FLAGS = frozenset({"number", "quote", "negation", "entity", "correction"})
 MEDIUM_FLAGS = frozenset({"hedge", "attribution"})
+TEASER_SHARE = 0.5  # a paywalled capture with at most this share of the other's text is a teaser
 PAIR_THRESHOLD = 60.0  # similarity (0-100) to call two sentences in one region a rewording
 FAR_PAIR_THRESHOLD = 80.0  # stricter when the two sit in neighbouring changed regions
 
@@ -94,7 +95,10 @@ class ArticleDiff:
     byline: ValueChange | None = None
     published: ValueChange | None = None
     modified: ValueChange | None = None  # informational: pages bump it constantly
-    body_missing: bool = False
+    body_missing: bool = False  # the later capture has no article body (wall, 404, empty page)
+    body_restored: bool = False  # the earlier capture had none, the later one has it
+    no_body: bool = False  # neither capture has an article body
+    wall: str | None = None  # why a capture without a body has none: Article.wall of that side
 
     @property
     def summary(self) -> dict[str, int]:
@@ -103,7 +107,8 @@ class ArticleDiff:
 
     @property
     def has_edits(self) -> bool:
-        """Headline, body, byline or published date changed (a modified-date bump is not)."""
+        """Headline, body, byline or published date changed (a modified-date bump is not).
+        A body gone missing or coming back is not an edit of the article."""
         return bool(self.headline.changed or self.changes or self.byline or self.published)
 
 
@@ -136,18 +141,60 @@ def severity(kind: str, flags: Iterable[str]) -> str:
 
 
 def diff_articles(before: Article, after: Article) -> ArticleDiff:
-    """Compare two versions of one article."""
+    """Compare two versions of one article.
+
+    A capture without an article body (no paragraphs: consent wall, error page; or a paywall
+    teaser, ``wall == "paywall"`` with at most TEASER_SHARE of the other capture's text) is not
+    compared: the diff says the body went missing (or came back) and nothing else, since the
+    headline, byline and dates of such a page are the wall's, not the article's.
+    """
     old, new = _sentences(before), _sentences(after)
-    body_missing = bool(old) and not new
-    return ArticleDiff(
-        headline=_headline(before.headline, after.headline),
-        changes=[] if body_missing else _Aligner(before, after, old, new).run(),
-        byline=_byline(before.authors, after.authors),
-        published=None if before.published_guessed or after.published_guessed
-        else _date_change(before.published, after.published),
-        modified=_date_change(before.modified, after.modified),
-        body_missing=body_missing,
+    lacks_before = _lacks_body(before, old, new)
+    lacks_after = _lacks_body(after, new, old)
+    walls = [side.wall for side, lacks in ((after, lacks_after), (before, lacks_before)) if lacks]
+    diff = ArticleDiff(
+        headline=TextChange(before.headline, after.headline, False, ()),
+        changes=[],
+        body_missing=lacks_after and not lacks_before,
+        body_restored=lacks_before and not lacks_after,
+        no_body=lacks_before and lacks_after,
+        wall=next((wall for wall in walls if wall), None),
     )
+    if lacks_before or lacks_after:
+        if diff.wall or not diff.no_body:
+            return diff
+        # neither capture has a body and neither is a wall (a photo or video page): the
+        # metadata is all there is to compare
+    else:
+        diff.changes = _Aligner(before, after, old, new).run()
+    diff.headline = _headline(before.headline, after.headline)
+    diff.byline = _byline(before.authors, after.authors)
+    if not (before.published_guessed or after.published_guessed):
+        diff.published = _date_change(before.published, after.published)
+    diff.modified = _date_change(before.modified, after.modified)
+    return diff
+
+
+def holds_article(article: Article, reference: Article | None = None) -> bool:
+    """Whether a capture holds the article's body: it has paragraphs, and is not a paywall
+    teaser (a ``wall == "paywall"`` page with at most TEASER_SHARE of ``reference``'s text).
+    The test ``diff_articles`` applies to each side (``body_missing``/``body_restored``)."""
+    other = _sentences(reference) if reference is not None else []
+    return not _lacks_body(article, _sentences(article), other)
+
+
+def _lacks_body(article: Article, sentences: list[Sentence], other: list[Sentence]) -> bool:
+    """No paragraphs, or a paywall teaser: a small share of the other capture's text. (With
+    nothing to measure against, a paywalled page's text is taken for the article.)"""
+    if not sentences:
+        return True
+    if article.wall != "paywall" or not other:
+        return False
+    return _length(sentences) <= TEASER_SHARE * _length(other)
+
+
+def _length(sentences: list[Sentence]) -> int:
+    return sum(len(s.key) for s in sentences)
 
 
 # --- metadata ------------------------------------------------------------------------

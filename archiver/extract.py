@@ -5,8 +5,11 @@ that text and ``extract_response`` chains the two. The page is parsed once with 
 read from that tree (JSON-LD, ``<meta>``, ``<h1>``/``<title>``) and the body comes from one
 trafilatura pass over it. Publisher churn that sits inside the body (related-story boxes,
 "Read more:" links, sign-up prompts, ad labels...) is then dropped so the differ only sees the
-article. lxml, trafilatura, htmldate, charset-normalizer and brotli are imported lazily to keep
-the CLI start-up fast.
+article. A page that puts a wall in front of the article says so in ``Article.wall``: a paywall
+prompt ("Subscribe to continue reading") marks the page "paywall" and keeps whatever teaser text
+it shows (the differ decides, against the other capture, whether that is the article); a consent,
+404 or bot-check page has no paragraphs at all. lxml, trafilatura, htmldate, charset-normalizer
+and brotli are imported lazily to keep the CLI start-up fast.
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ if TYPE_CHECKING:
     from lxml.etree import _Element
     from lxml.html import HtmlElement
 
-EXTRACTOR_VERSION = "3"
+EXTRACTOR_VERSION = "4"
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +46,9 @@ class Article:
     canonical_url: str | None = None
     paragraphs: list[str] = field(default_factory=list)
     published_guessed: bool = False  # date found in page text, not in metadata or the URL
+    # What the page puts in front of the article: "paywall" (a subscribe/sign-in prompt: the
+    # paragraphs may be only a teaser), "consent", "not_found" or "blocked" (no paragraphs then).
+    wall: str | None = None
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -659,9 +665,9 @@ _LINKED = 0.5  # link share of a "Read:"-labelled line or of a box entry without
 _PROMO_LINK_SHARE = 0.15  # a sign-up/newsletter mention that links somewhere is a promo...
 _PROMO_MAX = 250  # ... when it is this short
 _TIMESTAMP_MAX = 100
+_INVISIBLE_TAGS = ("style", "svg", "iframe", "video", "audio", "canvas", "picture", "object", "embed")
 _INERT_TAGS = (  # never article text; trafilatura removes them too, but only after copying them
-    "style", "svg", "nav", "footer", "aside", "iframe", "button", "select", "input", "textarea",
-    "video", "audio", "canvas", "picture", "object", "embed", "menu",
+    *_INVISIBLE_TAGS, "nav", "footer", "aside", "button", "select", "input", "textarea", "menu",
 )
 _DOOMED = "archiver-drop"  # temporary tag for scripts other than JSON-LD
 _DUMP_LINES = 20  # lines in a single extracted block that betray a whole-page text dump
@@ -743,13 +749,12 @@ _TIMESTAMP = re.compile(
 
 
 def _body_blocks(tree: HtmlElement) -> list[_Block]:
-    """Paragraph-level blocks of the article body (prunes ``tree`` of page furniture first).
+    """Paragraph-level blocks of the article body (``tree`` already pruned of page furniture).
 
     One fast trafilatura pass; only when it falls back to dumping the whole page's text is
     the slower pass (with its readability/jusText comparison) tried. A second dump means no
     article was found.
     """
-    _prune_furniture(tree)
     for fast in (True, False):
         body = _trafilatura_body(tree, fast=fast)
         if body is None:
@@ -759,14 +764,15 @@ def _body_blocks(tree: HtmlElement) -> list[_Block]:
     return []
 
 
-def _prune_furniture(tree: HtmlElement) -> None:
-    """Remove scripts (JSON-LD aside), styles, navigation and widgets; their tails stay."""
+def _prune_furniture(tree: HtmlElement, tags: tuple[str, ...] | None = None) -> None:
+    """Remove scripts (JSON-LD aside) and ``tags`` (default: styles, navigation and widgets);
+    their tails stay."""
     from lxml import etree
 
     for script in tree.iter("script"):
         if "ld+json" not in (script.get("type") or "").lower():
             script.tag = _DOOMED
-    etree.strip_elements(tree, _DOOMED, *_INERT_TAGS, with_tail=False)
+    etree.strip_elements(tree, _DOOMED, *(_INERT_TAGS if tags is None else tags), with_tail=False)
 
 
 def _trafilatura_body(tree: HtmlElement, *, fast: bool) -> _Element | None:
@@ -832,7 +838,7 @@ def _is_churn(block: _Block) -> bool:
         return not (_SENTENCE.search(text) or _LIST_ENTRY.match(text))
     if len(text) > _SHORT:
         return False
-    if _PROMPT.match(text) or _CREDIT.search(text):
+    if _PROMPT.match(text) or _CREDIT.search(text) or _is_paywall_prompt(text):
         return True
     if _LABEL.match(text) and (
         block.link_share > 0 or len(text) <= _LABELLED_HEADLINE_MAX or not _SENTENCE.search(text)
@@ -931,25 +937,145 @@ _NO_ARTICLE_TITLE = re.compile(
     r"|cookies?\b|consent|access denied|are you a (?:robot|human)|just a moment|attention required",
     re.I,
 )
+_NO_ARTICLE_KINDS = (  # (wall, what its text says); the first kind with a hit names the page
+    ("consent", r"cookies?|consent|privacy (?:settings|preferences)|accept all"),
+    ("not_found", r"404|page not found|(?:cannot|can't|could ?not|couldn't) be found"
+     r"|no longer (?:available|exists)|does(?:n't| not) exist"),
+    ("blocked", r"enable javascript|javascript is (?:disabled|required)|are you a robot|captcha"
+     r"|access denied"),
+    ("paywall", r"subscribe to (?:continue|read)"),
+)
 _NO_ARTICLE_TEXT = re.compile(
-    r"\b(?:404|page not found|(?:cannot|can't|could ?not|couldn't) be found"
-    r"|no longer (?:available|exists)"
-    r"|does(?:n't| not) exist|cookies?|consent|privacy (?:settings|preferences)|accept all"
-    r"|enable javascript|javascript is (?:disabled|required)|are you a robot|captcha"
-    r"|access denied|subscribe to (?:continue|read))\b",
+    r"\b(?:" + "|".join(f"(?P<{kind}>{pattern})" for kind, pattern in _NO_ARTICLE_KINDS) + r")\b",
     re.I,
 )
 _NO_ARTICLE_MAX_CHARS = 1500
 
 
-def _is_no_article(paragraphs: list[str], headline: str) -> bool:
-    """A short page about cookies, 404s or robots rather than news: its title says so and its
-    text agrees, or its text hits three distinct such phrases."""
+def _no_article(paragraphs: list[str], headline: str) -> str | None:
+    """The kind of a short page about cookies, 404s or robots rather than news ("consent",
+    "not_found", "blocked", "paywall"): its title says so and its text agrees, or its text hits
+    three distinct such phrases. None for a page that may be an article."""
     text = " ".join(paragraphs)
     if len(text) > _NO_ARTICLE_MAX_CHARS:
+        return None
+    matches = list(_NO_ARTICLE_TEXT.finditer(text))
+    hits = {match.group().casefold() for match in matches}
+    if not (len(hits) >= 3 or (hits and _NO_ARTICLE_TITLE.search(headline))):
+        return None
+    kinds = {kind for match in matches for kind, value in match.groupdict().items() if value}
+    return next(kind for kind, _ in _NO_ARTICLE_KINDS if kind in kinds)
+
+
+# paywall ------------------------------------------------------------------------
+
+# What a paywall says where the article stops (lower case). Each phrase opens a short line of
+# its own (or a sentence in one): "Subscribe to continue reading", "Already a subscriber? Log in".
+# Not here: prompts full articles carry too (NYT's "Continue reading the main story" skip links,
+# "You have 3 free articles remaining", "Exklusiv für Abonnenten" badges, newsletter sign-ups).
+_PAYWALL_PHRASES = (
+    # English
+    r"subscribe (?:now |today )?(?:to|and) (?:continue|keep) reading"
+    r"|subscribe (?:now |today )?to (?:read|unlock|access)\b(?! more)"
+    r"|(?:sign|log) ?in (?:now )?to (?:read|continue|keep reading)"
+    r"|(?:register|create (?:a |an |your )?(?:free )?account|sign up)(?: for free| now| today)?"
+    r" to (?:continue|keep) reading"
+    r"|to (?:continue|keep) reading(?: this (?:article|story))?\s*[,:]"
+    r"|continue reading (?:your article |this article |this story )?with (?:a|an|your)\b"
+    r"|to read the (?:full|whole|entire) (?:story|article)|to read the rest of (?:this|the) (?:story|article)"
+    r"|(?:this|the rest of this) (?:article|story|content|post) is (?:only )?(?:available )?"
+    r"(?:exclusively )?(?:for|to|reserved for) (?:paying |our )?(?:subscribers|members)"
+    r"|(?:this is )?an? (?:subscriber|member|premium)s?[- ]only (?:article|story|content)"
+    r"|already (?:a |an )?(?:subscriber|member)\s*\?"
+    r"|you(?:'ve| have) (?:reached|used up|hit) (?:your|the)\b.{0,30}?\b(?:limit|free (?:articles|stories))"
+    # German
+    r"|(?:jetzt )?weiterlesen mit\b|(?:jetzt )?(?:abonnieren|abo abschließen|testen) und weiterlesen"
+    r"|(?:dieser|der) (?:artikel|beitrag|inhalt) ist (?:nur |exklusiv )?für \S*abonnent"
+    r"|(?:(?:sie|du) (?:haben|sind|hast|bist) )?(?:schon|bereits) (?:ein |einen )?\S*abo"
+    r"(?:nnent(?:in)?|nnement)?\s*\?|wählen sie ihren zugang"
+    r"|um (?:den|diesen) (?:ganzen |vollständigen )?(?:artikel|beitrag) (?:weiter |vollständig )?zu lesen"
+    # French, Spanish, Portuguese, Italian, Dutch
+    r"|(?:cet article|la suite|ce contenu|l'article) est réservée? aux abonnés"
+    r"|il vous reste \d+ ?% de cet article à lire|pour lire la suite|déjà abonné\s*\?"
+    r"|(?:este|el|esta) (?:artículo|contenido|noticia) es (?:exclusiv[oa] )?para (?:suscriptores|socios)"
+    r"|suscríbete para (?:seguir|continuar) leyendo|para (?:seguir|continuar) leyendo"
+    r"|ya eres (?:suscriptor|socio)\s*\?"
+    r"|assine para (?:continuar|ler)|(?:este|esse) conteúdo é exclusivo para assinantes"
+    r"|já é assinante\s*\?|para continuar lendo"
+    r"|per continuare a leggere|sei già abbonato\s*\?|(?:contenuto|articolo) riservato agli abbonati"
+    r"|(?:dit artikel|deze inhoud) is (?:alleen |exclusief )?voor abonnees|al abonnee\s*\?"
+)
+# Every phrase above contains one of these (lower case): text with none is not checked further.
+_PAYWALL_WORDS = (
+    "continue reading", "keep reading", "to read", "to unlock", "to access", "to continue",
+    "subscriber", "for members", "to members", "members only", "members-only", "member-only",
+    "member only", "premium-only", "premium only", "already a", "ve reached", "have reached",
+    "ve used up", "have used up", "ve hit", "have hit", "weiterlesen", "abonnent", "schon ",
+    "bereits ", "zu lesen", "à lire", "la suite", "abonné", "suscri", "socio", "leyendo",
+    "assine", "assinante", "lendo", "leggere", "abbonat", "abonnee",
+)
+_PAYWALL_KEYWORD = re.compile("|".join(map(re.escape, _PAYWALL_WORDS)))  # literals: fast in re
+_PAYWALL_WINDOW = 150  # characters either side of a keyword in which to look for a phrase
+_PAYWALL_ANY = re.compile(_PAYWALL_PHRASES)  # for lower-case text: faster than re.I
+_PAYWALL_START = re.compile(rf"^\W{{0,3}}(?:{_PAYWALL_PHRASES})", re.I)
+_PAYWALL_LINE = re.compile(rf"(?:^|(?<=[.!?…])\s+)\W{{0,3}}(?:{_PAYWALL_PHRASES})", re.I)
+_PAYWALL_LINE_MAX = 300  # a longer line is prose that may quote a paywall, not the wall itself
+_BLOCK_TAGS = frozenset((  # a line break in the rendered page before and after these
+    "address", "article", "aside", "blockquote", "body", "br", "dd", "details", "div", "dl", "dt",
+    "fieldset", "figcaption", "figure", "form", "h1", "h2", "h3", "h4", "h5", "h6", "header", "hr",
+    "li", "main", "ol", "p", "pre", "section", "summary", "table", "td", "th", "tr", "ul",
+))
+# Not looked at: scripts and styles (pruned already but for JSON-LD), site navigation and footers.
+_NOT_SHOWN = frozenset(("script", "template", "noscript", "nav", "footer", "menu", "select"))
+
+
+def _is_paywall_prompt(text: str, *, anywhere: bool = False) -> bool:
+    """A short text that opens with a paywall prompt (``anywhere``: or has a sentence that does)."""
+    if len(text) > _PAYWALL_LINE_MAX:
         return False
-    hits = {match.casefold() for match in _NO_ARTICLE_TEXT.findall(text)}
-    return len(hits) >= 3 or (bool(hits) and bool(_NO_ARTICLE_TITLE.search(headline)))
+    if not _PAYWALL_KEYWORD.search(text.lower()):
+        return False
+    return bool((_PAYWALL_LINE if anywhere else _PAYWALL_START).search(text))
+
+
+def _paywall_phrase_in(text: str) -> bool:
+    """Whether lower-case ``text`` has a paywall phrase anywhere (looked for near keywords only:
+    one regex over a whole page would cost milliseconds)."""
+    return any(
+        _PAYWALL_ANY.search(text, max(0, hit.start() - _PAYWALL_WINDOW), hit.end() + _PAYWALL_WINDOW)
+        for hit in _PAYWALL_KEYWORD.finditer(text)
+    )
+
+
+def _has_paywall(tree: HtmlElement) -> bool:
+    """Whether the page (scripts and styles pruned) shows a paywall prompt on a line of its own."""
+    from lxml import etree
+
+    if not _paywall_phrase_in(etree.tostring(tree, method="text", encoding="unicode").lower()):
+        return False  # the common case, decided without walking the tree
+    pieces: list[str] = []
+    walker = etree.iterwalk(tree, events=("start", "end"))
+    for event, element in walker:
+        tag = element.tag if isinstance(element.tag, str) else ""
+        if event == "start":
+            if tag in _NOT_SHOWN:
+                walker.skip_subtree()
+                pieces.append("\n")
+                continue
+            if tag in _BLOCK_TAGS:
+                pieces.append("\n")
+            pieces.append(element.text or "")
+        else:
+            if tag in _BLOCK_TAGS:
+                pieces.append("\n")
+            if element is not tree:
+                pieces.append(element.tail or "")
+    lines = "".join(pieces).split("\n")
+    return any(
+        _is_paywall_prompt(_clean(line), anywhere=True)
+        for line in lines
+        if line and len(line) < 4 * _PAYWALL_LINE_MAX  # cheap: long raw lines are prose
+    )
 
 
 # --------------------------------------------------------------------------- public API
@@ -969,12 +1095,16 @@ def extract_article(html: str, url: str | None = None) -> Article:
     guessed = published is None
     if guessed:
         published = _guess_published(tree, canonical or url)
+    _prune_furniture(tree, _INVISIBLE_TAGS)  # a paywall prompt may be a button: look first
+    wall = "paywall" if _has_paywall(tree) else None
+    _prune_furniture(tree)
     blocks = _filter_churn(_body_blocks(tree))
     paragraphs = _ld_body(page, [block.text for block in blocks])
     lead = _standfirst(tree, page, paragraphs)
     paragraphs = _drop_lead_repeats([lead, *paragraphs] if lead else paragraphs, headline, authors)
-    if _is_no_article(paragraphs, headline):
-        paragraphs = []
+    no_article = _no_article(paragraphs, headline)
+    if no_article:
+        paragraphs, wall = [], wall or no_article
     return Article(
         headline=headline,
         authors=authors,
@@ -983,6 +1113,7 @@ def extract_article(html: str, url: str | None = None) -> Article:
         modified=modified,
         canonical_url=canonical,
         paragraphs=paragraphs,
+        wall=wall,
     )
 
 

@@ -1,7 +1,13 @@
 """Render an ArticleDiff: JSON for machines, rich text for the terminal, HTML for people.
 
 Capture infos are dicts {"id", "captured_at", "sha256", "status"?}. Page text is hostile
-input: the HTML renderer escapes every string it did not write itself.
+input: the HTML renderer escapes every string it did not write itself. Terminal lines are
+printed with soft wrapping: rich never breaks a sentence, a [-...-]/{+...+} marker or a timeline
+line; the terminal (or the reader's pager) wraps them.
+
+When there is nothing to compare (the URL answers 404/410, or a capture has no article body:
+paywall, consent wall, error page) the report is one line, ``status_line``, instead of the
+headline, byline, date and per-sentence changes of a wall page.
 """
 
 from __future__ import annotations
@@ -32,6 +38,12 @@ FLAG_STYLE = {
     "entity": "white on dark_cyan",
     "correction": "white on dark_green",
 }
+WALL_NAMES = {
+    "paywall": "paywall",
+    "consent": "consent wall",
+    "not_found": "page not found",
+    "blocked": "access blocked",
+}
 MOVED_PREVIEW = 160
 _BEFORE_OPS = frozenset({"equal", "delete"})
 _AFTER_OPS = frozenset({"equal", "insert"})
@@ -48,8 +60,12 @@ def _safe(value: object) -> str:
     return _UNSAFE.sub("", str(value))
 
 
-def summary_line(diff: ArticleDiff) -> str:
-    """One line: "3 edits: 1 modified, 1 added, 1 removed" or "no changes"."""
+def summary_line(diff: ArticleDiff, after: CaptureInfo | None = None) -> str:
+    """One line: "3 edits: 1 modified, 1 added, 1 removed", "no changes", or the status line
+    when there was nothing to compare ("article body missing in later capture (paywall)")."""
+    status = status_line(diff, after or {})
+    if status:
+        return status
     counts = diff.summary
     parts = ["headline"] if diff.headline.changed else []
     parts += [f"{counts[kind]} {kind}" for kind in SUMMARY_ORDER if counts[kind]]
@@ -57,8 +73,25 @@ def summary_line(diff: ArticleDiff) -> str:
     parts += ["published date"] if diff.published else []
     total = len(diff.changes) + diff.headline.changed + bool(diff.byline) + bool(diff.published)
     if not total:
-        return "article body missing: nothing left to compare" if diff.body_missing else "no changes"
+        return "no changes"
     return f"{total} edit{'s' if total != 1 else ''}: {', '.join(parts)}"
+
+
+def status_line(diff: ArticleDiff, after: CaptureInfo) -> str | None:
+    """The one line that is the whole report when there is nothing to compare, else None:
+    "URL now answers 404: article gone", "article body missing in later capture (paywall)",
+    "article body back (earlier capture had none: consent wall)"."""
+    status = gone_status(after)
+    if status and not diff.has_edits:
+        return f"URL now answers {status}: article gone"
+    wall = _safe(WALL_NAMES.get(diff.wall, diff.wall)) if diff.wall else ""
+    if diff.body_missing:
+        return "article body missing in later capture" + (f" ({wall})" if wall else "")
+    if diff.body_restored:
+        return "article body back (earlier capture had none" + (f": {wall})" if wall else ")")
+    if diff.no_body and not diff.has_edits:
+        return "no article body in either capture" + (f" ({wall})" if wall else "")
+    return None
 
 
 def gone_status(after: CaptureInfo) -> str | None:
@@ -68,8 +101,8 @@ def gone_status(after: CaptureInfo) -> str | None:
 
 
 def _notices(diff: ArticleDiff, after: CaptureInfo) -> list[str]:
-    notices = [f"URL now answers {status}"] if (status := gone_status(after)) else []
-    return [*notices, "article body missing in later capture"] if diff.body_missing else notices
+    """Notices above a report of edits (a gone page whose diff still found some)."""
+    return [f"URL now answers {status}"] if (status := gone_status(after)) else []
 
 
 def _metadata(diff: ArticleDiff) -> list[tuple[str, str, str]]:
@@ -106,7 +139,15 @@ def _where(change: Change) -> str:
 
 
 def to_json(diff: ArticleDiff, url: str, before: CaptureInfo, after: CaptureInfo) -> dict:
-    """The machine-readable report (see README for the schema)."""
+    """The machine-readable report (see README for the schema).
+
+    Beyond the README's core: ``has_edits``; ``body_missing`` (the later capture has no article
+    body), ``body_restored`` (the earlier one had none), ``no_body`` (neither has) and ``wall``
+    (why: "paywall", "consent", "not_found", "blocked" or null) -- the headline, byline and
+    dates are then not compared; ``status`` (the one-line report when there was nothing to
+    compare, else null); ``byline`` and ``dates``; per change ``level``, ``paragraphs`` and
+    ``words`` (see ``_change_json``).
+    """
     return {
         "url": url,
         "before": _capture_json(before),
@@ -122,6 +163,10 @@ def to_json(diff: ArticleDiff, url: str, before: CaptureInfo, after: CaptureInfo
         "summary": diff.summary,
         "has_edits": diff.has_edits,
         "body_missing": diff.body_missing,
+        "body_restored": diff.body_restored,
+        "no_body": diff.no_body,
+        "wall": diff.wall,
+        "status": status_line(diff, after),
         "byline": _value_json(diff.byline),
         "dates": {"published": _value_json(diff.published), "modified": _value_json(diff.modified)},
     }
@@ -141,6 +186,10 @@ def _value_json(value: Any) -> dict | None:
 
 
 def _change_json(change: Change) -> dict:
+    """One change. ``paragraphs``: {"before", "after"}, the paragraph the change sits in on each
+    side, numbered from 1 as the terminal and HTML reports show them (¶1 is the first
+    paragraph), null on the side it is absent from; ``level``: "sentence" or "paragraph";
+    ``words``: a word-level diff as [op, text], op in equal/delete/insert."""
     return {
         "kind": change.kind,
         "before": change.before,
@@ -149,8 +198,8 @@ def _change_json(change: Change) -> dict:
         "severity": change.severity,
         "level": change.level,
         "paragraphs": {
-            "before": change.before_span.paragraph if change.before_span else None,
-            "after": change.after_span.paragraph if change.after_span else None,
+            "before": change.before_span.paragraph + 1 if change.before_span else None,
+            "after": change.after_span.paragraph + 1 if change.after_span else None,
         },
         "words": _words_json(change.words),
     }
@@ -200,20 +249,26 @@ def _capture_line(label: str, info: CaptureInfo) -> Text:
 
 
 def _print(console: Console, text: Text | str) -> None:
-    """Print without markup/highlighting; plain strings are sanitized here."""
+    """Print one line without markup/highlighting and without hard wrapping (rich would break
+    sentences and markers at the console width when piped); plain strings are sanitized here."""
     if isinstance(text, str):
         text = Text(_safe(text))
-    console.print(text, highlight=False, markup=False, emoji=False)
+    console.print(text, highlight=False, markup=False, emoji=False, soft_wrap=True)
 
 
 def render_terminal(
     console: Console, diff: ArticleDiff, url: str, before: CaptureInfo, after: CaptureInfo
 ) -> None:
-    """Print the report: header, notices, headline, changes (most severe first), summary."""
+    """Print the report: header, notices, headline, changes (most severe first), summary; or
+    the header and one status line when there was nothing to compare."""
     plain = _plain(console)
     _print(console, Text(_safe(url), style="" if plain else "bold underline"))
     _print(console, _capture_line("before", before))
     _print(console, _capture_line("after", after))
+    status = status_line(diff, after)
+    if status:
+        _print(console, Text(status, style="" if plain or diff.body_restored else "bold red"))
+        return
     for notice in _notices(diff, after):
         _print(console, Text(notice, style="" if plain else "bold red"))
     _render_headline(console, diff, plain)
@@ -268,7 +323,8 @@ def render_timeline(
         line = Text(_safe(times))
         severity = _max_severity(diff)
         line.append_text(_severity_text(severity, plain) if severity else Text(" " * 6))
-        line.append(f"  {'; '.join([summary_line(diff), *_notices(diff, after)])}")
+        status = status_line(diff, after)
+        line.append(f"  {'; '.join([status] if status else [summary_line(diff), *_notices(diff, after)])}")
         line.append(_safe(f"  ({before.get('id', '')} -> {after.get('id', '')})"))
         _print(console, line)
 
@@ -331,7 +387,11 @@ def render_html(
     after_article: Article,
 ) -> str:
     """A self-contained page: both versions side by side with edits marked, and the list."""
-    notices = "".join(f'<p class="notice">{_esc(n)}</p>' for n in _notices(diff, after))
+    status = status_line(diff, after)
+    notices = "".join(f'<p class="notice">{_esc(n)}</p>' for n in [status] if status)
+    if not status:  # a list of edits: a gone notice (if any) above it, the summary line
+        notices += "".join(f'<p class="notice">{_esc(n)}</p>' for n in _notices(diff, after))
+        notices += f'<p class="summary">{_esc(summary_line(diff))}</p>{_metadata_html(diff)}'
     columns = (
         _column("before", before, before_article, diff, _BEFORE_OPS),
         _column("after", after, after_article, diff, _AFTER_OPS),
@@ -343,7 +403,6 @@ def render_html(
         '<meta name="viewport" content="width=device-width,initial-scale=1">'
         f"<title>Edits: {_esc(url)}</title><style>{_CSS}</style></head><body>"
         f"<header>{_header_html(url, before, after)}</header>{notices}"
-        f'<p class="summary">{_esc(summary_line(diff))}</p>{_metadata_html(diff)}'
         f"{_changes_html(diff)}"
         f'<div class="cols">{columns[0]}{columns[1]}</div></body></html>\n'
     )
@@ -406,8 +465,9 @@ def _column(
         f'<section><div class="side">{side} · {_esc(info.get("captured_at", ""))}</div>',
         f"<h2>{headline or _esc(article.headline)}</h2>",
     ]
-    if side == "after" and diff.body_missing:
-        parts.append('<p class="notice">Article body missing in later capture</p>')
+    if (side == "after" and diff.body_missing) or (side == "before" and diff.body_restored):
+        wall = f" ({WALL_NAMES.get(diff.wall, diff.wall)})" if diff.wall else ""
+        parts.append(f'<p class="notice">No article body in this capture{_esc(wall)}</p>')
     index = 0
     for p, paragraph in enumerate(article.paragraphs):
         sentences = split_sentences(paragraph)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from archiver.claims import Features, features, normalize, split_sentences
+from archiver.claims import Features, features, normalize, number_value, split_sentences
 
 
 @pytest.mark.parametrize(
@@ -168,3 +168,68 @@ def test_plain_split_path_agrees_with_pysbd() -> None:
 def test_risky_paragraphs_go_to_pysbd() -> None:
     assert split_sentences("Mr. Smith went to Washington. He met Sen. Jones at 3 p.m. on Jan. 5.") == [
         "Mr. Smith went to Washington.", "He met Sen. Jones at 3 p.m. on Jan. 5."]
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("fourteen", "14"),
+        ("14", "14"),
+        ("twenty-five", "25"),
+        ("ninety-nine", "99"),
+        ("a dozen", "12"),
+        ("three dozen", "36"),
+        ("one hundred", "100"),
+        ("a hundred thousand", "100000"),
+        ("$3.5 million", "$3500000"),
+        ("$3.5m", "$3500000"),
+        ("$3bn", "$3000000000"),
+        ("forty%", "40%"),
+        ("40%", "40%"),
+        ("1000", "1000"),
+        ("jan 5, 2025", "date 2025-1-5"),
+        ("5 january 2025", "date 2025-1-5"),
+        ("7 march", "date 3-7"),
+        ("dozens", "dozens"),  # vague: no single value
+        ("half", "half"),
+        ("10:30", "10:30"),
+    ],
+)
+def test_number_value(key: str, value: str) -> None:
+    assert number_value(key) == value
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        ("The council voted 7-2.", "The council voted seven to two."),
+        ("The council voted 7 to 2.", "The council voted seven to two."),
+        ("The boy, 14, was hurt.", "The boy, fourteen, was hurt."),
+        ("It costs $3bn.", "It costs $3 billion."),
+        ("A dozen people came.", "12 people came."),
+        ("It opened on Jan. 5, 2025.", "It opened on 5 January 2025."),
+        ("It may rain in May.", "It might rain in May."),
+    ],
+)
+def test_numbers_compare_by_value(a: str, b: str) -> None:
+    assert "number" not in features(a).changed(features(b))
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        ("Work will begin in April.", "Work will begin in May."),
+        ("The vote is on Monday.", "The vote is on Tuesday."),
+        ("The vote is in May 2025.", "The vote is in 2025."),
+        ("The council voted 7-2.", "The council voted seven to three."),
+    ],
+)
+def test_months_and_weekdays_are_date_claims(a: str, b: str) -> None:
+    assert features(a).changed(features(b)) == ["number"]
+
+
+def test_dates_are_compared_but_do_not_flag_a_sentence_alone() -> None:
+    assert features("It may rain in May.").dates == ("may",)
+    assert features("May I ask?").dates == ()  # a verb opening the sentence
+    assert features("The vote is on Jan. 5 and on Monday.").dates == ("monday",)  # Jan. 5 is a number
+    assert features("The letter came on Monday.").flags() == []

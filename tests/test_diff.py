@@ -9,7 +9,15 @@ from pathlib import Path
 import pytest
 
 from archiver.claims import split_sentences
-from archiver.diff import SEVERITIES, ArticleDiff, Change, diff_articles, severity, word_diff
+from archiver.diff import (
+    SEVERITIES,
+    ArticleDiff,
+    Change,
+    diff_articles,
+    holds_article,
+    severity,
+    word_diff,
+)
 from archiver.extract import Article
 
 SEED = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "seed-article.txt"
@@ -269,3 +277,108 @@ def test_long_paragraph_moved_past_short_ones_is_one_move() -> None:
     after = Article(headline="H", paragraphs=["Zero opens.", *short, long, "Five closes."])
     changes = diff_articles(before, after).changes
     assert [(c.kind, c.level, c.after) for c in changes] == [("moved", "paragraph", long)]
+
+
+# --- captures without an article body --------------------------------------------------
+
+TEASER = replace(  # a paywall at the article's URL: headline, first sentence, no byline or date
+    BASE, authors=[], published="2030-01-01", paragraphs=split_sentences(BASE.paragraphs[0])[:1],
+    wall="paywall",
+)
+
+
+def test_paywall_teaser_is_body_missing_not_mass_removal() -> None:
+    diff = diff_articles(replace(BASE, published="2019-01-01"), TEASER)
+    assert diff.body_missing and diff.wall == "paywall"
+    assert diff.changes == [] and not diff.has_edits
+    assert not diff.headline.changed and diff.byline is None and diff.published is None
+
+
+def test_later_wall_page_headline_byline_and_date_are_not_compared() -> None:
+    wall = Article(headline="Before you continue to Daily Planet", published="2030-01-01", wall="consent")
+    diff = diff_articles(BASE, wall)
+    assert diff.body_missing and diff.wall == "consent"
+    assert not diff.headline.changed and diff.byline is None and diff.published is None
+    assert not diff.has_edits
+    assert diff_articles(BASE, Article()).body_missing  # an empty page, no wall named
+
+
+def test_body_back_after_a_wall_is_not_an_edit() -> None:
+    for earlier in (TEASER, Article(headline="Before you continue", wall="consent")):
+        diff = diff_articles(earlier, BASE)
+        assert diff.body_restored and not diff.body_missing and not diff.has_edits
+        assert diff.changes == [] and not diff.headline.changed and diff.byline is None
+        assert diff.wall == earlier.wall
+
+
+def test_paywalled_site_with_the_full_text_is_compared_as_usual() -> None:
+    """A page with a paywall prompt that still carries the article (or both captures teasers)
+    is diffed normally: only a teaser much shorter than the other capture is "body missing"."""
+    walled = replace(BASE, wall="paywall")
+    later = edited("win the 2016 election", "win the 2020 election", walled)
+    change = only_change(diff_articles(walled, later))
+    assert change.flags == ("number",)
+    assert diff_articles(BASE, walled).changes == []
+    two_teasers = diff_articles(TEASER, replace(TEASER, headline="Putin writes to Trump"))
+    assert two_teasers.headline.changed and not two_teasers.body_missing
+
+
+def test_mass_removal_without_a_wall_is_reported_sentence_by_sentence() -> None:
+    diff = diff_articles(BASE, replace(BASE, paragraphs=BASE.paragraphs[:1]))
+    assert not diff.body_missing and diff.summary["removed"] >= 5
+
+
+def test_both_walls_compare_nothing() -> None:
+    consent = Article(headline="Before you continue", wall="consent")
+    diff = diff_articles(consent, Article(headline="Page not found", wall="not_found"))
+    assert diff.no_body and not diff.body_missing and not diff.body_restored
+    assert not diff.has_edits and not diff.headline.changed
+    # with nothing to measure it against, a paywalled page's text is taken for the article
+    assert diff_articles(consent, TEASER).body_restored
+
+
+# --- numbers by value, dates ------------------------------------------------------------
+
+SCORE = Article(
+    headline="Council approves bridge plan",
+    paragraphs=[
+        "The council voted 7-2 on Tuesday to approve the plan. The mayor, 14, abstained.",
+        "Construction will begin in April and last a dozen months.",
+    ],
+)
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        ("voted 7-2", "voted seven to two"),
+        ("voted 7-2", "voted 7 to 2"),
+        ("The mayor, 14, abstained.", "The mayor, fourteen, abstained."),
+        ("a dozen months", "12 months"),
+    ],
+)
+def test_same_value_reworded_is_a_low_rewording(old: str, new: str) -> None:
+    change = only_change(diff_articles(SCORE, edited(old, new, SCORE)))
+    assert (change.kind, change.flags, change.severity) == ("modified", (), "low")
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        ("begin in April", "begin in May"),
+        ("on Tuesday", "on Wednesday"),
+        ("voted 7-2", "voted seven to three"),
+        ("a dozen months", "ten months"),
+    ],
+)
+def test_date_or_value_change_is_a_high_number_change(old: str, new: str) -> None:
+    change = only_change(diff_articles(SCORE, edited(old, new, SCORE)))
+    assert (change.kind, change.flags, change.severity) == ("modified", ("number",), "high")
+
+
+def test_holds_article_is_the_test_each_side_gets() -> None:
+    assert holds_article(BASE) and holds_article(BASE, TEASER)
+    assert not holds_article(Article(headline="Before you continue", wall="consent"))
+    assert not holds_article(TEASER, BASE)
+    assert holds_article(TEASER)  # nothing to measure it against
+    assert holds_article(replace(BASE, wall="paywall"), BASE)  # the full text behind a prompt

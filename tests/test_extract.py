@@ -460,6 +460,59 @@ def test_page_without_article_has_no_paragraphs(page: str, headline: str) -> Non
     article = extract_article(page)
     assert article.headline == headline
     assert article.paragraphs == []
+    assert article.wall == ("consent" if "privacy" in headline else "not_found")
+
+
+def teaser_page(prompt: str) -> str:
+    """The article page as a paywall serves it: headline, the first sentence, a prompt."""
+    page = article_page()
+    start = page.index('<div class="article-body">') + len('<div class="article-body">')
+    lede = PARAGRAPHS[0].split(", ending")[0] + "."
+    return page[:start] + f"<p>{lede}</p>{prompt}" + page[page.index("</div></article>") :]
+
+
+PAYWALL_PROMPTS = {
+    "subscribe": '<div class="paywall"><h3>Subscribe to continue reading</h3>'
+    '<p>Unlimited access for $1 a week.</p><a href="/subscribe">Subscribe</a></div>',
+    "sign-in": "<div><p>Sign in to read</p></div>",
+    "sign-in-button": '<div class="gate"><button>Sign in to read</button></div>',
+    "for-subscribers": "<p>This article is for subscribers only.</p>",
+    "already": '<p>Already a subscriber? <a href="/login">Log in</a></p>',
+    "to-continue": '<p>To continue reading, <a href="/s">subscribe</a> or <a href="/l">log in</a>.</p>',
+    "limit": "<p>You've reached your limit of free articles this month.</p>",
+    "wsj": "<div>To Read the Full Story</div><div>Subscribe</div>",
+    "german": "<div><strong>Jetzt weiterlesen mit</strong> <span>SZ Plus</span></div>",
+    "german-abo": "<p>Dieser Artikel ist nur für Abonnenten.</p><p>Sie haben bereits ein Abo? Anmelden</p>",
+    "french": "<p>Il vous reste 80% de cet article à lire.</p><p>Déjà abonné ? Se connecter</p>",
+    "spanish": "<p>Suscríbete para seguir leyendo</p>",
+}
+
+
+@pytest.mark.parametrize("name", list(PAYWALL_PROMPTS))
+def test_paywall_teaser_is_marked(name: str) -> None:
+    article = extract_article(teaser_page(PAYWALL_PROMPTS[name]), "https://gazette.example/news/bridge")
+    assert article.wall == "paywall"
+    assert "rebuild the aging Main Street bridge" in " ".join(article.paragraphs)
+    assert not any(p.lower().startswith(("subscribe", "sign in", "to continue")) for p in article.paragraphs)
+
+
+@pytest.mark.parametrize(
+    "middle",
+    [
+        "<p>The newspaper said readers who hit the limit are told to subscribe to continue reading,"
+        " a policy the council criticised.</p>",
+        "<p>Subscribe to our newsletter to get the news in your inbox.</p>",
+        '<p><a href="#story-continues">Continue reading the main story</a></p>'
+        "<p>You have 3 free articles remaining.</p>",
+        '<p>Already subscribed to our newsletter? <a href="/prefs">Manage it</a></p>',
+        "<p>Council member Ana Ruiz said the plan was for members of the public to read first.</p>",
+    ],
+    ids=["prose", "newsletter", "nyt-furniture", "newsletter-login", "members"],
+)
+def test_article_that_mentions_subscribing_is_not_a_paywall(middle: str) -> None:
+    article = extract_article(article_page(middle), "https://gazette.example/news/bridge")
+    assert article.wall is None
+    assert article.paragraphs[:3] == PARAGRAPHS[:3] and article.paragraphs[-3:] == PARAGRAPHS[3:]
 
 
 def test_extract_response_decodes_then_extracts() -> None:
@@ -536,6 +589,34 @@ def test_corpus_related_links_are_dropped(corpus: Path) -> None:
     assert "Read more:" not in body and "More Must-Reads" not in body
     assert "Inside Gaza’s Hospitals" not in body  # an item of the must-reads box
     assert "Hansen" in body
+
+
+@pytest.mark.parametrize(
+    "page",
+    [
+        "readability/nytimes-2.html",  # "Continue reading the main story" skip links
+        "newsdiffs/nyt_2018-05-16_mueller-trump-indictment.html",  # "You have 3 free articles"
+        "trafilatura/taz.de.siemens.html",  # German
+        "trafilatura/netzpolitik.org.abmahnungen.html",  # "weiterlesen" teaser links
+        "newspaper4k/wired_001.html",  # "Continue reading »" in a script
+        "aeb/www.latimes.com__8634d1211c3f2b73.html",  # isAccessibleForFree: false
+    ],
+)
+def test_corpus_full_articles_are_not_paywalls(corpus: Path, page: str) -> None:
+    article, _ = load(corpus, page)
+    assert article.wall is None and sum(map(len, article.paragraphs)) > 1500
+
+
+@pytest.mark.parametrize(
+    "page",
+    [
+        "aeb/www.wsj.com__042bb7b5fedab6ea.html",  # "To Read the Full Story"
+        "trafilatura/www.zeit.de__0a12df42d176.html",  # "Sie sind bereits Digital-Abonnent?"
+    ],
+)
+def test_corpus_paywall_teaser(corpus: Path, page: str) -> None:
+    article, _ = load(corpus, page)
+    assert article.wall == "paywall" and article.paragraphs
 
 
 def test_corpus_authors_and_dates(corpus: Path) -> None:

@@ -102,28 +102,98 @@ def test_terminal_colour_uses_styles_not_markers() -> None:
     assert "{+" not in text and "[-" not in text
 
 
-def test_terminal_notices_and_no_changes() -> None:
+def render(diff: ArticleDiff, after: dict = AFTER_INFO, width: int = 200) -> list[str]:
     console, out = plain_console()
+    console.width = width
+    render_terminal(console, diff, URL, BEFORE_INFO, after)
+    return out.getvalue().rstrip("\n").split("\n")
+
+
+def test_gone_url_is_one_line() -> None:
+    """A 404 is one line: not a notice, "body missing" and "nothing left to compare", and not
+    "Headline: <old headline>" as if it were unchanged."""
     gone = replace(OLD, paragraphs=[])
-    render_terminal(console, diff_articles(OLD, gone), URL, BEFORE_INFO, {**AFTER_INFO, "status": 404})
-    text = out.getvalue()
-    assert "URL now answers 404" in text
-    assert "article body missing in later capture" in text
-    assert "[-" not in text  # no per-sentence removals
-    assert text.rstrip().endswith("article body missing: nothing left to compare")
+    lines = render(diff_articles(OLD, gone), {**AFTER_INFO, "status": 404})
+    assert lines[3:] == ["URL now answers 404: article gone"]
+    assert URL in lines[0] and "cap-2" in lines[2]
+    report = to_json(diff_articles(OLD, gone), URL, BEFORE_INFO, {**AFTER_INFO, "status": 410})
+    assert report["status"] == "URL now answers 410: article gone"
+    assert report["body_missing"] is True and report["has_edits"] is False
+
+
+WALL_PAGE = Article(  # what a consent wall at the article's URL extracts to
+    headline="Before you continue to Daily Planet",
+    authors=[],
+    published="2024-03-01",
+    wall="consent",
+)
+
+
+def test_later_wall_is_one_line_without_headline_byline_or_date_changes() -> None:
+    diff = diff_articles(OLD, WALL_PAGE)
+    assert diff.body_missing and diff.wall == "consent"
+    assert not diff.has_edits and not diff.headline.changed
+    assert diff.byline is None and diff.published is None and diff.changes == []
+    lines = render(diff)
+    assert lines[3:] == ["article body missing in later capture (consent wall)"]
+    report = to_json(diff, URL, BEFORE_INFO, AFTER_INFO)
+    assert report["headline"]["changed"] is False and report["byline"] is None
+    assert (report["body_missing"], report["wall"]) == (True, "consent")
+    assert report["status"] == "article body missing in later capture (consent wall)"
+
+
+def test_earlier_wall_is_one_line_and_not_an_edit() -> None:
+    teaser = replace(OLD, authors=[], paragraphs=OLD.paragraphs[:1], wall="paywall")
+    longer = replace(OLD, paragraphs=[*OLD.paragraphs, *NEW.paragraphs[2:]] * 2)
+    diff = diff_articles(teaser, longer)
+    assert diff.body_restored and not diff.body_missing and not diff.has_edits
+    assert render(diff)[3:] == ["article body back (earlier capture had none: paywall)"]
+    assert to_json(diff, URL, BEFORE_INFO, AFTER_INFO)["body_restored"] is True
 
 
 def test_timeline_one_line_per_step() -> None:
     console, out = plain_console()
     steps = [
         (BEFORE_INFO, AFTER_INFO, diff()),
-        (AFTER_INFO, {**AFTER_INFO, "id": "cap-3", "status": 410}, diff_articles(NEW, NEW)),
+        (AFTER_INFO, {**AFTER_INFO, "id": "cap-3", "status": 410}, diff_articles(NEW, Article())),
+        ({**AFTER_INFO, "id": "cap-4"}, {**AFTER_INFO, "id": "cap-5"}, diff_articles(NEW, WALL_PAGE)),
     ]
     render_timeline(console, steps, URL)
     lines = out.getvalue().rstrip("\n").split("\n")
-    assert len(lines) == 3 and URL in lines[0]
+    assert len(lines) == 4 and URL in lines[0]
     assert "4 edits: headline, 1 modified, 1 added, 1 removed" in lines[1] and "HIGH" in lines[1]
-    assert "no changes" in lines[2] and "URL now answers 410" in lines[2] and "cap-3" in lines[2]
+    assert "URL now answers 410: article gone" in lines[2] and "(cap-2 -> cap-3)" in lines[2]
+    assert "article body missing in later capture (consent wall)" in lines[3]
+    assert "no changes" not in lines[2] + lines[3]
+
+
+def test_narrow_console_never_breaks_a_line() -> None:
+    """Piped output is read by scripts and grep: rich must not hard-wrap a sentence, a
+    [-...-]/{+...+} marker or a timeline line at the console width."""
+    long_old = replace(OLD, paragraphs=[p * 3 for p in OLD.paragraphs])
+    long_new = replace(NEW, paragraphs=[p * 3 for p in NEW.paragraphs])
+    narrow = render(diff_articles(long_old, long_new), width=30)
+    assert narrow == render(diff_articles(long_old, long_new))
+    assert any(len(line) > 200 for line in narrow)
+    for line in narrow:
+        assert line.count("[-") == line.count("-]") and line.count("{+") == line.count("+}")
+    console, out = plain_console()
+    console.width = 30
+    render_timeline(console, [(BEFORE_INFO, AFTER_INFO, diff())], URL)
+    lines = out.getvalue().rstrip("\n").split("\n")
+    assert len(lines) == 2 and "(cap-1 -> cap-2)" in lines[1]
+
+
+def test_json_paragraph_numbers_are_one_based_like_the_terminal() -> None:
+    report = to_json(diff(), URL, BEFORE_INFO, AFTER_INFO)
+    modified = next(c for c in report["changes"] if c["kind"] == "modified")
+    removed = next(c for c in report["changes"] if c["kind"] == "removed")
+    added = next(c for c in report["changes"] if c["kind"] == "added")
+    assert modified["paragraphs"] == {"before": 1, "after": 1}  # "It ran to 3 pages." in ¶1
+    assert removed["paragraphs"] == {"before": 2, "after": None}
+    assert added["paragraphs"] == {"before": None, "after": 3}
+    text = "\n".join(render(diff()))
+    assert "modified  ¶1" in text and "removed  ¶2" in text and "added  ¶3" in text
 
 
 def test_html_escapes_hostile_text_and_is_self_contained() -> None:
