@@ -6,7 +6,7 @@ import hashlib
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from .diff import ArticleDiff, diff_articles
+from .diff import ArticleDiff, diff_articles, holds_article
 from .errors import ArchiverError
 from .extract import EXTRACTOR_VERSION, Article, extract_response
 from .store import Archive, Capture
@@ -153,7 +153,8 @@ def resolve_pair(archive: Archive | None, targets: tuple[str, ...], from_id: str
             return capture_version(archive, picked[0]), capture_version(archive, picked[1])
         if len(captures) < 2:
             raise ArchiverError(f"only one capture of {targets[0]}; capture it again to compare")
-        return _last_with_body(archive, captures[:-1]), capture_version(archive, captures[-1])
+        latest = capture_version(archive, captures[-1])
+        return _last_with_body(archive, captures[:-1], latest.article), latest
     if from_id and to_id:
         return _two_targets(archive, from_id, to_id)
     raise ArchiverError("give a URL, two capture ids or WARC files, or --from ID --to ID")
@@ -164,16 +165,16 @@ def diff_versions(before: Version, after: Version) -> ArticleDiff:
     byline and date (its error page has none of the article's)."""
     later = after.article
     if after.info.get("status") in GONE:
-        later = replace(before.article, paragraphs=[])
+        later = replace(before.article, paragraphs=[], wall="not_found")
     return diff_articles(before.article, later)
 
 
-def _last_with_body(archive: Archive, captures: list[Capture]) -> Version:
+def _last_with_body(archive: Archive, captures: list[Capture], latest: Article) -> Version:
     """The latest of `captures` that holds the article (not a paywall, consent wall or error
-    page), else simply the latest: what a later capture is best compared with."""
+    page), else simply the latest: what the `latest` capture is best compared with."""
     for capture in reversed(captures):
         version = capture_version(archive, capture)
-        if version.article.paragraphs:
+        if holds_article(version.article, latest):
             return version
     return capture_version(archive, captures[-1])
 
@@ -187,8 +188,9 @@ def timeline(archive: Archive, url: str) -> list[tuple[Version, Version, Article
     versions = [capture_version(archive, c) for c in captures]
     steps, base = [], versions[0]
     for version in versions[1:]:
-        steps.append((base, version, diff_versions(base, version)))
-        if version.article.paragraphs or not base.article.paragraphs:
+        step = diff_versions(base, version)
+        steps.append((base, version, step))
+        if not step.body_missing:
             base = version
     return steps
 
