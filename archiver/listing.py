@@ -8,6 +8,7 @@ import sqlite3
 from rich import box
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from .extract import Article
 from .store import Capture
@@ -34,11 +35,11 @@ def capture_line(console: Console, result: dict) -> None:
     """One line per captured URL."""
     state = {None: "new", True: "unchanged", False: "changed"}[result["unchanged"]]
     style = "green" if result["status"] < 400 else "yellow"
-    console.print(
-        f"[{style}]{result['status']}[/] {result['url']} -> [bold]{result['id']}[/] "
-        f"{human_size(result['bytes'])} sha256:{short(result['payload_sha256'])} {state}"
-        + (" (revisit)" if result["revisit"] else ""),
-        highlight=False, soft_wrap=True)
+    line = Text.assemble(
+        (str(result["status"]), style), f" {result['url']} -> ", (result["id"], "bold"),
+        f" {human_size(result['bytes'])} sha256:{short(result['payload_sha256'])} {state}",
+        " (revisit)" if result["revisit"] else "")
+    console.print(line, highlight=False, soft_wrap=True)
 
 
 def history_rows(captures: list[Capture]) -> list[dict]:
@@ -56,7 +57,7 @@ def history_rows(captures: list[Capture]) -> list[dict]:
 
 
 def history_table(console: Console, url: str, rows: list[dict]) -> None:
-    table = Table(title=f"Captures of {url}", title_justify="left", box=box.SIMPLE_HEAD)
+    table = Table(title=Text(f"Captures of {url}"), title_justify="left", box=box.SIMPLE_HEAD)
     for name in ("captured (UTC)", "id", "status", "size", "sha256", "vs previous"):
         table.add_column(name, no_wrap=True)
     for row in rows:
@@ -71,21 +72,24 @@ def articles_table(console: Console, rows: list[sqlite3.Row]) -> None:
     for name in ("article", "captures", "versions", "last capture (UTC)"):
         table.add_column(name)
     for row in rows:
-        table.add_row(row["canonical_url"], str(row["captures"]), str(row["versions"]), row["last"])
+        table.add_row(Text(row["canonical_url"]), str(row["captures"]), str(row["versions"]),
+                      row["last"])
     console.print(table)
 
 
 def show_article(console: Console, article: Article, info: dict) -> None:
-    """The extracted article, as the diff sees it."""
-    console.print(f"[bold]{article.headline or '(no headline)'}[/]", soft_wrap=True)
+    """The extracted article, as the diff sees it (page text is printed as text, not markup)."""
+    console.print(Text(article.headline or "(no headline)", style="bold"), soft_wrap=True)
     facts = [("capture", f"{info['id']}  {info['captured_at']}  HTTP {info['status']}"),
              ("authors", ", ".join(article.authors) or "-"), ("published", article.published or "-"),
              ("modified", article.modified or "-"), ("canonical", article.canonical_url or "-")]
+    if article.wall:
+        facts.append(("page", f"{article.wall.replace('_', ' ')} (not the article)"))
     for label, value in facts:
-        console.print(f"[dim]{label:>9}:[/] {value}", soft_wrap=True, markup=True)
+        console.print(Text.assemble((f"{label:>9}: ", "dim"), value), soft_wrap=True)
     console.print()
     if not article.paragraphs:
         console.print("(no article body found)")
     for paragraph in article.paragraphs:
-        console.print(paragraph, soft_wrap=True, markup=False)
+        console.print(Text(paragraph), soft_wrap=True)
         console.print()

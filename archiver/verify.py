@@ -741,7 +741,7 @@ def render(console: Any, report: Report) -> None:
         console.print(f"[red]problem[/] {escape(f'[{problem.check}] {where}: {problem.message}')}",
                       highlight=False, soft_wrap=True)
     for note in report.notes:
-        console.print(f"note: {note}", highlight=False, soft_wrap=True)
+        console.print(f"note: {escape(note)}", highlight=False, soft_wrap=True)
     from .listing import human_size
 
     size = human_size(report.bytes)
