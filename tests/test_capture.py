@@ -391,3 +391,15 @@ def test_commit_interrupted_after_rename_is_finished_by_next_writer(
     assert [r.id for r in rows] == [first["id"], second["id"]]
     assert rows[1].prev_manifest_sha256 == rows[0].manifest_sha256
     assert not (archive_dir / ".pending").exists()
+
+
+def test_page_text_with_brackets_is_printed_literally(httpserver: HTTPServer, archive_dir: Path) -> None:
+    page = ("<html><head><title>[red]x[/red]</title></head><body><article><h1>[Exclusive] A "
+            "[bold]story[/bold]</h1><p>First [x] paragraph here.</p><p>Second one.</p>"
+            "<p>Third one.</p></article></body></html>")
+    httpserver.expect_request("/b").respond_with_data(page, content_type="text/html")
+    url = httpserver.url_for("/b") + "?tag=[1]"
+    captured = run("capture", "--archive", str(archive_dir), url)
+    assert captured.exit_code == 0 and "?tag=[1]" in captured.stdout
+    shown = run("show", "--archive", str(archive_dir), url)
+    assert "[Exclusive] A [bold]story[/bold]" in shown.stdout and "First [x] paragraph" in shown.stdout
