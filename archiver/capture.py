@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import os
 import secrets
-import socket
 import tempfile
 import time
 from collections.abc import Iterator
@@ -24,7 +23,7 @@ from .warc import SOFTWARE, CaptureWriter, RecordSpan, http_headers, make_record
 
 REDIRECT_STATUSES = (301, 302, 303, 307, 308)
 RETRY_STATUSES = (429, 503)
-DEFAULT_USER_AGENT = f"archiver/{__version__} (+https://pypi.org/project/archiver/)"
+DEFAULT_USER_AGENT = f"archiver/{__version__} (news article archiver; python-requests)"
 CHUNK = 1 << 16
 
 
@@ -114,10 +113,6 @@ def _fetch_error(url: str, exc: Exception, options: FetchOptions) -> ArchiverErr
     if isinstance(exc, requests.exceptions.ChunkedEncodingError | requests.exceptions.ContentDecodingError):
         return ArchiverError(f"{url}: broken response from {host}")
     return ArchiverError(f"{url}: connection failed to {host}")
-
-
-def _is_dns_error(exc: Exception) -> bool:
-    return "NameResolutionError" in str(exc) or isinstance(exc.__context__, socket.gaierror)
 
 
 def _raw_chunks(raw: Any) -> Iterator[bytes]:

@@ -13,15 +13,21 @@ import shutil
 import sqlite3
 import tempfile
 import time
+import zlib
 from collections.abc import Iterator
 from dataclasses import astuple, dataclass, field, fields
 from datetime import UTC, datetime
 from pathlib import Path
 
+from warcio.exceptions import ArchiveLoadFailed
+
 from .errors import ArchiverError
 from .warc import HttpResponse, read_response, scan_records
 
 INDEX_NAME = "index.sqlite3"
+# what reading a file that is not (or no longer) one of our capture WARCs can raise
+UNREADABLE = (ValueError, KeyError, TypeError, AttributeError, OSError, EOFError, zlib.error,
+              ArchiveLoadFailed)
 SOURCES = "sources"  # files brought in by `archiver import`, kept as given
 SCHEMA_VERSION = 3
 MIGRATIONS: dict[int, str] = {
@@ -143,11 +149,6 @@ def canonical_json(data: object) -> bytes:
 def manifest_digest(manifest: dict) -> str:
     """Hex SHA-256 of a manifest's canonical JSON: the link of the capture chain."""
     return hashlib.sha256(canonical_json(manifest)).hexdigest()
-
-
-def default_root() -> Path:
-    """`ARCHIVER_HOME`, else `./archives`."""
-    return Path(os.environ.get("ARCHIVER_HOME") or "archives")
 
 
 class Archive:
@@ -401,8 +402,8 @@ class Archive:
         if final and Path(final).exists() and self.by_path(self.relative(Path(final))) is None:
             try:
                 capture, manifest_sha = capture_from_warc(self.root, Path(final))
-            except Exception:  # never delete evidence: `verify` names the file, `reindex` skips it
-                pass
+            except UNREADABLE:  # keep the evidence, out of the chain: its seq is not taken
+                os.replace(final, f"{final}.unreadable")
             else:
                 self._insert(capture, manifest_sha)
         self._journal.unlink(missing_ok=True)
@@ -529,7 +530,7 @@ class Archive:
                     if not isinstance(capture.seq, int) or isinstance(capture.seq, bool) \
                             or capture.seq < 1:
                         raise ValueError(f"manifest seq {capture.seq!r} is not a position")
-                except Exception as exc:  # whatever the parser says, named below
+                except UNREADABLE as exc:  # what the WARC and JSON parsers raise, named below
                     result.skipped.append((relative, f"not a capture file ({_reason(exc)})"))
                     continue
                 kept = by_id.get(capture.id)

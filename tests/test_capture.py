@@ -403,3 +403,17 @@ def test_page_text_with_brackets_is_printed_literally(httpserver: HTTPServer, ar
     assert captured.exit_code == 0 and "?tag=[1]" in captured.stdout
     shown = run("show", "--archive", str(archive_dir), url)
     assert "[Exclusive] A [bold]story[/bold]" in shown.stdout and "First [x] paragraph" in shown.stdout
+
+
+def test_unreadable_file_left_by_a_killed_writer_is_kept_aside(httpserver: HTTPServer,
+                                                                archive_dir: Path) -> None:
+    """Recovery never deletes evidence and never lets an unindexed file fork the chain."""
+    httpserver.expect_request("/k").respond_with_data(PAGE, content_type="text/html")
+    first = capture_json(archive_dir, httpserver.url_for("/k"))[0]
+    final = (archive_dir / first["warc_path"]).with_name("20260101000000000-abcdef.warc.gz")
+    final.write_bytes(b"not a warc at all")
+    (archive_dir / ".pending").write_text(json.dumps({"final": str(final), "temp": ""}))
+    second = capture_json(archive_dir, httpserver.url_for("/k"))[0]
+    assert not final.exists() and Path(f"{final}.unreadable").read_bytes() == b"not a warc at all"
+    rows = Archive(archive_dir).all()
+    assert [r.id for r in rows] == [first["id"], second["id"]] and [r.seq for r in rows] == [1, 2]
