@@ -40,7 +40,7 @@ from .errors import ArchiverError
 from .store import SOURCES, Archive, Capture, canonical_json, file_sha256, manifest_digest
 from .urls import canonicalize
 from .warc import GZIP_LEVEL, SOFTWARE, CaptureWriter, RecordSpan
-from .warcscan import FileScan, ScannedRecord, scan_warc
+from .warcscan import FileScan, ScannedRecord, scan_stream, scan_warc
 
 HTML_TYPES = ("text/html", "application/xhtml+xml")
 REVISIT_PROFILE_SUFFIX = "identical-payload-digest"
@@ -92,7 +92,14 @@ class Imported:
 
 
 def import_files(root: Path, files: list[Path]) -> list[Imported]:
-    """Check every input, then add their HTML responses to the archive as captures."""
+    """Check every input, then add their HTML responses to the archive as captures.
+
+    Every input is read and checked before the archive is opened (or created), so a refused
+    import leaves no trace: a WACZ must pass the package check `verify` runs (file hashes
+    and sizes, datapackage digest, signature, every record digest, capture signatures), and
+    every WARC must read cleanly and hold an HTML page."""
+    for path in files:
+        _precheck(path)
     archive = Archive(root)
     staging = archive.root / f".import-{secrets.token_hex(4)}"
     staging.mkdir()
@@ -106,6 +113,54 @@ def import_files(root: Path, files: list[Path]) -> list[Imported]:
 
 
 # -- reading and checking the inputs ----------------------------------------------------
+
+def _precheck(path: Path) -> None:
+    """Refuse an input that cannot be imported, writing nothing."""
+    if not path.is_file():
+        raise ArchiverError(f"{path}: no such file")
+    with open(path, "rb") as handle:
+        magic = handle.read(4)
+    if magic != b"PK\x03\x04":
+        if not re.search(r"\.warc(\.gz)?$", path.name, re.IGNORECASE):
+            raise ArchiverError(f"{path}: not a .warc, .warc.gz or .wacz file")
+        _refuse_pageless(str(path), _scan_or_refuse(str(path), path))
+        return
+    from .wacz import check_package
+
+    try:
+        with zipfile.ZipFile(path) as package:
+            for info in package.infolist():
+                _refuse_unsafe(path, info)
+    except (OSError, zipfile.BadZipFile, ValueError) as exc:
+        raise ArchiverError(f"{path}: not a readable zip file ({exc})") from None
+    report = check_package(path, None, "no key")
+    if report.problems:
+        first = report.problems[0]
+        where = first.path if first.path and first.path != str(path) else ""
+        raise ArchiverError(
+            f"{path}: refused: the package check found {len(report.problems)} problem(s), first: "
+            f"[{first.check}]{f' {where}' if where else ''}: {' '.join(first.message.split())} "
+            f"(see `archiver verify {path}`)")
+    with zipfile.ZipFile(path) as package:
+        entries = _warc_entries(package)
+        if not entries:
+            raise ArchiverError(f"{path}: no WARC files in the package")
+        for info in entries:
+            origin = f"{path}!{info.filename}"
+            with package.open(info) as handle:
+                scan = scan_stream(handle, origin, info.file_size, keep_types=("warcinfo",))
+            _refuse_pageless(origin, _refuse_bad_scan(origin, scan))
+
+
+def _refuse_pageless(origin: str, scan: FileScan) -> None:
+    if not _pages(scan.records):
+        raise ArchiverError(f"{origin}: no HTML response to import")
+
+
+def _warc_entries(package: zipfile.ZipFile) -> list[zipfile.ZipInfo]:
+    return [info for info in package.infolist() if not info.is_dir()
+            and re.search(r"\.warc(\.gz)?$", info.filename, re.IGNORECASE)]
+
 
 def _stage(path: Path, staging: Path) -> list[Source]:
     """Copy an input (each WARC of a WACZ) into the staging folder and check it."""
@@ -132,8 +187,7 @@ def _stage_package(path: Path, staging: Path) -> list[Source]:
         for info in package.infolist():
             _refuse_unsafe(path, info)
         hashes = _listed_hashes(path, package)
-        entries = [info for info in package.infolist() if not info.is_dir()
-                   and re.search(r"\.warc(\.gz)?$", info.filename, re.IGNORECASE)]
+        entries = _warc_entries(package)
         if not entries:
             raise ArchiverError(f"{path}: no WARC files in the package")
         sources = []
@@ -193,7 +247,10 @@ def _check(origin: str, name: str, handle: IO[bytes], staging: Path) -> Source:
 
 
 def _scan_or_refuse(origin: str, path: Path) -> FileScan:
-    scan = scan_warc(path, keep_types=("warcinfo",))
+    return _refuse_bad_scan(origin, scan_warc(path, keep_types=("warcinfo",)))
+
+
+def _refuse_bad_scan(origin: str, scan: FileScan) -> FileScan:
     for offset, message in scan.errors:
         raise ArchiverError(f"{origin}: not a valid WARC file: {message}"
                             + (f" (offset {offset})" if offset is not None else ""))

@@ -490,12 +490,12 @@ class Verifier:
         check_signatures(self.report, list(files.values()), self.public_key, self.key_source,
                          require=self.key_source.startswith("--pubkey"),
                          path_of=lambda c: self._relative(Path(c.scan.path)),
-                         first_signed_seq=first_signed)
+                         first_signed_seq=first_signed, location=str(self.root))
 
 
 def check_signatures(report: Report, captures: list[CaptureFile], public_key: Any, key_source: str,
                      require: bool, path_of: Callable[[CaptureFile], str],
-                     first_signed_seq: int | None = None) -> None:
+                     first_signed_seq: int | None = None, location: str | None = None) -> None:
     """Each signed manifest verifies with the trusted key (or, without one, with the key it
     carries); once signing has begun, every later capture is signed.
 
@@ -504,7 +504,10 @@ def check_signatures(report: Report, captures: list[CaptureFile], public_key: An
     summary. An unsigned capture after a signed one is a problem (a signature stripped). With
     `require` (--pubkey), captures of which none is signed are a problem: the key proves
     nothing about them. `first_signed_seq` is where signing began in the whole chain, when
-    only some of its captures are checked."""
+    only some of its captures are checked; `location` is where a problem about all of them
+    is reported (default: the file of the first unsigned one)."""
+    from cryptography.hazmat.primitives.asymmetric import ec
+
     from .store import canonical_json
 
     embedded_keys: set[str] = set()
@@ -512,7 +515,7 @@ def check_signatures(report: Report, captures: list[CaptureFile], public_key: An
     signed = [_seq_of(c) for c in ordered if isinstance(c.metadata.get("signature"), dict)]
     known = [seq for seq in (*signed, first_signed_seq) if isinstance(seq, int)]
     first_signed = min(known, default=None)
-    unkeyed = 0
+    unkeyed, first_unkeyed = 0, None
     for capture in ordered:
         where = {"capture": capture.facts.get("id"), "path": path_of(capture),
                  "record": capture.metadata_record.where()}
@@ -520,6 +523,7 @@ def check_signatures(report: Report, captures: list[CaptureFile], public_key: An
         if not isinstance(signature, dict):
             if first_signed is None:
                 unkeyed += 1
+                first_unkeyed = first_unkeyed or capture
             elif _seq_of(capture) < first_signed:
                 report.unsigned_early += 1
             else:
@@ -531,13 +535,15 @@ def check_signatures(report: Report, captures: list[CaptureFile], public_key: An
         data = canonical_json(capture.manifest)
         key = public_key
         if key is None:
-            embedded_keys.add(signature.get("publicKey", ""))
+            embedded_keys.add(str(signature.get("publicKey", "")))
             try:
-                key = keys.load_public_der_b64(signature.get("publicKey", ""))
+                key = keys.load_public_der_b64(str(signature.get("publicKey", "")))
+                if not isinstance(key, ec.EllipticCurvePublicKey):
+                    raise ArchiverError("not an elliptic-curve key")
             except ArchiverError:
                 report.add("signatures", "signature carries no readable public key", **where)
                 continue
-        if not keys.verify_signature(key, data, signature.get("signature", "")):
+        if not keys.verify_signature(key, data, str(signature.get("signature", ""))):
             other = public_key is not None and signature.get("publicKey") != keys.public_der_b64(public_key)
             report.add("signatures", "signature does not verify with " + (
                 f"{key_source} (made with another key)" if other else key_source
@@ -546,7 +552,8 @@ def check_signatures(report: Report, captures: list[CaptureFile], public_key: An
     if unkeyed and require:
         report.count("signatures")
         report.add("signatures", f"none of the {unkeyed} captures checked is signed, so nothing "
-                   f"ties them to the {key_source}")
+                   f"ties them to the {key_source}",
+                   path=location or (path_of(first_unkeyed) if first_unkeyed else None))
     if public_key is None and captures and embedded_keys:
         report.notes.append("no archive key or --pubkey: signatures were checked only against the "
                             "public keys they carry, which proves integrity, not authorship")

@@ -23,14 +23,22 @@ import json
 import os
 import re
 import zipfile
+import zlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import IO, Any
 
 from . import __version__, keys
 from .errors import ArchiverError
-from .verify import CaptureFile, Report, capture_in_scan, check_signatures, report_scan
+from .verify import (
+    CaptureFile,
+    Report,
+    capture_in_scan,
+    capture_metadata,
+    check_signatures,
+    report_scan,
+)
 from .warcscan import read_record_at, scan_stream
 
 WACZ_VERSION = "1.1.1"
@@ -216,80 +224,233 @@ def _digest_file(datapackage: bytes, created: str, private_key: Any) -> bytes:
 
 # -- checking a package ------------------------------------------------------------------
 
+@dataclass
+class _Signer:
+    """Who signed a package: the key (base64 DER) its signature verifies with, and whether
+    that key is the trusted one (--pubkey) rather than the one the package carries."""
+
+    key: str
+    trusted: bool
+
+
 def check_package(path: Path, public_key: Any, key_source: str) -> Report:
-    """File hashes, the datapackage digest and signature, and every WARC record inside."""
+    """File hashes and sizes, the datapackage digest and signature, and every WARC record
+    inside: the package's own captures as members of its chain, the imported sources they
+    cite by their SHA-256."""
     report = Report()
     report.count("package")
     where = {"path": str(path)}
     try:
         package = zipfile.ZipFile(path)
-    except (OSError, zipfile.BadZipFile) as exc:
-        report.add("package", f"not a readable zip file ({exc})", **where)
+    except (OSError, zipfile.BadZipFile, ValueError) as exc:
+        report.add("package", f"not a readable zip file ({_one_line(exc)})", **where)
         return report
     with package:
-        names = {info.filename: info for info in package.infolist() if not info.is_dir()}
-        try:
-            datapackage = package.read("datapackage.json")
-            resources = json.loads(datapackage)["resources"]
-        except (KeyError, ValueError, TypeError) as exc:
-            report.add("package", f"no readable datapackage.json ({exc})", **where)
+        names: dict[str, zipfile.ZipInfo] = {}
+        for info in package.infolist():
+            if info.is_dir():
+                continue
+            if info.filename in names:
+                report.add("package", "the zip holds more than one entry of this name",
+                           path=f"{path}!{info.filename}")
+            names[info.filename] = info
+        read = _read_datapackage(report, package, where)
+        if read is None:
             return report
-        _check_digest_file(report, package, datapackage, public_key, key_source, where)
-        _check_resources(report, package, resources, names, path, public_key, key_source)
+        datapackage, created, resources = read
+        signer = _check_digest_file(report, package, datapackage, created, public_key,
+                                    key_source, where)
+        _check_resources(report, package, resources, names, path, public_key, key_source, signer)
     return report
 
 
-def _check_digest_file(report: Report, package: zipfile.ZipFile, datapackage: bytes,
-                       public_key: Any, key_source: str, where: dict) -> None:
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split())
+
+
+def _read_json(report: Report, package: zipfile.ZipFile, name: str, where: dict) -> Any:
+    """The parsed JSON of a package entry, or None (a problem reported) when it is unreadable."""
     try:
-        digest_file = json.loads(package.read("datapackage-digest.json"))
-    except (KeyError, ValueError) as exc:
-        report.add("package", f"no readable datapackage-digest.json ({exc})", **where)
-        return
+        return json.loads(package.read(name))
+    except KeyError:
+        report.add("package", f"the package has no {name}", **where)
+    except (ValueError, zipfile.BadZipFile, OSError, EOFError, zlib.error) as exc:
+        report.add("package", f"{name} is not readable JSON ({_one_line(exc)})", **where)
+    return None
+
+
+def _read_datapackage(report: Report, package: zipfile.ZipFile,
+                      where: dict) -> tuple[bytes, Any, list[dict]] | None:
+    data = _read_json(report, package, "datapackage.json", where)
+    if data is None:
+        return None
+    resources = data.get("resources") if isinstance(data, dict) else None
+    if not isinstance(resources, list) or not all(
+            isinstance(r, dict) and isinstance(r.get("path"), str) for r in resources):
+        report.add("package", "datapackage.json has no list of resources each with a path",
+                   **where)
+        return None
+    return package.read("datapackage.json"), data.get("created"), resources
+
+
+def _check_digest_file(report: Report, package: zipfile.ZipFile, datapackage: bytes,
+                       created: Any, public_key: Any, key_source: str,
+                       where: dict) -> _Signer | None:
+    """datapackage-digest.json: the hash of datapackage.json and its signature; the signer
+    when the signature verifies."""
+    digest_file = _read_json(report, package, "datapackage-digest.json", where)
+    if digest_file is None:
+        return None
+    if not isinstance(digest_file, dict):
+        report.add("package", "datapackage-digest.json is not a JSON object", **where)
+        return None
     digest = "sha256:" + hashlib.sha256(datapackage).hexdigest()
     if digest_file.get("hash") != digest:
         report.add("package", "datapackage.json does not match datapackage-digest.json", **where)
     signed = digest_file.get("signedData")
-    if not isinstance(signed, dict):
+    if signed is None:
         if public_key is not None:
             report.add("signatures", "package is not signed", **where)
-        return
+        return None
     report.count("signatures")
-    key = public_key
+    if not isinstance(signed, dict):
+        report.add("signatures", "signedData in datapackage-digest.json is not a JSON object",
+                   **where)
+        return None
+    if signed.get("created") != created:
+        report.add("package", "signedData created differs from the created time in "
+                   "datapackage.json", **where)
+    if "publicKey" not in signed and "domainCert" in signed:
+        if public_key is not None:
+            report.add("signatures", f"package is signed with a domain certificate, not the "
+                       f"{key_source}", **where)
+        else:
+            report.notes.append("the package signature is in the domain-certificate form, "
+                                "which archiver does not check")
+        return None
+    carried = _ec_key(signed.get("publicKey"))
+    key = public_key if public_key is not None else carried
     if key is None:
-        key = keys.load_public_der_b64(str(signed.get("publicKey", "")))
+        report.add("signatures", "package signature carries no readable public key", **where)
+        return None
+    if public_key is None:
         report.notes.append("no --pubkey: the package signature was checked only against the "
                             "public key it carries, which proves integrity, not authorship")
-    if signed.get("hash") != digest or not keys.verify_signature(
-            key, str(signed.get("hash", "")).encode(), str(signed.get("signature", ""))):
+    if signed.get("hash") != digest:
+        report.add("signatures", "signed hash is not the digest of datapackage.json", **where)
+        return None
+    if not keys.verify_signature(key, str(signed.get("hash")).encode(),
+                                 str(signed.get("signature", ""))):
         report.add("signatures", "package signature does not verify with "
                    + (key_source if public_key is not None else "the key it carries"), **where)
+        return None
+    return _Signer(keys.public_der_b64(key), public_key is not None)
+
+
+def _ec_key(text: Any) -> Any:
+    """An elliptic-curve public key from base64 DER, or None."""
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    try:
+        key = keys.load_public_der_b64(str(text or ""))
+    except ArchiverError:
+        return None
+    return key if isinstance(key, ec.EllipticCurvePublicKey) else None
+
+
+def _normal_key(text: Any) -> str:
+    key = _ec_key(text)
+    return keys.public_der_b64(key) if key is not None else str(text)
+
+
+@dataclass
+class _Scanned:
+    name: str
+    where: str
+    scan: Any
+    sha256: str
 
 
 def _check_resources(report: Report, package: zipfile.ZipFile, resources: list[dict],
                      names: dict[str, zipfile.ZipInfo], path: Path, public_key: Any,
-                     key_source: str) -> None:
-    listed = {str(r.get("path")): r for r in resources}
+                     key_source: str, signer: _Signer | None) -> None:
+    listed = {str(r["path"]): r for r in resources}
     for name in sorted(set(names) - set(listed) - {"datapackage.json", "datapackage-digest.json"}):
         report.add("package", "file is not listed in datapackage.json", path=f"{path}!{name}")
-    captures: list[CaptureFile] = []
+    scanned: list[_Scanned] = []
     for name, resource in sorted(listed.items()):
         report.count("files")
         where = f"{path}!{name}"
         if name not in names:
             report.add("files", "file listed in datapackage.json is missing", path=where)
             continue
-        with package.open(names[name]) as handle:
-            hashing = _HashingReader(handle)
-            if name.startswith("archive/") and ".warc" in name:
-                scan = scan_stream(hashing, where, names[name].file_size)
-                report_scan(report, scan, None, where)
-                captures += capture_in_scan(report, scan, where)
-            hashing.drain()
-        if resource.get("hash") != "sha256:" + hashing.digest.hexdigest():
+        info, scan = names[name], None
+        try:
+            with package.open(info) as handle:
+                hashing = _HashingReader(handle)
+                if name.startswith("archive/") and ".warc" in name:
+                    scan = scan_stream(hashing, where, info.file_size)
+                hashing.drain()
+        except (zipfile.BadZipFile, OSError, EOFError, zlib.error, RuntimeError) as exc:
+            report.add("package", f"cannot read the file from the zip ({_one_line(exc)})",
+                       path=where)
+            continue
+        sha256 = hashing.digest.hexdigest()
+        if resource.get("hash") != "sha256:" + sha256:
             report.add("package", "file hash differs from datapackage.json", path=where)
-    check_signatures(report, captures, public_key, key_source, require=public_key is not None,
-                     path_of=lambda capture: capture.scan.path)
+        if "bytes" in resource and resource["bytes"] != info.file_size:
+            report.add("package", f"file size {info.file_size} differs from the bytes "
+                       f"{resource['bytes']!r} in datapackage.json", path=where)
+        if scan is not None:
+            report_scan(report, scan, None, where)
+            scanned.append(_Scanned(name, where, scan, sha256))
+    captures = _package_captures(report, scanned, path)
+    if signer is not None:
+        capture_keys = {_normal_key(c.metadata["signature"].get("publicKey"))
+                        for c in captures if isinstance(c.metadata.get("signature"), dict)}
+        if capture_keys - {signer.key}:
+            report.add("signatures", "package signed by a different key than its captures",
+                       path=str(path))
+    trusted = signer is not None and signer.trusted
+    unkeyed = report.unsigned_unkeyed
+    check_signatures(report, captures, public_key, key_source,
+                     require=public_key is not None and not trusted,
+                     path_of=lambda capture: capture.scan.path, location=str(path))
+    if trusted and report.unsigned_unkeyed > unkeyed:
+        report.notes.append(f"{report.unsigned_unkeyed - unkeyed} capture(s) in {path.name} are "
+                            f"unsigned (made before the archive had a key); the package "
+                            f"signature, valid with the {key_source}, covers them")
+
+
+def _package_captures(report: Report, scanned: list[_Scanned], path: Path) -> list[CaptureFile]:
+    """The package's own captures. WARCs cited as imported sources by a capture's manifest are
+    checked against the SHA-256 it records, not as captures of this package's chain (a
+    source from another archiver holds that archive's captures, with their own chain)."""
+    cited: dict[str, list[tuple[str, str]]] = {}
+    for item in scanned:
+        found = capture_metadata(item.scan) if item.scan.records else None
+        manifest = found[0].get("manifest") if found else None
+        source = manifest.get("source") if isinstance(manifest, dict) else None
+        if isinstance(source, dict) and isinstance(source.get("file"), str):
+            name = "archive/" + _safe_name("-".join(PurePosixPath(source["file"]).parts[-2:]))
+            cited.setdefault(name, []).append((str(manifest.get("capture_id")),
+                                               str(source.get("sha256"))))
+    present = {item.name for item in scanned}
+    for name, citing in sorted(cited.items()):
+        if name not in present:
+            report.count("files")
+            report.add("files", "imported source file cited by a capture is missing",
+                       capture=citing[0][0], path=f"{path}!{name}")
+    captures: list[CaptureFile] = []
+    for item in scanned:
+        if item.name not in cited:
+            captures += capture_in_scan(report, item.scan, item.where)
+            continue
+        for capture_id, sha256 in cited[item.name]:
+            if sha256 != item.sha256:
+                report.add("files", "source file SHA-256 differs from the one its capture "
+                           "manifest records", capture=capture_id, path=item.where)
+    return captures
 
 
 class _HashingReader:

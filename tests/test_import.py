@@ -222,3 +222,90 @@ def test_tampered_source_is_found_by_verify(wget_file: Path, tmp_path: Path) -> 
     report = json.loads(run("verify", "--archive", str(root), "--json").stdout)
     assert not report["ok"]
     assert {p["capture"] for p in report["problems"]} & {c["id"] for c in result["captures"]}
+
+
+def repack(source: Path, target: Path, change: dict[str, bytes | None]) -> None:
+    """Copy a zip, replacing entries (None: dropping them) and adding new ones."""
+    with zipfile.ZipFile(source) as old, zipfile.ZipFile(target, "w") as new:
+        for info in old.infolist():
+            if info.filename not in change:
+                new.writestr(info, old.read(info.filename))
+        for name, data in change.items():
+            if data is not None:
+                new.writestr(name, data, compress_type=zipfile.ZIP_STORED
+                             if name.endswith(".gz") else zipfile.ZIP_DEFLATED)
+
+
+@pytest.fixture(scope="module")
+def signed_export(tmp_path_factory: pytest.TempPathFactory, site: HTTPServer) -> dict[str, Path]:
+    """A package exported from a signed archive, and a capture made by a second archive with
+    its own key (for forgeries)."""
+    folder = tmp_path_factory.mktemp("signed")
+    made = {"root": folder / "a", "package": folder / "a.wacz", "evil": folder / "evil"}
+    for root in (made["root"], made["evil"]):
+        assert run("key", "init", "--archive", str(root)).exit_code == 0
+    capture(made["root"], site.url_for("/story"), site.url_for("/second"))
+    capture(made["evil"], site.url_for("/story"))
+    assert run("export", "--archive", str(made["root"]), "-o", str(made["package"])).exit_code == 0
+    return made
+
+
+def forged(made: dict[str, Path], target: Path) -> None:
+    """A capture replaced by another archive's capture of the same page, datapackage.json
+    updated, and the package re-signed with that archive's key."""
+    from archiver import keys
+    from archiver.wacz import _digest_file
+
+    with zipfile.ZipFile(made["package"]) as z:
+        datapackage = json.loads(z.read("datapackage.json"))
+        created = json.loads(z.read("datapackage-digest.json"))["signedData"]["created"]
+    victim = next(r for r in datapackage["resources"] if r["path"].startswith("archive/"))
+    fake = next((made["evil"] / "warcs").rglob("*.warc.gz")).read_bytes()
+    victim.update(hash="sha256:" + hashlib.sha256(fake).hexdigest(), bytes=len(fake))
+    data = json.dumps(datapackage, indent=2).encode()
+    repack(made["package"], target, {
+        victim["path"]: fake, "datapackage.json": data,
+        "datapackage-digest.json": _digest_file(data, created, keys.load_private_key(made["evil"]))})
+
+
+@pytest.mark.parametrize("damage", ["datapackage edited", "warc missing", "unlisted file",
+                                    "forged and re-signed", "digest file a list"])
+def test_import_refuses_a_package_that_fails_the_check(damage: str, signed_export: dict[str, Path],
+                                                       tmp_path: Path) -> None:
+    package = signed_export["package"]
+    bad = tmp_path / "bad.wacz"
+    with zipfile.ZipFile(package) as z:
+        warc = next(n for n in z.namelist() if n.startswith("archive/"))
+        datapackage = z.read("datapackage.json")
+    if damage == "datapackage edited":
+        repack(package, bad, {"datapackage.json": datapackage.replace(b"archiver export",
+                                                                     b"archiver exp0rt")})
+    elif damage == "warc missing":
+        repack(package, bad, {warc: None})
+    elif damage == "unlisted file":
+        repack(package, bad, {"archive/extra.warc.gz": zipfile.ZipFile(package).read(warc)})
+    elif damage == "forged and re-signed":
+        forged(signed_export, bad)
+        # each part verifies on its own: only the package check as a whole catches it
+        with zipfile.ZipFile(bad) as z:
+            assert all(r["hash"] == "sha256:" + hashlib.sha256(z.read(r["path"])).hexdigest()
+                       for r in json.loads(z.read("datapackage.json"))["resources"])
+    else:
+        repack(package, bad, {"datapackage-digest.json": b"[1, 2]"})
+    root = tmp_path / "new" / "archive"  # a folder that does not exist yet
+    result = run("import", "--archive", str(root), str(bad))
+    assert result.exit_code == 2, result.output
+    assert result.stderr.startswith("archiver: error: ") and result.stderr.count("\n") == 1
+    assert "refused" in result.stderr and "bad.wacz" in result.stderr
+    assert not root.exists()  # nothing left behind: no catalogue, no warcs/
+    # the untouched package imports
+    assert run("import", "--archive", str(tmp_path / "good"), str(package)).exit_code == 0
+
+
+def test_refused_warc_leaves_no_new_archive_folder(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.warc.gz"
+    bad.write_bytes(gzip.compress(b"<html>hello</html>"))
+    root = tmp_path / "fresh"
+    result = run("import", "--archive", str(root), str(bad))
+    assert result.exit_code == 2 and result.stderr.count("\n") == 1
+    assert not root.exists()

@@ -186,3 +186,153 @@ def test_export_errors(built: Built, tmp_path: Path) -> None:
                  "http://127.0.0.1:1/never")
     assert result.exit_code == 2 and "no captures" in result.stderr
     assert not (tmp_path / "x.wacz").exists()
+
+
+def problems_of(result) -> list[dict]:
+    return json.loads(result.stdout)["problems"]
+
+
+def test_package_signed_by_another_key_than_its_captures(package: Path, tmp_path: Path) -> None:
+    from archiver import keys
+    from archiver.wacz import _digest_file
+
+    with zipfile.ZipFile(package) as z:
+        datapackage = z.read("datapackage.json")
+        created = json.loads(z.read("datapackage-digest.json"))["signedData"]["created"]
+    other = tmp_path / "other"
+    keys.init_key(other)
+    resigned = tmp_path / "resigned.wacz"
+    rewrite(package, resigned, {"datapackage-digest.json": _digest_file(
+        datapackage, created, keys.load_private_key(other))})
+    result = run("verify", "--archive", str(tmp_path / "none"), "--json", str(resigned))
+    assert result.exit_code == 1
+    assert [p["message"] for p in problems_of(result)] == [
+        "package signed by a different key than its captures"]
+
+
+@pytest.mark.parametrize("change", ["digest file a list", "resources of strings",
+                                    "datapackage a list", "garbage public key", "signedData a string"])
+def test_malformed_package_json_is_a_problem_not_a_traceback(change: str, package: Path,
+                                                             tmp_path: Path) -> None:
+    with zipfile.ZipFile(package) as z:
+        digest_file = json.loads(z.read("datapackage-digest.json"))
+    if change == "digest file a list":
+        edit = {"datapackage-digest.json": b"[1, 2]"}
+    elif change == "resources of strings":
+        edit = {"datapackage.json": b'{"resources": ["x"]}'}
+    elif change == "datapackage a list":
+        edit = {"datapackage.json": b"[]"}
+    elif change == "garbage public key":
+        digest_file["signedData"]["publicKey"] = "garbage"
+        edit = {"datapackage-digest.json": json.dumps(digest_file).encode()}
+    else:
+        digest_file["signedData"] = "signed"
+        edit = {"datapackage-digest.json": json.dumps(digest_file).encode()}
+    changed = tmp_path / "changed.wacz"
+    rewrite(package, changed, edit)
+    result = run("verify", "--archive", str(tmp_path / "none"), "--json", str(changed))
+    assert result.exit_code == 1, result.output
+    assert problems_of(result) and not result.stderr
+
+
+def test_created_time_and_sizes_are_checked(package: Path, tmp_path: Path) -> None:
+    with zipfile.ZipFile(package) as z:
+        digest_file = json.loads(z.read("datapackage-digest.json"))
+        datapackage = json.loads(z.read("datapackage.json"))
+    digest_file["signedData"]["created"] = "2020-01-01T00:00:00Z"
+    changed = tmp_path / "created.wacz"
+    rewrite(package, changed, {"datapackage-digest.json": json.dumps(digest_file).encode()})
+    result = run("verify", "--archive", str(tmp_path / "none"), "--json", str(changed))
+    assert result.exit_code == 1
+    assert [p["message"] for p in problems_of(result)] == [
+        "signedData created differs from the created time in datapackage.json"]
+
+    datapackage["resources"][0]["bytes"] += 1
+    changed = tmp_path / "bytes.wacz"
+    rewrite(package, changed, {"datapackage.json": json.dumps(datapackage).encode()})
+    result = run("verify", "--archive", str(tmp_path / "none"), "--json", str(changed))
+    assert result.exit_code == 1
+    assert any(p["message"].startswith("file size ") and p["path"].endswith(
+        "!" + datapackage["resources"][0]["path"]) for p in problems_of(result))
+
+
+def test_extra_and_missing_files(package: Path, tmp_path: Path) -> None:
+    with zipfile.ZipFile(package) as z:
+        name = next(n for n in z.namelist() if n.startswith("archive/"))
+    extra, missing = tmp_path / "extra.wacz", tmp_path / "missing.wacz"
+    rewrite(package, extra, {})
+    with zipfile.ZipFile(extra, "a") as z:
+        z.writestr("notes.txt", b"hello")
+    with zipfile.ZipFile(package) as source, zipfile.ZipFile(missing, "w") as out:
+        for info in source.infolist():
+            if info.filename != name:
+                out.writestr(info, source.read(info.filename))
+    for changed, message in ((extra, "file is not listed in datapackage.json"),
+                             (missing, "file listed in datapackage.json is missing")):
+        result = run("verify", "--archive", str(tmp_path / "none"), "--json", str(changed))
+        assert result.exit_code == 1 and message in [p["message"] for p in problems_of(result)]
+
+
+def test_pubkey_covers_captures_made_before_the_key(tmp_path: Path, httpserver: HTTPServer) -> None:
+    httpserver.expect_request("/a").respond_with_data("<html><p>a</p></html>", content_type="text/html")
+    root = tmp_path / "early"
+    capture(root, httpserver.url_for("/a"))
+    assert run("key", "init", "--archive", str(root)).exit_code == 0
+    path, pem = tmp_path / "early.wacz", tmp_path / "archive.pem"
+    assert run("export", "--archive", str(root), "-o", str(path)).exit_code == 0
+    pem.write_text(run("key", "export", "--archive", str(root)).stdout)
+    result = run("verify", "--archive", str(tmp_path / "none"), "--json", "--pubkey", str(pem),
+                 str(path))
+    report = json.loads(result.stdout)
+    assert result.exit_code == 0 and report["ok"], report
+    assert any("unsigned" in note and "package signature" in note for note in report["notes"])
+
+    other = tmp_path / "other"  # a package not signed with the given key: nothing ties them
+    assert run("key", "init", "--archive", str(other)).exit_code == 0
+    pem.write_text(run("key", "export", "--archive", str(other)).stdout)
+    result = run("verify", "--archive", str(tmp_path / "none"), "--json", "--pubkey", str(pem),
+                 str(path))
+    found = [p for p in problems_of(result) if p["message"].startswith("none of the 1 captures")]
+    assert result.exit_code == 1 and found and found[0]["path"] == str(path)
+
+
+def test_reexport_of_an_imported_signed_package(tmp_path: Path, httpserver: HTTPServer) -> None:
+    """The second archive's package holds the first archive's capture files as imported
+    sources: checked by their digests, not as captures of the second archive's chain."""
+    httpserver.expect_request("/a").respond_with_data("<html><p>a</p></html>", content_type="text/html")
+    httpserver.expect_request("/b").respond_with_data("<html><p>b</p></html>", content_type="text/html")
+    first, second = tmp_path / "first", tmp_path / "second"
+    for root in (first, second):
+        assert run("key", "init", "--archive", str(root)).exit_code == 0
+    capture(first, httpserver.url_for("/a"))
+    capture(second, httpserver.url_for("/b"))
+    exported, again = tmp_path / "first.wacz", tmp_path / "second.wacz"
+    assert run("export", "--archive", str(first), "-o", str(exported)).exit_code == 0
+    assert run("import", "--archive", str(second), str(exported)).exit_code == 0
+    capture(second, httpserver.url_for("/b"))
+    assert run("export", "--archive", str(second), "-o", str(again)).exit_code == 0
+    pem = tmp_path / "second.pem"
+    pem.write_text(run("key", "export", "--archive", str(second)).stdout)
+    for extra in ((), ("--pubkey", str(pem))):
+        result = run("verify", "--archive", str(tmp_path / "none"), "--json", *extra, str(again))
+        report = json.loads(result.stdout)
+        assert result.exit_code == 0 and report["ok"], report["problems"]
+        assert {c["check"]: c["checked"] for c in report["checks"]}["manifests"] == 3
+
+    with zipfile.ZipFile(again) as z:  # a source changed inside the package is still found
+        source = next(n for n in z.namelist() if n.startswith("archive/") and
+                      z.getinfo(n).file_size and n not in {f"archive/{p.name}" for p in
+                                                           (second / "warcs").rglob("*.warc.gz")})
+        data = bytearray(z.read(source))
+    data[8] ^= 0x01  # gzip header: decompresses the same, only the file's SHA-256 differs
+    with zipfile.ZipFile(again) as z:
+        datapackage = json.loads(z.read("datapackage.json"))
+    for resource in datapackage["resources"]:
+        if resource["path"] == source:
+            resource["hash"] = "sha256:" + hashlib.sha256(bytes(data)).hexdigest()
+    changed = tmp_path / "changed.wacz"
+    rewrite(again, changed, {source: bytes(data),
+                             "datapackage.json": json.dumps(datapackage).encode()})
+    result = run("verify", "--archive", str(tmp_path / "none"), "--json", str(changed))
+    assert "source file SHA-256 differs from the one its capture manifest records" in [
+        p["message"] for p in problems_of(result)]
