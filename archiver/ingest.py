@@ -237,7 +237,7 @@ def _check(origin: str, name: str, handle: IO[bytes], staging: Path) -> Source:
                     original_sha256=digest.hexdigest(), scan=scan)
     if not scan.compressed or not scan.offset_access:
         _recompress(source)
-    source.sha256 = _file_sha256(source.staged)
+    source.sha256 = file_sha256(source.staged)
     source.warc_software = next((_warc_field(r.content or b"", "software") for r in source.scan.records
                                  if r.type == "warcinfo"), None)
     source.pages = _pages(source.scan.records)
@@ -346,14 +346,6 @@ def _warc_field(content: bytes, name: str) -> str | None:
 
 def _safe_name(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "-", name).strip(".-") or "import.warc"
-
-
-def _file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        while chunk := handle.read(COPY_CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 # -- adding to the archive (under the writer lock) ---------------------------------------
