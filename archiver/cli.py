@@ -44,7 +44,7 @@ def handle_errors(func: Callable[..., Any]) -> Callable[..., Any]:
             if not isinstance(exc, sqlite3.DatabaseError):
                 raise
             # the catalogue failing mid-command (damaged pages, disk errors): still one line
-            from .store import catalogue_error
+            from .catalogue import catalogue_error
 
             _fail(str(catalogue_error(kwargs.get("archive_dir") or Path("archives"), exc)))
 

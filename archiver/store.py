@@ -9,136 +9,34 @@ import hashlib
 import itertools
 import json
 import os
-import shutil
 import sqlite3
-import tempfile
-import time
 import zlib
 from collections.abc import Iterator
-from dataclasses import astuple, dataclass, field, fields
+from dataclasses import astuple, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
 from warcio.exceptions import ArchiveLoadFailed
 
+from .catalogue import (
+    COLUMNS,
+    INDEX_NAME,
+    Capture,
+    Catalogue,
+    error_kind,
+    fsync_dir,
+    has_capture_files,
+    is_read_only,
+    no_catalogue_message,
+    one_line,
+)
 from .errors import ArchiverError
 from .warc import HttpResponse, read_response, scan_records
 
-INDEX_NAME = "index.sqlite3"
 # what reading a file that is not (or no longer) one of our capture WARCs can raise
 UNREADABLE = (ValueError, KeyError, TypeError, AttributeError, OSError, EOFError, zlib.error,
               ArchiveLoadFailed)
 SOURCES = "sources"  # files brought in by `archiver import`, kept as given
-SCHEMA_VERSION = 3
-MIGRATIONS: dict[int, str] = {
-    1: """
-    CREATE TABLE captures (
-        id TEXT PRIMARY KEY,
-        seq INTEGER NOT NULL UNIQUE,
-        url TEXT NOT NULL,
-        canonical_url TEXT NOT NULL,
-        final_url TEXT NOT NULL,
-        status INTEGER NOT NULL,
-        content_type TEXT,
-        captured_at TEXT NOT NULL,
-        warc_path TEXT NOT NULL UNIQUE,
-        response_offset INTEGER NOT NULL,
-        response_length INTEGER NOT NULL,
-        metadata_offset INTEGER NOT NULL,
-        metadata_length INTEGER NOT NULL,
-        response_record_id TEXT NOT NULL,
-        payload_sha256 TEXT NOT NULL,
-        payload_length INTEGER NOT NULL,
-        revisit INTEGER NOT NULL,
-        refers_to TEXT,
-        bytes INTEGER NOT NULL,
-        manifest_sha256 TEXT NOT NULL,
-        prev_manifest_sha256 TEXT,
-        signed INTEGER NOT NULL
-    );
-    CREATE INDEX captures_by_article ON captures (canonical_url, captured_at);
-    CREATE INDEX captures_by_payload ON captures (payload_sha256);
-    CREATE TABLE extracts (
-        payload_sha256 TEXT NOT NULL,
-        extractor_version TEXT NOT NULL,
-        article TEXT NOT NULL,
-        PRIMARY KEY (payload_sha256, extractor_version)
-    );
-    CREATE TABLE state (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-    """,
-    2: "ALTER TABLE captures ADD COLUMN warc_sha256 TEXT",  # NULL for captures indexed before
-    # seq loses UNIQUE: a forked chain (two captures claiming one seq, e.g. from a catalogue
-    # deleted and restarted by an older archiver) must still be indexable, so `reindex` shows
-    # every capture and `verify` reports the fork. Writers keep seq unique under the lock.
-    3: """
-    CREATE TABLE captures_v3 (
-        id TEXT PRIMARY KEY,
-        seq INTEGER NOT NULL,
-        url TEXT NOT NULL,
-        canonical_url TEXT NOT NULL,
-        final_url TEXT NOT NULL,
-        status INTEGER NOT NULL,
-        content_type TEXT,
-        captured_at TEXT NOT NULL,
-        warc_path TEXT NOT NULL UNIQUE,
-        response_offset INTEGER NOT NULL,
-        response_length INTEGER NOT NULL,
-        metadata_offset INTEGER NOT NULL,
-        metadata_length INTEGER NOT NULL,
-        response_record_id TEXT NOT NULL,
-        payload_sha256 TEXT NOT NULL,
-        payload_length INTEGER NOT NULL,
-        revisit INTEGER NOT NULL,
-        refers_to TEXT,
-        bytes INTEGER NOT NULL,
-        manifest_sha256 TEXT NOT NULL,
-        prev_manifest_sha256 TEXT,
-        signed INTEGER NOT NULL,
-        warc_sha256 TEXT
-    );
-    INSERT INTO captures_v3 SELECT id, seq, url, canonical_url, final_url, status, content_type,
-        captured_at, warc_path, response_offset, response_length, metadata_offset, metadata_length,
-        response_record_id, payload_sha256, payload_length, revisit, refers_to, bytes,
-        manifest_sha256, prev_manifest_sha256, signed, warc_sha256 FROM captures;
-    DROP TABLE captures;
-    ALTER TABLE captures_v3 RENAME TO captures;
-    CREATE INDEX captures_by_seq ON captures (seq);
-    CREATE INDEX captures_by_article ON captures (canonical_url, captured_at);
-    CREATE INDEX captures_by_payload ON captures (payload_sha256);
-    """,
-}
-
-
-@dataclass
-class Capture:
-    """One row of the catalogue: a capture and where its records are."""
-
-    id: str
-    seq: int
-    url: str
-    canonical_url: str
-    final_url: str
-    status: int
-    content_type: str | None
-    captured_at: str
-    warc_path: str
-    response_offset: int
-    response_length: int
-    metadata_offset: int
-    metadata_length: int
-    response_record_id: str
-    payload_sha256: str
-    payload_length: int
-    revisit: bool
-    refers_to: str | None
-    bytes: int
-    manifest_sha256: str
-    prev_manifest_sha256: str | None
-    signed: bool
-    warc_sha256: str | None = None  # of the file's bytes as written
-
-
-COLUMNS = [f.name for f in fields(Capture)]
 
 
 def canonical_json(data: object) -> bytes:
@@ -163,10 +61,8 @@ class Archive:
     def __init__(self, root: Path, create: bool = True, rebuild: bool = False) -> None:
         self.root = Path(root)
         self._swept = False
-        self._snapshot: tempfile.TemporaryDirectory | None = None
         self.rebuild = rebuild
-        self.read_only = False
-        self.moved_aside: Path | None = None  # where `reindex` put a damaged catalogue
+        read_only = False
         index = self.index_path
         self._writer = writer = create or rebuild
         if writer and self.root.exists() and is_read_only(self.root, writer=True):
@@ -188,138 +84,18 @@ class Archive:
                 raise ArchiverError(f"cannot {'open' if existed else 'create'} archive {self.root}: "
                                     f"{exc.strerror or exc}") from None
         else:
-            self.read_only = is_read_only(self.root, writer=False)
-        self.db = self._open()
+            read_only = is_read_only(self.root, writer=False)
+        self.catalogue = Catalogue(self.root, writer=writer, rebuild=rebuild, read_only=read_only)
+        self.db = self.catalogue.db
+        self.read_only = self.catalogue.read_only
+        self.moved_aside = self.catalogue.moved_aside  # where `reindex` put a damaged catalogue
 
     @property
     def index_path(self) -> Path:
         return self.root / INDEX_NAME
 
     def close(self) -> None:
-        self.db.close()
-        if self._snapshot is not None:
-            self._snapshot.cleanup()
-            self._snapshot = None
-
-    # -- opening -------------------------------------------------------------------
-
-    def _open(self) -> sqlite3.Connection:
-        """Connect to the catalogue and bring its schema up to date; a damaged one is an
-        ArchiverError (or, when rebuilding, moved aside); a read-only one is opened so."""
-        if self.read_only:
-            return self._open_read_only()
-        try:
-            return self._open_writable()
-        except sqlite3.DatabaseError as exc:
-            kind = _error_kind(exc)
-            if kind == "read-only" and self._writer:
-                raise ArchiverError(f"{self.root} is read-only") from None
-            if kind in ("read-only", "cannot open") and not self._writer:
-                self.read_only = True  # e.g. a read-only mount this process could not tell
-                return self._open_read_only()
-            if kind == "damaged" and self.rebuild:
-                self._move_damaged_aside()
-                try:
-                    return self._open_writable()
-                except sqlite3.DatabaseError as again:
-                    raise catalogue_error(self.root, again) from None
-            raise catalogue_error(self.root, exc) from None
-
-    def _open_writable(self) -> sqlite3.Connection:
-        db = sqlite3.connect(self.index_path, timeout=60, isolation_level=None)
-        try:
-            db.row_factory = sqlite3.Row
-            db.execute("PRAGMA busy_timeout = 60000")
-            version = db.execute("PRAGMA user_version").fetchone()[0]
-            if version == 0 and not self.rebuild and has_capture_files(self.root):
-                raise ArchiverError(no_catalogue_message(self.root))  # an empty or blank catalogue
-            _use_wal(db)
-            self.db = db
-            if self.rebuild:  # a catalogue damaged past its first page must not survive reindex
-                verdict = db.execute("PRAGMA quick_check").fetchone()[0]
-                if verdict != "ok":
-                    raise sqlite3.DatabaseError(" ".join(str(verdict).split())[:200])
-            self._migrate()
-            _check_schema(db)
-        except BaseException:
-            db.close()
-            raise
-        return db
-
-    def _open_read_only(self) -> sqlite3.Connection:
-        """The catalogue of an archive this process cannot write (read-only media, or
-        permissions): `mode=ro`; when SQLite cannot make its -shm file beside it,
-        `immutable=1`, or, if a write-ahead log holds changes not yet in the file, a private
-        copy of both (SQLite applies the log only where it can write)."""
-        index = self.index_path
-        uri = index.resolve().as_uri()
-        try:
-            return self._connect_read_only(f"{uri}?mode=ro")
-        except sqlite3.DatabaseError as exc:
-            if _error_kind(exc) not in ("read-only", "cannot open"):
-                raise catalogue_error(self.root, exc) from None
-        wal = index.with_name(INDEX_NAME + "-wal")
-        try:
-            if wal.exists() and wal.stat().st_size > 0:
-                self._snapshot = tempfile.TemporaryDirectory(prefix="archiver-catalogue-")
-                copy = Path(self._snapshot.name) / INDEX_NAME
-                shutil.copyfile(index, copy)
-                shutil.copyfile(wal, copy.with_name(INDEX_NAME + "-wal"))
-                return self._connect_read_only(f"{copy.as_uri()}?mode=ro")
-            return self._connect_read_only(f"{uri}?immutable=1")
-        except OSError as exc:
-            raise ArchiverError(f"cannot read the catalogue {index}: {exc.strerror or exc}") from None
-        except sqlite3.DatabaseError as exc:
-            raise catalogue_error(self.root, exc) from None
-
-    def _connect_read_only(self, uri: str) -> sqlite3.Connection:
-        db = sqlite3.connect(uri, uri=True, timeout=60, isolation_level=None)
-        try:
-            db.row_factory = sqlite3.Row
-            db.execute("PRAGMA busy_timeout = 60000")
-            version = db.execute("PRAGMA user_version").fetchone()[0]
-            if version > SCHEMA_VERSION:
-                raise ArchiverError(f"archive index schema {version} is newer than this archiver")
-            if version == 0:
-                if has_capture_files(self.root):
-                    raise ArchiverError(no_catalogue_message(self.root))
-                raise ArchiverError(f"no archive at {self.root} (its catalogue is empty)")
-            _check_schema(db)
-        except BaseException:
-            db.close()
-            raise
-        return db
-
-    def _move_damaged_aside(self) -> None:
-        """Rename a damaged catalogue (and its -wal/-shm) to index.sqlite3.damaged-<UTC time>,
-        kept for whoever wants to look at it, so `reindex` can start afresh."""
-        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-        aside = self.root / f"{INDEX_NAME}.damaged-{stamp}"
-        with open(self.root / ".lock", "a+b") as handle:
-            fcntl.flock(handle, fcntl.LOCK_EX)
-            try:
-                for suffix in ("", "-wal", "-shm"):
-                    source = self.root / f"{INDEX_NAME}{suffix}"
-                    if source.exists():
-                        os.replace(source, Path(f"{aside}{suffix}"))
-                _fsync_dir(self.root)
-            finally:
-                fcntl.flock(handle, fcntl.LOCK_UN)
-        self.moved_aside = aside
-
-    def _migrate(self) -> None:
-        version = self.db.execute("PRAGMA user_version").fetchone()[0]
-        if version > SCHEMA_VERSION:
-            raise ArchiverError(f"archive index schema {version} is newer than this archiver")
-        if version == SCHEMA_VERSION:
-            return
-        with self.transaction():
-            version = self.db.execute("PRAGMA user_version").fetchone()[0]
-            for step in range(version + 1, SCHEMA_VERSION + 1):
-                for statement in MIGRATIONS[step].split(";"):
-                    if statement.strip():
-                        self.db.execute(statement)
-                self.db.execute(f"PRAGMA user_version = {step}")
+        self.catalogue.close()
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
@@ -373,7 +149,7 @@ class Archive:
                                 f"capture {taken[0]}")
         _atomic_write(self._journal, json.dumps({"final": str(final), "temp": str(temp)}).encode())
         os.replace(temp, final)
-        _fsync_dir(final.parent)
+        fsync_dir(final.parent)
         self._insert(capture, capture.manifest_sha256)
         self._journal.unlink(missing_ok=True)
 
@@ -508,7 +284,7 @@ class Archive:
             self.db.execute("INSERT OR REPLACE INTO extracts VALUES (?, ?, ?)",
                             (payload_sha256, version, json.dumps(article)))
         except sqlite3.OperationalError as exc:
-            if _error_kind(exc) not in ("read-only", "busy"):
+            if error_kind(exc) not in ("read-only", "busy"):
                 raise
 
     # -- rebuilding ----------------------------------------------------------------
@@ -531,7 +307,7 @@ class Archive:
                             or capture.seq < 1:
                         raise ValueError(f"manifest seq {capture.seq!r} is not a position")
                 except UNREADABLE as exc:  # what the WARC and JSON parsers raise, named below
-                    result.skipped.append((relative, f"not a capture file ({_reason(exc)})"))
+                    result.skipped.append((relative, f"not a capture file ({one_line(exc)})"))
                     continue
                 kept = by_id.get(capture.id)
                 if kept is not None:  # two files of one capture: index the one where its id puts it
@@ -594,85 +370,6 @@ def chain_warnings(captures: list[Capture]) -> list[str]:
         warnings.append(f"forked chain: seq {forks[0]} is claimed by captures "
                         f"{' and '.join(c.id for c in first)}{more}; all were indexed")
     return warnings
-
-
-def _reason(exc: BaseException) -> str:
-    text = " ".join(str(exc).split()) or type(exc).__name__
-    return text if len(text) <= 120 else text[:117] + "..."
-
-
-def is_read_only(root: Path, writer: bool) -> bool:
-    """True when this process cannot write the archive: a read-only mount (even for root),
-    or no write permission on the folder or catalogue (or, for a writer, on warcs/)."""
-    root = Path(root)
-    with contextlib.suppress(OSError):
-        if os.statvfs(root).f_flag & os.ST_RDONLY:
-            return True
-    paths = [root, root / INDEX_NAME] + ([root / "warcs"] if writer else [])
-    return not all(os.access(path, os.W_OK) for path in paths if path.exists())
-
-
-def has_capture_files(root: Path) -> bool:
-    """Whether warcs/ holds any *.warc.gz file (stops at the first)."""
-    warcs = Path(root) / "warcs"
-    return warcs.is_dir() and any(not p.name.startswith(".") for p in warcs.rglob("*.warc.gz"))
-
-
-def no_catalogue_message(root: Path) -> str:
-    return f"{root} has captures but no catalogue; rebuild it with `archiver reindex`"
-
-
-def catalogue_error(root: Path, exc: sqlite3.DatabaseError) -> ArchiverError:
-    """The one-line error for a catalogue SQLite cannot use."""
-    index = Path(root) / INDEX_NAME
-    kind = _error_kind(exc)
-    if kind == "damaged":
-        return ArchiverError(f"the catalogue {index} is damaged ({_reason(exc)}); "
-                             "rebuild it with `archiver reindex`")
-    if kind == "busy":
-        return ArchiverError(f"the catalogue {index} is busy (another archiver holds it): {exc}")
-    if kind == "read-only":
-        return ArchiverError(f"{root} is read-only ({exc})")
-    return ArchiverError(f"cannot use the catalogue {index}: {_reason(exc)}")
-
-
-def _error_kind(exc: sqlite3.DatabaseError) -> str:
-    """damaged, read-only, cannot open, busy, or other (I/O errors, full disk...)."""
-    name = getattr(exc, "sqlite_errorname", "") or ""
-    if name.startswith(("SQLITE_READONLY", "SQLITE_PERM", "SQLITE_AUTH")):
-        return "read-only"
-    if name.startswith("SQLITE_CANTOPEN"):
-        return "cannot open"
-    if name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")):
-        return "busy"
-    if name.startswith(("SQLITE_NOTADB", "SQLITE_CORRUPT", "SQLITE_ERROR", "SQLITE_SCHEMA",
-                        "SQLITE_MISMATCH", "SQLITE_RANGE", "SQLITE_FORMAT")) or \
-            type(exc) is sqlite3.DatabaseError:
-        return "damaged"
-    return "other"
-
-
-def _use_wal(db: sqlite3.Connection) -> None:
-    """Put the catalogue in WAL mode (persistent, so usually already so). Switching needs the
-    file to itself, and SQLite answers "locked" at once, without waiting, while a second
-    process is opening a new archive too: retry for a while."""
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            if str(db.execute("PRAGMA journal_mode").fetchone()[0]).lower() != "wal":
-                db.execute("PRAGMA journal_mode = WAL")
-            return
-        except sqlite3.OperationalError as exc:
-            if _error_kind(exc) != "busy" or time.monotonic() > deadline:
-                raise
-            time.sleep(0.02)
-
-
-def _check_schema(db: sqlite3.Connection) -> None:
-    """Raise sqlite3.DatabaseError unless the catalogue's tables have the columns we use."""
-    db.execute(f"SELECT {','.join(c for c in COLUMNS if c != 'warc_sha256')} FROM captures LIMIT 0")
-    db.execute("SELECT payload_sha256, extractor_version, article FROM extracts LIMIT 0")
-    db.execute("SELECT key, value FROM state LIMIT 0")
 
 
 def _row_to_capture(row: sqlite3.Row) -> Capture:
@@ -757,11 +454,3 @@ def _atomic_write(path: Path, data: bytes) -> None:
         handle.flush()
         os.fsync(handle.fileno())
     os.replace(temp, path)
-
-
-def _fsync_dir(folder: Path) -> None:
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

@@ -15,8 +15,9 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from . import keys
+from .catalogue import INDEX_NAME
 from .errors import ArchiverError
-from .store import INDEX_NAME, SOURCES
+from .store import SOURCES
 from .warcscan import FileScan, ScannedRecord, read_record_at, scan_warc
 
 # -- findings ----------------------------------------------------------------------------

@@ -20,7 +20,8 @@ import pytest
 from click.testing import Result
 from pytest_httpserver import HTTPServer
 
-from archiver.store import INDEX_NAME, MIGRATIONS, SCHEMA_VERSION, Archive
+from archiver.catalogue import INDEX_NAME, MIGRATIONS, SCHEMA_VERSION
+from archiver.store import Archive
 from archiver.warc import CaptureWriter
 
 from helpers import run, run_process

@@ -216,7 +216,8 @@ def test_gzip_padding_flip_is_caught_by_the_file_digest(built: Built) -> None:
 
 
 def test_index_from_schema_1_is_migrated(tmp_path: Path) -> None:
-    from archiver.store import MIGRATIONS, SCHEMA_VERSION, Archive
+    from archiver.catalogue import MIGRATIONS, SCHEMA_VERSION
+    from archiver.store import Archive
 
     root = tmp_path / "old"
     root.mkdir()
