@@ -1,4 +1,6 @@
-"""The archive on disk: WARC files under warcs/YYYY/MM/DD/ and the SQLite catalogue."""
+"""The archive on disk: its layout, adding captures safely under the writer lock, the
+catalogue queries, and rebuilding the catalogue from the WARC files (the catalogue file
+itself, its schema and how it is opened: catalogue.py)."""
 
 from __future__ import annotations
 
