@@ -140,7 +140,7 @@ def history(url: str, archive_dir: Path, as_json: bool) -> None:
         history_table(console(), canonical, rows)
 
 
-@main.command(name="list")
+@main.command(name="list", short_help="List the archive's articles.")
 @archive_option
 @json_option
 @handle_errors
@@ -155,7 +155,7 @@ def list_articles(archive_dir: Path, as_json: bool) -> None:
         articles_table(console(), rows)
 
 
-@main.command()
+@main.command(short_help="Print the article extracted from a capture.")
 @click.argument("target", metavar="URL|ID")
 @archive_option
 @json_option
@@ -249,7 +249,7 @@ def write_text_atomic(path: Path, text: str) -> None:
         raise ArchiverError(f"cannot write {path}: {exc.strerror}") from None
 
 
-@main.command()
+@main.command(short_help="Rebuild the catalogue from the WARC files alone.")
 @archive_option
 @handle_errors
 def reindex(archive_dir: Path) -> None:
@@ -273,7 +273,7 @@ def reindex(archive_dir: Path) -> None:
     sys.exit(1 if result.skipped or result.warnings else 0)
 
 
-@main.command()
+@main.command(short_help="Check digests, catalogue, chain and signatures.")
 @click.argument("targets", nargs=-1, metavar="[URL | CAPTURE_ID | WARC_FILE | WACZ_FILE]...")
 @click.option("--pubkey", type=click.File("rb"),
               help="Check signatures with this public key (PEM), e.g. one given by the archivist.")
@@ -342,7 +342,7 @@ def key_export(archive_dir: Path) -> None:
     click.echo(pem.decode(), nl=False)
 
 
-@main.command()
+@main.command(short_help="Write captures as a (signed) WACZ package.")
 @click.argument("urls", nargs=-1)
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
               help="The .wacz file to write.")
@@ -376,7 +376,7 @@ def export(urls: tuple[str, ...], output: Path, archive_dir: Path, as_json: bool
                    "(KEY.pem from `archiver key export`)")
 
 
-@main.command(name="import")
+@main.command(name="import", short_help="Bring in WARC/WACZ files made by other tools.")
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
 @archive_option
 @json_option
@@ -401,7 +401,7 @@ def import_(files: tuple[Path, ...], archive_dir: Path, as_json: bool) -> None:
                    f"{f', {result.skipped} skipped' if result.skipped else ''})")
 
 
-@main.command()
+@main.command(short_help="Offline demo: capture, edit and compare a sample article.")
 @click.option("--archive", "archive_dir", type=click.Path(file_okay=False, path_type=Path),
               default=None, help="Archive folder (default: a temporary one).")
 @handle_errors
