@@ -126,8 +126,11 @@ _FULL_MONTHS = (
 # A month or weekday named on its own ("begin in April", "on Monday"): a date claim. "May" and
 # "March" opening a sentence are more often a verb; a lower-case "may" is never the month.
 _DATE_WORD_RE = re.compile(rf"\b(?:{'|'.join(_FULL_MONTHS)}|{'|'.join(sorted(_DAYS))})\b")
-_AMBIGUOUS_OPENERS = frozenset({"May", "March"})
+_AMBIGUOUS = frozenset({"May", "March"})  # also a verb: a month only where dates are said so
 _YEAR_AFTER = re.compile(r",?\s+\d{4}\b")
+_DATE_BEFORE = re.compile(
+    r"\b(?:in|on|since|until|till|by|from|through|to|last|next|this|early|late|mid|of|before"
+    r"|after|during|between|and)[\s-]+$", re.IGNORECASE)
 _DOUBLE_QUOTE_RE = re.compile(r'"([^"]+)"')
 _SINGLE_QUOTE_RE = re.compile(r"(?<!\w)'([^']+?)'(?!\w)")
 _ATTRIBUTION_RE = re.compile(
@@ -139,6 +142,7 @@ _ATTRIBUTION_RE = re.compile(
 )
 _HEDGE_RE = re.compile(
     r"\b(?:allegedly|alleged|reportedly|purportedly|supposedly|apparently|(?-i:may)|might"
+    r"|(?-i:May)(?= (?i:be|have|not|well|also|soon|need|face|take|get)\b)"  # Title Case
     r"|could|appears? to|appeared to|seems?|seemed|possibly|perhaps|probably|suspected"
     r"|likely|unlikely|unconfirmed|unverified|believed to|thought to|said to be"
     r"|understood to|it is understood|rumou?red)\b",
@@ -227,8 +231,8 @@ def _dates(text: str, numbers: list[tuple[int, int]]) -> tuple[str, ...]:
     for match in _DATE_WORD_RE.finditer(text):
         if any(start <= match.start() < end for start, end in numbers):
             continue
-        opener = match.group() in _AMBIGUOUS_OPENERS and _starts_sentence(text, match.start())
-        if opener and not _YEAR_AFTER.match(text, match.end()):  # "May 2024" is a date
+        if match.group() in _AMBIGUOUS and not (  # "in May", "May 2024"; not "May Be Needed"
+                _DATE_BEFORE.search(text, 0, match.start()) or _YEAR_AFTER.match(text, match.end())):
             continue
         found.append(match.group().lower())
     return tuple(found)

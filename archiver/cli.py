@@ -199,6 +199,11 @@ def diff(targets: tuple[str, ...], from_id: str | None, to_id: str | None, walk_
         raise click.UsageError("--all walks the whole history: it takes no --from, --to or --html")
     if from_id and from_id == to_id:
         raise click.UsageError("--from and --to name the same capture")
+    from .urls import looks_like_path
+
+    for target in (*targets, from_id or "", to_id or ""):
+        if looks_like_path(target) and not Path(target).exists():
+            raise ArchiverError(f"no such file: {target}")
     files_only = len(targets) == 2 and all(Path(t).is_file() for t in targets)
     archive = None if files_only else open_archive(archive_dir)
     if walk_all:

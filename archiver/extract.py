@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from lxml.etree import _Element
     from lxml.html import HtmlElement
 
-EXTRACTOR_VERSION = "4"
+EXTRACTOR_VERSION = "5"
 
 log = logging.getLogger(__name__)
 
@@ -829,6 +829,15 @@ def _block(element: _Element, group: int | None) -> Iterator[_Block]:
         yield _Block(text, min(1.0, linked / len(text)), group)
 
 
+# A metered paywall's counter, different on every visit: page furniture, not a paywall.
+_METER = re.compile(
+    r"\b(?:you have|you've got) (?:\d+|one|two|three|four|five) (?:more )?free (?:articles?|stories)"
+    r"|\b\d+ (?:of \d+ )?free (?:articles?|stories) (?:left|remaining)\b"
+    r"|\b(?:this is )?your (?:last|final) free (?:article|story)\b",
+    re.IGNORECASE,
+)
+
+
 def _is_churn(block: _Block) -> bool:
     """Publisher furniture: ad labels, share counts, "Read more:" links, prompts, credits."""
     text = block.text
@@ -838,7 +847,7 @@ def _is_churn(block: _Block) -> bool:
         return not (_SENTENCE.search(text) or _LIST_ENTRY.match(text))
     if len(text) > _SHORT:
         return False
-    if _PROMPT.match(text) or _CREDIT.search(text) or _is_paywall_prompt(text):
+    if _PROMPT.match(text) or _CREDIT.search(text) or _METER.search(text) or _is_paywall_prompt(text):
         return True
     if _LABEL.match(text) and (
         block.link_share > 0 or len(text) <= _LABELLED_HEADLINE_MAX or not _SENTENCE.search(text)

@@ -430,13 +430,14 @@ def _metadata_html(diff: ArticleDiff) -> str:
 
 
 def _changes_html(diff: ArticleDiff) -> str:
-    items = []
-    if diff.headline.changed:
+    headline = ""
+    if diff.headline.changed:  # outside the numbered list: its numbers match the text's marks
         words = _html_words(diff.headline.words, _ALL_OPS)
-        items.append(
-            f'<li id="headline">{_badges_html(diff.headline.flags, "high")}'
-            f'<span class="kind">headline</span><div>{words}</div></li>'
+        headline = (
+            f'<div class="changes" id="headline">{_badges_html(diff.headline.flags, "high")}'
+            f'<span class="kind">headline</span><div>{words}</div></div>'
         )
+    items = []
     for number, change in enumerate(diff.changes, 1):
         kind = change.kind if change.level == "sentence" else f"{change.kind} paragraph"
         body = _esc(change.after) if change.kind == "moved" else _html_words(change.words, _ALL_OPS)
@@ -450,7 +451,7 @@ def _changes_html(diff: ArticleDiff) -> str:
             f'<span class="kind">{_esc(kind)}</span><span class="where">{links}</span>'
             f"<div>{body}</div></li>"
         )
-    return f'<ol class="changes">{"".join(items)}</ol>' if items else ""
+    return headline + (f'<ol class="changes">{"".join(items)}</ol>' if items else "")
 
 
 def _column(

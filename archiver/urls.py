@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from urllib.parse import urlsplit
 
 from .errors import ArchiverError
@@ -51,3 +52,11 @@ def canonicalize(url: str) -> str:
     if tracking:
         normalized = url_query_cleaner(normalized, tracking, remove=True, keep_fragments=True)
     return canonicalize_url(normalized, keep_blank_values=True)
+
+
+def looks_like_path(target: str) -> bool:
+    """A command-line target meant as a file, not a URL or a capture id: it has a slash or
+    a WARC/WACZ ending."""
+    if "://" in target:
+        return False
+    return "/" in target or os.sep in target or target.lower().endswith((".warc", ".warc.gz", ".wacz"))

@@ -18,6 +18,7 @@ from . import keys
 from .catalogue import INDEX_NAME
 from .errors import ArchiverError
 from .store import SOURCES
+from .urls import looks_like_path
 from .warcscan import FileScan, ScannedRecord, read_record_at, scan_warc
 
 # -- findings ----------------------------------------------------------------------------
@@ -602,7 +603,7 @@ def verify(root: Path, targets: Iterable[str], pubkey_pem: bytes | None = None,
     and WARC files outside any archive. Raises ArchiverError when it cannot start."""
     targets = list(targets)
     for target in targets:
-        if _looks_like_path(target):
+        if looks_like_path(target):
             path = Path(target)
             if not path.exists():
                 raise ArchiverError(f"no such file: {target}")
@@ -623,14 +624,6 @@ def verify(root: Path, targets: Iterable[str], pubkey_pem: bytes | None = None,
         else:
             _merge(report, check_file(Path(target), public_key, source))
     return report
-
-
-def _looks_like_path(target: str) -> bool:
-    """A target meant as a file (not a URL or capture id): it has a / or a WARC/WACZ ending."""
-    if "://" in target:
-        return False
-    return "/" in target or os.sep in target or \
-        target.lower().endswith((".warc", ".warc.gz", ".wacz"))
 
 
 def _outside_archive(root: Path, target: str) -> bool:

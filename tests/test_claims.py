@@ -233,3 +233,15 @@ def test_dates_are_compared_but_do_not_flag_a_sentence_alone() -> None:
     assert features("May I ask?").dates == ()  # a verb opening the sentence
     assert features("The vote is on Jan. 5 and on Monday.").dates == ("monday",)  # Jan. 5 is a number
     assert features("The letter came on Monday.").flags() == []
+
+
+@pytest.mark.parametrize(("text", "dates", "hedged"), [
+    ("Geoengineering May Be Needed to Slow Warming", (), True),  # Title Case headline verb
+    ("The vote will begin in May.", ("may",), False),
+    ("Protesters March on Capitol", (), False),
+    ("Talks resume in March and April.", ("march", "april"), False),
+])
+def test_may_and_march_are_months_only_where_dates_are_said(text: str, dates: tuple,
+                                                           hedged: bool) -> None:
+    found = features(text)
+    assert found.dates == dates and bool(found.hedges) is hedged

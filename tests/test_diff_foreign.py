@@ -91,3 +91,9 @@ def test_archiver_captures_chunked_responses(chunked_site: str, tmp_path: Path) 
     assert run("capture", "--archive", str(archive), f"{chunked_site}/a.html").exit_code == 0
     shown = run("show", "--archive", str(archive), "--json", f"{chunked_site}/a.html")
     assert '"Mayor Sends New Year’s Letter to Rival City – Here’s What It Said"' in shown.stdout
+
+
+def test_missing_warc_file_is_named(tmp_path: Path) -> None:
+    result = run("diff", str(tmp_path / "gone.warc.gz"), str(tmp_path / "also.warc.gz"))
+    assert result.exit_code == 2
+    assert result.stderr.strip() == f"archiver: error: no such file: {tmp_path / 'gone.warc.gz'}"

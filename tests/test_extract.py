@@ -341,6 +341,7 @@ CHURN = {
     "share-count": "<p>12 comments</p><p>Share this article</p>",
     "credit": "<p>Photo: Getty Images</p>",
     "linked-headline": '<p><a href="/h">Police release name of crash victim</a></p>',
+    "metered-paywall": "<p>You have <strong>3 free articles</strong> remaining.</p>",
 }
 
 

@@ -219,6 +219,17 @@ def test_html_shows_both_versions_with_edits_marked() -> None:
     assert 'class="badge f-correction"' in page and 'class="badge sev-high"' in page
 
 
+def test_html_marks_in_the_text_match_the_numbered_list() -> None:
+    """With a headline change, the list's item N is still change N, the one marked N."""
+    page = render_html(diff(), URL, BEFORE_INFO, AFTER_INFO, OLD, NEW)
+    listed = re.search(r'<ol class="changes">(.*?)</ol>', page, re.S).group(1)
+    items = re.findall(r'<li id="c(\d+)"', listed)
+    assert items == [str(n) for n in range(1, len(diff().changes) + 1)]
+    assert 'id="headline"' not in listed  # shown above the list, unnumbered
+    for number in re.findall(r'<sup><a href="#c(\d+)">(\d+)</a></sup>', page):
+        assert number[0] == number[1] and number[0] in items
+
+
 def test_terminal_strips_escape_sequences_from_page_text() -> None:
     console, out = plain_console()
     hostile = replace(NEW, headline="Pwned \x1b[2J\x1b]0;title\x07 \u202eheadline")
