@@ -126,11 +126,8 @@ def capture(urls: tuple[str, ...], input_file: Any, archive_dir: Path, timeout: 
 def history(url: str, archive_dir: Path, as_json: bool) -> None:
     """Show every capture of an article."""
     from .listing import history_rows, history_table, print_json_line
-    from .urls import canonicalize
 
-    archive = open_archive(archive_dir)
-    canonical = canonicalize(url)
-    captures = archive.history(canonical)
+    canonical, captures = open_archive(archive_dir).article_captures(url)
     if not captures:
         raise ArchiverError(f"no captures of {url} in {archive_dir}")
     rows = history_rows(captures)

@@ -129,7 +129,7 @@ def _two_targets(archive: Archive | None, first: str, second: str) -> tuple[Vers
 
 
 def _history(archive: Archive, url: str) -> list[Capture]:
-    captures = archive.history(canonicalize(url))
+    _, captures = archive.article_captures(url)
     if not captures:
         raise ArchiverError(f"no captures of {url} in {archive.root}")
     return captures

@@ -33,6 +33,7 @@ from .catalogue import (
     one_line,
 )
 from .errors import ArchiverError
+from .urls import canonicalize
 from .warc import HttpResponse, read_response, scan_records
 
 # what reading a file that is not (or no longer) one of our capture WARCs can raise
@@ -236,6 +237,18 @@ class Archive:
 
     def history(self, canonical_url: str) -> list[Capture]:
         return self._captures("WHERE canonical_url = ? ORDER BY captured_at, seq", (canonical_url,))
+
+    def article_captures(self, url: str) -> tuple[str, list[Capture]]:
+        """The article a URL names and its captures: by canonical URL, else the article
+        whose captures were redirected to that URL (an old link to a moved story)."""
+        canonical = canonicalize(url)
+        captures = self.history(canonical)
+        if not captures:
+            rows = self.db.execute("SELECT DISTINCT canonical_url, final_url FROM captures").fetchall()
+            moved = next((row[0] for row in rows if canonicalize(row[1]) == canonical), None)
+            if moved is not None:
+                canonical, captures = moved, self.history(moved)
+        return canonical, captures
 
     def original_with_payload(self, canonical_url: str, payload_sha256: str) -> Capture | None:
         """The latest full (non-revisit) capture of this article with this payload."""

@@ -417,3 +417,12 @@ def test_unreadable_file_left_by_a_killed_writer_is_kept_aside(httpserver: HTTPS
     assert not final.exists() and Path(f"{final}.unreadable").read_bytes() == b"not a warc at all"
     rows = Archive(archive_dir).all()
     assert [r.id for r in rows] == [first["id"], second["id"]] and [r.seq for r in rows] == [1, 2]
+
+
+def test_history_by_the_url_a_story_moved_to(httpserver: HTTPServer, archive_dir: Path) -> None:
+    httpserver.expect_request("/old").respond_with_data("", status=301, headers={"Location": "/new"})
+    httpserver.expect_request("/new").respond_with_data(PAGE, content_type="text/html")
+    capture_json(archive_dir, httpserver.url_for("/old"))
+    moved = json.loads(run("history", "--archive", str(archive_dir), "--json",
+                           httpserver.url_for("/new")).stdout)
+    assert moved["url"] == httpserver.url_for("/old") and len(moved["captures"]) == 1
