@@ -13,7 +13,7 @@ import json
 import os
 import sqlite3
 import zlib
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import astuple, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -168,7 +168,7 @@ class Archive:
         a temporary file is removed."""
         if not self._swept:
             self._swept = True
-            _remove_dead_temps(self.warc_path_for(_today_id()).parent)
+            _remove_dead_temps(self.warc_path_for(_today_id()).parent.glob(".*.tmp"))
         if not self._journal.exists():
             return
         try:
@@ -313,6 +313,7 @@ class Archive:
         and what is wrong with the chain is said, for `verify` to detail."""
         result = ReindexResult(moved_aside=self.moved_aside)
         with self.writer_lock():
+            _remove_dead_temps((self.root / "warcs").rglob(".*.tmp"))  # e.g. a killed import's
             by_id: dict[str, tuple[Capture, str]] = {}
             for path in self.warc_files():
                 relative = self.relative(path)
@@ -444,9 +445,9 @@ def _today_id() -> str:
     return datetime.now(UTC).strftime("%Y%m%d")
 
 
-def _remove_dead_temps(folder: Path) -> None:
-    """Delete temporary WARC files in `folder` whose writing process no longer runs."""
-    for temp in folder.glob(".*.tmp"):
+def _remove_dead_temps(temps: Iterable[Path]) -> None:
+    """Delete those temporary WARC files whose writing process no longer runs."""
+    for temp in temps:
         pid = temp.name.rsplit(".", 2)[-2]
         if pid.isdigit() and not _alive(int(pid)):
             temp.unlink(missing_ok=True)

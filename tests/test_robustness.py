@@ -533,3 +533,15 @@ def test_export_says_how_many_captures_are_signed(half_signed: tuple[Path, Path]
     assert data["signed"] is True and data["captures"] == 2 and data["signed_captures"] == 1
     code, report = verify_json(root, "--pubkey", str(pem), str(tmp_path / "all.wacz"))
     assert code == 0 and report["unsigned_before_first_signed"] == 2
+
+
+def test_reindex_sweeps_dead_temp_files_in_every_folder(archive: Path) -> None:
+    """A killed import leaves its temporary file in the folder of the capture's own date."""
+    old = archive / "warcs" / "2019" / "05" / "17"
+    old.mkdir(parents=True)
+    dead = old / ".20190517101010000-abcdef.warc.gz.999999999.tmp"  # no such process
+    live = old / f".20190517101010000-fedcba.warc.gz.{os.getpid()}.tmp"  # a running writer's
+    dead.write_bytes(b"partial")
+    live.write_bytes(b"partial")
+    assert run("reindex", "--archive", str(archive)).exit_code == 0
+    assert not dead.exists() and live.exists()
