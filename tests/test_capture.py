@@ -181,6 +181,13 @@ def test_refused_connection(archive_dir: Path) -> None:
     assert result.exit_code == 1 and "connection refused" in result.stderr
 
 
+def test_tls_failure(httpserver: HTTPServer, archive_dir: Path) -> None:
+    """https:// to a server that speaks plain HTTP: the TLS handshake fails."""
+    url = f"https://127.0.0.1:{httpserver.port}/"
+    result = run("capture", "--archive", str(archive_dir), "--retries", "0", url)
+    assert result.exit_code == 1 and "TLS error talking to 127.0.0.1" in result.stderr
+
+
 def test_dns_failure(archive_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     def no_such_host(*args, **kwargs):
         raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
