@@ -1,30 +1,30 @@
 """Article extraction: headline, byline, dates, canonical URL and body paragraphs from HTML.
 
-``decode_html`` turns a captured HTTP body into text, ``extract_article`` pulls the article out of
-that text and ``extract_response`` chains the two. The page is parsed once with lxml; metadata is
-read from that tree (JSON-LD, ``<meta>``, ``<h1>``/``<title>``) and the body comes from one
-trafilatura pass over it. Publisher churn that sits inside the body (related-story boxes,
-"Read more:" links, sign-up prompts, ad labels...) is then dropped so the differ only sees the
-article. A page that puts a wall in front of the article says so in ``Article.wall``: a paywall
-prompt ("Subscribe to continue reading") marks the page "paywall" and keeps whatever teaser text
-it shows (the differ decides, against the other capture, whether that is the article); a consent,
-404 or bot-check page has no paragraphs at all. lxml, trafilatura, htmldate, charset-normalizer
-and brotli are imported lazily to keep the CLI start-up fast.
+``extract_article`` pulls the article out of a page's text; ``extract_response`` first turns
+a captured HTTP body into that text (``decode.decode_html``). The page is parsed once with
+lxml; metadata is read from that tree (JSON-LD, ``<meta>``, ``<h1>``/``<title>``) and the body
+comes from one trafilatura pass over it. Publisher churn that sits inside the body
+(related-story boxes, "Read more:" links, sign-up prompts, ad labels...) is then dropped so
+the differ only sees the article. A page that puts a wall in front of the article says so in
+``Article.wall``: a paywall prompt ("Subscribe to continue reading") marks the page "paywall"
+and keeps whatever teaser text it shows (the differ decides, against the other capture,
+whether that is the article); a consent, 404 or bot-check page has no paragraphs at all.
+lxml, trafilatura and htmldate are imported lazily to keep the CLI start-up fast.
 """
 
 from __future__ import annotations
 
-import codecs
 import json
 import logging
 import re
-import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlsplit
+
+from .decode import decode_html
 
 if TYPE_CHECKING:
     from lxml.etree import _Element
@@ -56,192 +56,6 @@ class Article:
     @classmethod
     def from_dict(cls, data: dict) -> Article:
         return cls(**{k: data.get(k) for k in cls.__dataclass_fields__ if k in data})
-
-
-# --------------------------------------------------------------------------- decoding
-
-_META_SCAN_BYTES = 8192  # how far into the body to look for <meta charset>
-_DETECT_BYTES = 65536  # how much of an undeclared body charset detection reads
-_MIN_HIGH_BYTES_TO_DETECT = 20  # fewer non-ASCII bytes than this: detection is a coin toss
-_CHAOS_TIE = 0.05  # charset-normalizer guesses this close to the best count as equally good
-_META_CHARSET = re.compile(rb"<meta\b[^>]{0,300}?charset\s*=\s*[\"']?\s*([\w:.+-]+)", re.I)
-_GZIP_MAGIC = b"\x1f\x8b"
-_BOMS = (
-    (codecs.BOM_UTF8, "utf-8-sig"),
-    (codecs.BOM_UTF32_LE, "utf-32"),
-    (codecs.BOM_UTF32_BE, "utf-32"),
-    (codecs.BOM_UTF16_LE, "utf-16"),
-    (codecs.BOM_UTF16_BE, "utf-16"),
-)
-# WHATWG decodes these labels with a superset; Python's strict originals lose characters.
-_SUPERSETS = {
-    "ascii": "cp1252",
-    "iso8859-1": "cp1252",
-    "iso8859-9": "cp1254",
-    "iso8859-11": "cp874",
-    "tis-620": "cp874",
-    "gb2312": "gb18030",
-    "gbk": "gb18030",
-    "euc_kr": "cp949",
-    "shift_jis": "cp932",
-    "big5": "big5hkscs",
-}
-_LABEL_ALIASES = {
-    "windows-874": "cp874",
-    "x-sjis": "shift_jis",
-    "x-gbk": "gbk",
-    "x-mac-roman": "mac_roman",
-    "unicode-1-1-utf-8": "utf-8",
-}
-
-
-def decode_html(body: bytes, headers: list[tuple[str, str]]) -> str:
-    """Text of an HTTP response body: Content-Encoding undone, then the charset applied.
-
-    Charset order: byte-order mark, Content-Type header, ``<meta charset>`` /
-    ``<meta http-equiv>`` in the first 8 KB, charset-normalizer detection, UTF-8. A declared
-    legacy charset loses to a body that is (nearly all) valid non-ASCII UTF-8, the common
-    mislabelling. Never raises: undecodable bytes become U+FFFD.
-    """
-    data = _undo_content_encoding(body, _header_tokens(headers, "content-encoding"))
-    return _to_text(data, _header_charset(headers))
-
-
-def _header_values(headers: list[tuple[str, str]], name: str) -> list[str]:
-    return [value for key, value in headers if key.strip().lower() == name]
-
-
-def _header_tokens(headers: list[tuple[str, str]], name: str) -> list[str]:
-    """Comma-separated tokens of every ``name`` header, lower-cased, in order."""
-    return [
-        token.strip().lower()
-        for value in _header_values(headers, name)
-        for token in value.split(",")
-        if token.strip()
-    ]
-
-
-def _header_charset(headers: list[tuple[str, str]]) -> str | None:
-    for value in reversed(_header_values(headers, "content-type")):
-        match = re.search(r"charset\s*=\s*[\"']?([\w:.+-]+)", value, re.I)
-        if match:
-            return match.group(1)
-    return None
-
-
-def _gunzip(data: bytes) -> bytes:
-    """gzip, with concatenated members and a truncated tail salvaged."""
-    parts = []
-    while True:
-        inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
-        parts.append(inflater.decompress(data))
-        data = inflater.unused_data
-        if not inflater.eof or not data.startswith(_GZIP_MAGIC):
-            return b"".join(parts)
-
-
-def _inflate(data: bytes) -> bytes:
-    """HTTP "deflate": zlib-wrapped as the RFC says, or raw as some servers send it."""
-    try:
-        return zlib.decompressobj(zlib.MAX_WBITS).decompress(data)
-    except zlib.error:
-        inflater = zlib.decompressobj(-zlib.MAX_WBITS)
-        out = inflater.decompress(data)
-        if not inflater.eof:
-            raise ValueError("raw deflate stream incomplete") from None
-        return out
-
-
-def _unbrotli(data: bytes) -> bytes:
-    import brotli
-
-    return brotli.decompress(data)
-
-
-def _identity(data: bytes) -> bytes:
-    return data
-
-
-_DECODERS: dict[str, Callable[[bytes], bytes]] = {
-    "gzip": _gunzip,
-    "x-gzip": _gunzip,
-    "deflate": _inflate,
-    "br": _unbrotli,
-    "identity": _identity,
-}
-
-
-def _undo_content_encoding(body: bytes, codings: list[str]) -> bytes:
-    """Undo the codings, last applied first; the raw body if any step fails or is unknown.
-
-    An unlabelled body that starts with the gzip magic number is gunzipped too.
-    """
-    if not codings and body.startswith(_GZIP_MAGIC):
-        codings = ["gzip"]
-    data = body
-    try:
-        for coding in reversed(codings):
-            data = _DECODERS[coding](data)
-    except Exception:  # zlib.error, EOFError, brotli's own error class, unknown coding...
-        log.debug("content-encoding %s failed, keeping raw body", codings)
-        return body
-    return data
-
-
-def _codec(label: str | None, *, from_meta: bool = False) -> str | None:
-    """Python codec for a charset label (WHATWG supersets applied), None if unusable."""
-    if not label:
-        return None
-    label = label.strip().strip("\"'").lower()
-    try:
-        name = codecs.lookup(_LABEL_ALIASES.get(label, label)).name
-        b"".decode(name)  # rejects bytes-to-bytes codecs such as hex or rot13
-    except LookupError:
-        return None
-    if from_meta and name.startswith(("utf-16", "utf-32")):
-        return "utf-8"  # a meta tag readable as ASCII cannot be UTF-16 (WHATWG)
-    return _SUPERSETS.get(name, name)
-
-
-def _utf8_text(data: bytes) -> str | None:
-    """The body as UTF-8 if it is that, allowing a stray bad byte per 20 multi-byte characters."""
-    text = data.decode("utf-8", "replace")
-    bad = text.count("\ufffd")
-    absorbed = len(data) - len(text)  # bytes swallowed by multi-byte characters
-    return text if bad == 0 or absorbed >= 20 * bad else None
-
-
-def _detect(data: bytes) -> str | None:
-    """Best charset guess for a body that is neither declared nor UTF-8."""
-    sample = data[:_DETECT_BYTES]
-    if len(sample) - len(sample.decode("ascii", "ignore")) < _MIN_HIGH_BYTES_TO_DETECT:
-        return "cp1252"  # the web's legacy default; too little evidence for anything else
-    from charset_normalizer import from_bytes
-
-    results = from_bytes(sample)
-    best = results.best()
-    if best is None:
-        return None
-    near = {match.encoding for match in results if match.chaos <= best.chaos + _CHAOS_TIE}
-    return "cp1252" if "cp1252" in near else best.encoding
-
-
-def _to_text(data: bytes, header_label: str | None) -> str:
-    for bom, codec in _BOMS:
-        if data.startswith(bom):
-            return data.decode(codec, "replace")
-    declared = _codec(header_label)
-    if declared is None:
-        match = _META_CHARSET.search(data[:_META_SCAN_BYTES])
-        declared = _codec(match.group(1).decode("ascii"), from_meta=True) if match else None
-    if declared and declared.startswith(("utf-16", "utf-32")):
-        return data.decode(declared, "replace")
-    if data.isascii():
-        return data.decode("ascii")
-    text = _utf8_text(data)
-    if text is not None:
-        return text
-    return data.decode(declared or _detect(data) or "utf-8", "replace")
 
 
 # --------------------------------------------------------------------------- parsing
