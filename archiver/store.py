@@ -100,16 +100,9 @@ class Archive:
     def close(self) -> None:
         self.catalogue.close()
 
-    @contextlib.contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
-        """An immediate (write-locked) transaction, committed on success."""
-        self.db.execute("BEGIN IMMEDIATE")
-        try:
-            yield self.db
-        except BaseException:
-            self.db.execute("ROLLBACK")
-            raise
-        self.db.execute("COMMIT")
+    def transaction(self) -> contextlib.AbstractContextManager[sqlite3.Connection]:
+        """An immediate (write-locked) transaction on the catalogue, committed on success."""
+        return self.catalogue.transaction()
 
     # -- writing -------------------------------------------------------------------
 
