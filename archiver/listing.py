@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
+from urllib.parse import unquote
 
 from rich import box
 from rich.console import Console
@@ -25,6 +27,12 @@ def human_size(size: int) -> str:
             return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
         value /= 1024
     return f"{size} B"
+
+
+def readable(url: str) -> str:
+    """A canonical URL as people write it: percent-escapes of non-ASCII text decoded
+    ("caf%C3%A9" shows as "café"); the value in JSON output stays canonical."""
+    return re.sub(r"(?:%[89A-Fa-f][0-9A-Fa-f])+", lambda m: unquote(m.group()), url)
 
 
 def print_json_line(data: object) -> None:
@@ -57,7 +65,8 @@ def history_rows(captures: list[Capture]) -> list[dict]:
 
 
 def history_table(console: Console, url: str, rows: list[dict]) -> None:
-    table = Table(title=Text(f"Captures of {url}"), title_justify="left", box=box.SIMPLE_HEAD)
+    table = Table(title=Text(f"Captures of {readable(url)}"), title_justify="left",
+                  box=box.SIMPLE_HEAD)
     for name in ("captured (UTC)", "id", "status", "size", "sha256", "vs previous"):
         table.add_column(name, no_wrap=True)
     for row in rows:
@@ -72,7 +81,7 @@ def articles_table(console: Console, rows: list[sqlite3.Row]) -> None:
     for name in ("article", "captures", "versions", "last capture (UTC)"):
         table.add_column(name)
     for row in rows:
-        table.add_row(Text(row["canonical_url"]), str(row["captures"]), str(row["versions"]),
+        table.add_row(Text(readable(row["canonical_url"])), str(row["captures"]), str(row["versions"]),
                       row["last"])
     console.print(table)
 

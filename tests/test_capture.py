@@ -433,3 +433,13 @@ def test_history_by_the_url_a_story_moved_to(httpserver: HTTPServer, archive_dir
     moved = json.loads(run("history", "--archive", str(archive_dir), "--json",
                            httpserver.url_for("/new")).stdout)
     assert moved["url"] == httpserver.url_for("/old") and len(moved["captures"]) == 1
+
+
+def test_unicode_urls_read_as_text_in_tables(httpserver: HTTPServer, archive_dir: Path) -> None:
+    httpserver.expect_request("/café").respond_with_data(PAGE, content_type="text/html")
+    url = httpserver.url_for("/café")
+    assert run("capture", "--archive", str(archive_dir), url).exit_code == 0
+    assert "/café" in run("list", "--archive", str(archive_dir)).stdout
+    assert "/café" in run("history", "--archive", str(archive_dir), url).stdout
+    listed = json.loads(run("list", "--archive", str(archive_dir), "--json").stdout)
+    assert listed[0]["canonical_url"].endswith("/caf%C3%A9")  # JSON keeps the canonical key
