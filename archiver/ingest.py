@@ -11,10 +11,13 @@ non-redirect status) becomes a capture like those `capture` makes: one file
 `warcs/YYYY/MM/DD/<capture-id>.warc.gz` holding our warcinfo, a copy of the original request
 and response records (record bytes unchanged, one gzip member each), and our metadata record
 whose manifest joins the chain, is signed when the archive has a key, and records the source
-file and its SHA-256. So `verify`, `reindex`, `export` and `diff` need nothing special.
+file and its SHA-256. `reindex` and `diff` treat these captures like any other; `verify`
+and `export` also check (and carry) the source files they cite.
 
-Nothing is written before every input has been read and checked (gzip members, WARC
-structure, digests, zip paths); malformed input leaves the archive as it was.
+Nothing is written, and no archive folder is created, before every input has been read and
+checked: gzip members, WARC structure, digests, zip paths, and for a WACZ the same package
+check `verify` makes (hashes, signature, signer). Malformed or tampered input leaves the
+archive as it was.
 """
 
 from __future__ import annotations
