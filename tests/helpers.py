@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import json
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -62,3 +64,31 @@ def raw_records(path: Path) -> list[RawRecord]:
 
 def sha256(data: bytes) -> str:
     return "sha256:" + hashlib.sha256(data).hexdigest()
+
+
+def rewrite_metadata(root: Path, seq: int, change: Callable[[dict], None]) -> None:
+    """Rewrite the metadata record of the capture at `seq` after `change(metadata)`, keeping
+    the file well-formed and its catalogue row in step (the forger's view of the archive)."""
+    import io
+    import sqlite3
+
+    from archiver.warc import CaptureWriter
+
+    db = sqlite3.connect(root / "index.sqlite3")
+    db.row_factory = sqlite3.Row
+    row = dict(db.execute("SELECT * FROM captures WHERE seq = ?", (seq,)).fetchone())
+    path = root / row["warc_path"]
+    data = path.read_bytes()
+    metadata = json.loads(gzip.decompress(data[row["metadata_offset"]:])
+                          .split(b"\r\n\r\n", 1)[1].rsplit(b"\r\n\r\n", 1)[0])
+    change(metadata)
+    out = io.BytesIO()
+    out.write(data[: row["metadata_offset"]])
+    span = CaptureWriter(out).metadata(metadata["capture"]["final_url"], "2026-01-01T00:00:00Z",
+                                       metadata["capture"]["response_record_id"], metadata)
+    path.write_bytes(out.getvalue())
+    with db:
+        db.execute("UPDATE captures SET metadata_length = ?, bytes = ?, signed = ?, warc_sha256 = ? "
+                   "WHERE seq = ?", (span.length, len(out.getvalue()), int("signature" in metadata),
+                                     hashlib.sha256(out.getvalue()).hexdigest(), seq))
+    db.close()

@@ -4,8 +4,6 @@ warcs/, honest signature accounting. Real archives made by real captures over lo
 from __future__ import annotations
 
 import gzip
-import hashlib
-import io
 import json
 import os
 import shutil
@@ -22,9 +20,8 @@ from pytest_httpserver import HTTPServer
 
 from archiver.catalogue import INDEX_NAME, MIGRATIONS, SCHEMA_VERSION
 from archiver.store import Archive
-from archiver.warc import CaptureWriter
 
-from helpers import run, run_process
+from helpers import rewrite_metadata, run, run_process
 
 PAGE = ("<html><head><title>{t}</title></head><body><article><h1>{t}</h1>"
         "<p>{b}</p><p>Officials said the work would take 12 weeks.</p></article></body></html>")
@@ -455,28 +452,6 @@ def verify_json(root: Path, *args: str) -> tuple[int, dict]:
     return result.exit_code, json.loads(result.stdout)
 
 
-def strip_signature(root: Path, seq: int) -> None:
-    """Remove a capture's signature, keeping file and catalogue otherwise in step."""
-    db = sqlite3.connect(root / INDEX_NAME)
-    db.row_factory = sqlite3.Row
-    row = dict(db.execute("SELECT * FROM captures WHERE seq = ?", (seq,)).fetchone())
-    path = root / row["warc_path"]
-    data = path.read_bytes()
-    metadata = json.loads(gzip.decompress(data[row["metadata_offset"]:])
-                          .split(b"\r\n\r\n", 1)[1].rsplit(b"\r\n\r\n", 1)[0])
-    del metadata["signature"]
-    out = io.BytesIO(data[: row["metadata_offset"]])
-    out.seek(0, 2)
-    span = CaptureWriter(out).metadata(metadata["capture"]["final_url"], "2026-01-01T00:00:00Z",
-                                       metadata["capture"]["response_record_id"], metadata)
-    path.write_bytes(out.getvalue())
-    db.execute("UPDATE captures SET metadata_length = ?, bytes = ?, signed = 0, warc_sha256 = ? "
-               "WHERE seq = ?", (span.length, len(out.getvalue()),
-                                 hashlib.sha256(out.getvalue()).hexdigest(), seq))
-    db.commit()
-    db.close()
-
-
 def test_unsigned_captures_before_the_key_are_counted_not_failed(half_signed: tuple[Path, Path]) -> None:
     root, pem = half_signed
     for args in ((), ("--pubkey", str(pem))):
@@ -499,7 +474,7 @@ def test_unsigned_captures_before_the_key_are_counted_not_failed(half_signed: tu
 def test_signature_stripped_after_signing_began_fails_in_both_modes(
         half_signed: tuple[Path, Path]) -> None:
     root, pem = half_signed
-    strip_signature(root, 4)
+    rewrite_metadata(root, 4, lambda metadata: metadata.pop("signature"))
     for args in ((), ("--pubkey", str(pem))):
         code, report = verify_json(root, *args)
         assert code == 1

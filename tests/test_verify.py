@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import io
 import json
 import shutil
 import sqlite3
@@ -17,9 +15,8 @@ from pytest_httpserver import HTTPServer
 from archiver import keys
 from archiver.store import canonical_json
 from archiver.verify import verify
-from archiver.warc import CaptureWriter
 
-from helpers import run
+from helpers import rewrite_metadata, run
 
 PAGE = "<html><head><title>{t}</title></head><body><article><h1>{t}</h1><p>{b}</p></article></body></html>"
 
@@ -289,20 +286,12 @@ def test_unknown_file_in_warcs(built: Built) -> None:
 
 
 def resign(built: Built, seq: int, private_key: object) -> None:
-    """Rewrite a capture's metadata record with a signature by `private_key`, keeping the
-    file otherwise well-formed and the catalogue row in step (only the signature is wrong)."""
-    path, row = built.path(seq), built.row(seq)
-    data = path.read_bytes()
-    metadata = json.loads(__import__("gzip").decompress(data[row["metadata_offset"]:])
-                          .split(b"\r\n\r\n", 1)[1].rsplit(b"\r\n\r\n", 1)[0])
-    metadata["signature"] = keys.sign(private_key, canonical_json(metadata["manifest"]))
-    out = io.BytesIO()
-    out.write(data[: row["metadata_offset"]])
-    span = CaptureWriter(out).metadata(metadata["capture"]["final_url"], "2026-01-01T00:00:00Z",
-                                       metadata["capture"]["response_record_id"], metadata)
-    path.write_bytes(out.getvalue())
-    set_row(built.root, row["id"], metadata_length=span.length, bytes=len(out.getvalue()),
-            warc_sha256=hashlib.sha256(out.getvalue()).hexdigest())
+    """Re-sign a capture's manifest with `private_key`, the file and catalogue otherwise in
+    step (only the signature is wrong)."""
+    def sign(metadata: dict) -> None:
+        metadata["signature"] = keys.sign(private_key, canonical_json(metadata["manifest"]))
+
+    rewrite_metadata(built.root, seq, sign)
 
 
 def test_signature_made_with_another_key(built: Built) -> None:
@@ -333,18 +322,7 @@ def test_whole_archive_resigned_with_a_new_key_fails_the_given_pubkey(built: Bui
 
 
 def test_signature_stripped_after_signed_captures(built: Built) -> None:
-    path, row = built.path(6), built.row(6)
-    data = path.read_bytes()
-    metadata = json.loads(__import__("gzip").decompress(data[row["metadata_offset"]:])
-                          .split(b"\r\n\r\n", 1)[1].rsplit(b"\r\n\r\n", 1)[0])
-    del metadata["signature"]
-    out = io.BytesIO(data[: row["metadata_offset"]])
-    out.seek(0, 2)
-    span = CaptureWriter(out).metadata(metadata["capture"]["final_url"], "2026-01-01T00:00:00Z",
-                                       metadata["capture"]["response_record_id"], metadata)
-    path.write_bytes(out.getvalue())
-    set_row(built.root, row["id"], metadata_length=span.length, bytes=len(out.getvalue()), signed=0,
-            warc_sha256=hashlib.sha256(out.getvalue()).hexdigest())
+    rewrite_metadata(built.root, 6, lambda metadata: metadata.pop("signature"))
     problems = assert_problem(built.root, built.ids[5], "signatures")
     assert "not signed" in problems[0]["message"]
 
