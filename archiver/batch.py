@@ -32,8 +32,7 @@ def _unique(urls: list[str]) -> list[str]:
     return unique
 
 
-def capture_many(root: Path, urls: list[str], options: FetchOptions, concurrency: int,
-                 as_json: bool) -> int:
+def capture_many(root: Path, urls: list[str], options: FetchOptions, concurrency: int, as_json: bool) -> int:
     """Capture `urls` into the archive at `root`; print one result per URL; return failures."""
     local = threading.local()
 
@@ -49,8 +48,15 @@ def capture_many(root: Path, urls: list[str], options: FetchOptions, concurrency
     err = Console(stderr=True, highlight=False)
     failures = 0
     show_bar = err.is_terminal and len(urls) > 1 and not as_json
-    progress = Progress(TextColumn("capturing"), BarColumn(), MofNCompleteColumn(),
-                        TimeElapsedColumn(), console=err, transient=True, disable=not show_bar)
+    progress = Progress(
+        TextColumn("capturing"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+        disable=not show_bar,
+    )
     with progress, ThreadPoolExecutor(max_workers=min(concurrency, len(urls))) as pool:
         task = progress.add_task("capture", total=len(urls))
         futures = {pool.submit(work, url): url for url in urls}
@@ -62,8 +68,9 @@ def capture_many(root: Path, urls: list[str], options: FetchOptions, concurrency
                 failures += 1
                 if as_json:
                     print_json_line({"url": futures[future], "error": str(exc)})
-                progress.console.print(f"archiver: error: {exc}", highlight=False, markup=False,
-                                       soft_wrap=True)
+                progress.console.print(
+                    f"archiver: error: {exc}", highlight=False, markup=False, soft_wrap=True
+                )
                 continue
             if as_json:
                 print_json_line(result)

@@ -70,10 +70,19 @@ class CaptureResult:
 
     def to_json(self) -> dict:
         c = self.capture
-        return {"id": c.id, "url": c.url, "final_url": c.final_url, "canonical_url": c.canonical_url,
-                "status": c.status, "captured_at": c.captured_at, "warc_path": c.warc_path,
-                "payload_sha256": c.payload_sha256, "bytes": c.bytes, "revisit": c.revisit,
-                "unchanged": self.unchanged}
+        return {
+            "id": c.id,
+            "url": c.url,
+            "final_url": c.final_url,
+            "canonical_url": c.canonical_url,
+            "status": c.status,
+            "captured_at": c.captured_at,
+            "warc_path": c.warc_path,
+            "payload_sha256": c.payload_sha256,
+            "bytes": c.bytes,
+            "revisit": c.revisit,
+            "unchanged": self.unchanged,
+        }
 
 
 def new_session() -> requests.Session:
@@ -103,8 +112,12 @@ def _fetch_error(url: str, exc: Exception, options: FetchOptions) -> ArchiverErr
         return ArchiverError(f"{url}: TLS error talking to {host}")
     if isinstance(exc, requests.exceptions.Timeout):
         return ArchiverError(f"{url}: no answer within {options.timeout:g}s (--timeout)")
-    if isinstance(exc, requests.exceptions.InvalidURL | requests.exceptions.MissingSchema
-                  | requests.exceptions.InvalidSchema):
+    if isinstance(
+        exc,
+        requests.exceptions.InvalidURL
+        | requests.exceptions.MissingSchema
+        | requests.exceptions.InvalidSchema,
+    ):
         return ArchiverError(f"invalid URL {url}")
     if "NameResolutionError" in text or "Name or service not known" in text or "getaddrinfo" in text:
         return ArchiverError(f"{url}: DNS lookup failed for {host}")
@@ -127,12 +140,16 @@ def _raw_chunks(raw: Any) -> Iterator[bytes]:
 
 def _exchange(session: requests.Session, url: str, options: FetchOptions) -> Hop:
     """One request, its response read raw (no content decoding) up to max_size."""
-    headers = {"User-Agent": options.user_agent, "Accept-Encoding": "gzip, deflate, br",
-               "Accept": "text/html,application/xhtml+xml,*/*;q=0.8"}
+    headers = {
+        "User-Agent": options.user_agent,
+        "Accept-Encoding": "gzip, deflate, br",
+        "Accept": "text/html,application/xhtml+xml,*/*;q=0.8",
+    }
     started = datetime.now(UTC)
     try:
-        response = session.get(url, headers=headers, stream=True, allow_redirects=False,
-                               timeout=options.timeout)
+        response = session.get(
+            url, headers=headers, stream=True, allow_redirects=False, timeout=options.timeout
+        )
     except requests.exceptions.RequestException as exc:
         raise _fetch_error(url, exc, options) from None
     spool = tempfile.SpooledTemporaryFile(max_size=1 << 20)  # noqa: SIM115 - handed to the Hop
@@ -142,12 +159,14 @@ def _exchange(session: requests.Session, url: str, options: FetchOptions) -> Hop
     try:
         for chunk in _raw_chunks(response.raw):
             if time.monotonic() > deadline:
-                raise ArchiverError(f"{url}: response took longer than --max-time "
-                                    f"({options.max_time:g}s); not captured")
+                raise ArchiverError(
+                    f"{url}: response took longer than --max-time ({options.max_time:g}s); not captured"
+                )
             length += len(chunk)
             if length > options.max_size:
-                raise ArchiverError(f"{url}: response larger than --max-size "
-                                    f"({options.max_size} bytes); not captured")
+                raise ArchiverError(
+                    f"{url}: response larger than --max-size ({options.max_size} bytes); not captured"
+                )
             digest.update(chunk)
             spool.write(chunk)
     except (requests.exceptions.RequestException, OSError, Exception) as exc:
@@ -167,10 +186,18 @@ def _exchange(session: requests.Session, url: str, options: FetchOptions) -> Hop
         if name.lower() == "transfer-encoding":  # payload stored de-chunked: say so, don't lie
             name = "X-Archiver-Transfer-Encoding"
         header_list.append((name, value))
-    return Hop(url=url, request_head=_request_head(response.request), started=started,
-               status=raw.status, reason=raw.reason or "", protocol=protocol,
-               headers=header_list, body=spool, body_length=length,
-               payload_sha256=digest.hexdigest())
+    return Hop(
+        url=url,
+        request_head=_request_head(response.request),
+        started=started,
+        status=raw.status,
+        reason=raw.reason or "",
+        protocol=protocol,
+        headers=header_list,
+        body=spool,
+        body_length=length,
+        payload_sha256=digest.hexdigest(),
+    )
 
 
 def _exchange_with_retries(session: requests.Session, url: str, options: FetchOptions) -> Hop:
@@ -183,13 +210,13 @@ def _exchange_with_retries(session: requests.Session, url: str, options: FetchOp
             cause = exc.args[0]
             if last or "connection" not in cause or "refused" in cause or "DNS" in cause:
                 raise
-            time.sleep(options.backoff * 2 ** attempt)
+            time.sleep(options.backoff * 2**attempt)
             continue
         if hop.status not in RETRY_STATUSES or last:
             return hop
         hop.body.close()
         retry_after = hop.header("Retry-After") or ""
-        wait = float(retry_after) if retry_after.isdigit() else options.backoff * 2 ** attempt
+        wait = float(retry_after) if retry_after.isdigit() else options.backoff * 2**attempt
         time.sleep(min(wait, 30.0))
     raise AssertionError("unreachable")
 
@@ -216,8 +243,9 @@ def new_capture_id(moment: datetime) -> str:
     return moment.strftime("%Y%m%d%H%M%S%f")[:17] + "-" + secrets.token_hex(3)
 
 
-def capture_url(archive: Archive, url: str, options: FetchOptions,
-                session: requests.Session | None = None) -> CaptureResult:
+def capture_url(
+    archive: Archive, url: str, options: FetchOptions, session: requests.Session | None = None
+) -> CaptureResult:
     """Fetch `url` and add it to `archive` as one WARC file and one catalogue row."""
     hops = fetch(session or new_session(), url, options)
     try:
@@ -246,20 +274,34 @@ def _store(archive: Archive, url: str, hops: list[Hop]) -> CaptureResult:
                 prev, seq = archive.chain_state()
                 history = archive.history(canonical)
                 metadata, manifest_sha, signed = _write_metadata(
-                    writer, facts, seq, prev, keys.load_private_key(archive.root))
+                    writer, facts, seq, prev, keys.load_private_key(archive.root)
+                )
                 out.flush()
                 os.fsync(out.fileno())
                 capture = Capture(
-                    id=capture_id, seq=seq, url=url, canonical_url=canonical, final_url=final.url,
-                    status=final.status, content_type=final.header("Content-Type"),
-                    captured_at=facts["captured_at"], warc_path=archive.relative(path),
-                    response_offset=response.offset, response_length=response.length,
-                    metadata_offset=metadata.offset, metadata_length=metadata.length,
+                    id=capture_id,
+                    seq=seq,
+                    url=url,
+                    canonical_url=canonical,
+                    final_url=final.url,
+                    status=final.status,
+                    content_type=final.header("Content-Type"),
+                    captured_at=facts["captured_at"],
+                    warc_path=archive.relative(path),
+                    response_offset=response.offset,
+                    response_length=response.length,
+                    metadata_offset=metadata.offset,
+                    metadata_length=metadata.length,
                     response_record_id=response.record_id,
-                    payload_sha256=final.payload_sha256, payload_length=final.body_length,
-                    revisit=original is not None, refers_to=original.id if original else None,
-                    bytes=out.tell(), manifest_sha256=manifest_sha, prev_manifest_sha256=prev,
-                    signed=signed, warc_sha256=file_sha256(temp),
+                    payload_sha256=final.payload_sha256,
+                    payload_length=final.body_length,
+                    revisit=original is not None,
+                    refers_to=original.id if original else None,
+                    bytes=out.tell(),
+                    manifest_sha256=manifest_sha,
+                    prev_manifest_sha256=prev,
+                    signed=signed,
+                    warc_sha256=file_sha256(temp),
                 )
                 archive.commit_write(temp, path, capture)
     finally:
@@ -277,45 +319,76 @@ def _write_exchanges(writer: CaptureWriter, hops: list[Hop], original: Capture |
         writer.request(hop.url, date, hop.request_head, response_id)
         status = http_headers(f"{hop.status} {hop.reason}".strip(), hop.headers, hop.protocol)
         if index == len(hops) - 1 and original is not None:
-            span = writer.revisit(hop.url, date, response_id, status, hop.payload_sha256,
-                                  original.response_record_id, original.final_url,
-                                  original.captured_at)
+            span = writer.revisit(
+                hop.url,
+                date,
+                response_id,
+                status,
+                hop.payload_sha256,
+                original.response_record_id,
+                original.final_url,
+                original.captured_at,
+            )
         else:
-            span = writer.response(hop.url, date, response_id, status, hop.body,
-                                   hop.body_length, hop.payload_sha256)
+            span = writer.response(
+                hop.url, date, response_id, status, hop.body, hop.body_length, hop.payload_sha256
+            )
     return span
 
 
-def _facts(capture_id: str, url: str, canonical: str, hops: list[Hop], response_id: str,
-           original: Capture | None) -> dict:
+def _facts(
+    capture_id: str, url: str, canonical: str, hops: list[Hop], response_id: str, original: Capture | None
+) -> dict:
     """The capture's facts, as stored in its metadata record."""
     final = hops[-1]
     return {
-        "id": capture_id, "url": url, "canonical_url": canonical, "final_url": final.url,
-        "status": final.status, "reason": final.reason,
-        "content_type": final.header("Content-Type"), "captured_at": iso(hops[0].started),
-        "fetch_start": iso(hops[0].started), "fetch_end": iso(final.ended),
-        "redirects": [{"url": h.url, "status": h.status, "location": h.header("Location")}
-                      for h in hops[:-1]],
-        "payload_sha256": final.payload_sha256, "payload_length": final.body_length,
-        "response_record_id": response_id, "revisit_of": original.id if original else None,
+        "id": capture_id,
+        "url": url,
+        "canonical_url": canonical,
+        "final_url": final.url,
+        "status": final.status,
+        "reason": final.reason,
+        "content_type": final.header("Content-Type"),
+        "captured_at": iso(hops[0].started),
+        "fetch_start": iso(hops[0].started),
+        "fetch_end": iso(final.ended),
+        "redirects": [
+            {"url": h.url, "status": h.status, "location": h.header("Location")} for h in hops[:-1]
+        ],
+        "payload_sha256": final.payload_sha256,
+        "payload_length": final.body_length,
+        "response_record_id": response_id,
+        "revisit_of": original.id if original else None,
         "software": SOFTWARE,
     }
 
 
-def _write_metadata(writer: CaptureWriter, facts: dict, seq: int, prev: str | None,
-                    private_key: object | None) -> tuple[RecordSpan, str, bool]:
+def _write_metadata(
+    writer: CaptureWriter, facts: dict, seq: int, prev: str | None, private_key: object | None
+) -> tuple[RecordSpan, str, bool]:
     """The metadata record: facts, the manifest chained to `prev`, and its signature."""
     manifest = {
-        "capture_id": facts["id"], "seq": seq, "url": facts["url"],
-        "canonical_url": facts["canonical_url"], "final_url": facts["final_url"],
-        "captured_at": facts["captured_at"], "prev": prev,
-        "records": [{"type": s.rec_type, "id": s.record_id, "block_digest": s.block_digest,
-                     "payload_digest": s.payload_digest} for s in writer.spans],
+        "capture_id": facts["id"],
+        "seq": seq,
+        "url": facts["url"],
+        "canonical_url": facts["canonical_url"],
+        "final_url": facts["final_url"],
+        "captured_at": facts["captured_at"],
+        "prev": prev,
+        "records": [
+            {
+                "type": s.rec_type,
+                "id": s.record_id,
+                "block_digest": s.block_digest,
+                "payload_digest": s.payload_digest,
+            }
+            for s in writer.spans
+        ],
     }
     data: dict = {"capture": facts, "manifest": manifest, "manifest_sha256": manifest_digest(manifest)}
     if private_key is not None:
         data["signature"] = keys.sign(private_key, canonical_json(manifest))
-    span = writer.metadata(f"urn:archiver:capture:{facts['id']}", facts["fetch_end"],
-                           facts["response_record_id"], data)
+    span = writer.metadata(
+        f"urn:archiver:capture:{facts['id']}", facts["fetch_end"], facts["response_record_id"], data
+    )
     return span, data["manifest_sha256"], "signature" in data

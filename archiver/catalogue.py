@@ -269,7 +269,6 @@ class Catalogue:
                         self.db.execute(statement)
                 self.db.execute(f"PRAGMA user_version = {step}")
 
-
     @contextlib.contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
         """An immediate (write-locked) transaction, committed on success."""
@@ -314,8 +313,9 @@ def catalogue_error(root: Path, exc: sqlite3.DatabaseError) -> ArchiverError:
     index = Path(root) / INDEX_NAME
     kind = error_kind(exc)
     if kind == "damaged":
-        return ArchiverError(f"the catalogue {index} is damaged ({one_line(exc)}); "
-                             "rebuild it with `archiver reindex`")
+        return ArchiverError(
+            f"the catalogue {index} is damaged ({one_line(exc)}); rebuild it with `archiver reindex`"
+        )
     if kind == "busy":
         return ArchiverError(f"the catalogue {index} is busy (another archiver holds it): {exc}")
     if kind == "read-only":
@@ -332,9 +332,20 @@ def error_kind(exc: sqlite3.DatabaseError) -> str:
         return "cannot open"
     if name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")):
         return "busy"
-    if name.startswith(("SQLITE_NOTADB", "SQLITE_CORRUPT", "SQLITE_ERROR", "SQLITE_SCHEMA",
-                        "SQLITE_MISMATCH", "SQLITE_RANGE", "SQLITE_FORMAT")) or \
-            type(exc) is sqlite3.DatabaseError:
+    if (
+        name.startswith(
+            (
+                "SQLITE_NOTADB",
+                "SQLITE_CORRUPT",
+                "SQLITE_ERROR",
+                "SQLITE_SCHEMA",
+                "SQLITE_MISMATCH",
+                "SQLITE_RANGE",
+                "SQLITE_FORMAT",
+            )
+        )
+        or type(exc) is sqlite3.DatabaseError
+    ):
         return "damaged"
     return "other"
 

@@ -120,8 +120,18 @@ _NUMBER_RE = re.compile(
     re.IGNORECASE,
 )
 _FULL_MONTHS = (
-    "January", "February", "March", "April", "May", "June", "July", "August", "September",
-    "October", "November", "December",
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
 )
 # A month or weekday named on its own ("begin in April", "on Monday"): a date claim. "May" and
 # "March" opening a sentence are more often a verb; a lower-case "may" is never the month.
@@ -130,7 +140,9 @@ _AMBIGUOUS = frozenset({"May", "March"})  # also a verb: a month only where date
 _YEAR_AFTER = re.compile(r",?\s+\d{4}\b")
 _DATE_BEFORE = re.compile(
     r"\b(?:in|on|since|until|till|by|from|through|to|last|next|this|early|late|mid|of|before"
-    r"|after|during|between|and)[\s-]+$", re.IGNORECASE)
+    r"|after|during|between|and)[\s-]+$",
+    re.IGNORECASE,
+)
 _DOUBLE_QUOTE_RE = re.compile(r'"([^"]+)"')
 _SINGLE_QUOTE_RE = re.compile(r"(?<!\w)'([^']+?)'(?!\w)")
 _ATTRIBUTION_RE = re.compile(
@@ -232,22 +244,47 @@ def _dates(text: str, numbers: list[tuple[int, int]]) -> tuple[str, ...]:
         if any(start <= match.start() < end for start, end in numbers):
             continue
         if match.group() in _AMBIGUOUS and not (  # "in May", "May 2024"; not "May Be Needed"
-                _DATE_BEFORE.search(text, 0, match.start()) or _YEAR_AFTER.match(text, match.end())):
+            _DATE_BEFORE.search(text, 0, match.start()) or _YEAR_AFTER.match(text, match.end())
+        ):
             continue
         found.append(match.group().lower())
     return tuple(found)
 
 
 _SMALL_WORDS = (
-    "zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
-    "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen",
+    "zero",
+    "one",
+    "two",
+    "three",
+    "four",
+    "five",
+    "six",
+    "seven",
+    "eight",
+    "nine",
+    "ten",
+    "eleven",
+    "twelve",
+    "thirteen",
+    "fourteen",
+    "fifteen",
+    "sixteen",
+    "seventeen",
+    "eighteen",
     "nineteen",
 )
 _TENS_WORDS = ("twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety")
 _SMALL = {word: value for value, word in enumerate(_SMALL_WORDS)} | {"a": 1, "an": 1}
 _TENS = {word: 10 * value for value, word in enumerate(_TENS_WORDS, 2)}
-_SCALES = {"thousand": 10**3, "k": 10**3, "million": 10**6, "m": 10**6, "billion": 10**9,
-           "bn": 10**9, "trillion": 10**12}
+_SCALES = {
+    "thousand": 10**3,
+    "k": 10**3,
+    "million": 10**6,
+    "m": 10**6,
+    "billion": 10**9,
+    "bn": 10**9,
+    "trillion": 10**12,
+}
 _MONTH_NUMBERS = {name[:3].lower(): number for number, name in enumerate(_FULL_MONTHS, 1)}
 _VALUE_TOKEN = re.compile(r"\d+(?:\.\d+)?|[a-z]+|%")
 _CURRENCY = re.compile(r"^[$€£¥]\s?")

@@ -52,9 +52,14 @@ def handle_errors(func: Callable[..., Any]) -> Callable[..., Any]:
 
 
 archive_option = click.option(
-    "--archive", "archive_dir", type=click.Path(file_okay=False, path_type=Path),
-    envvar="ARCHIVER_HOME", default="archives", show_default=True,
-    help="Archive folder (env ARCHIVER_HOME).")
+    "--archive",
+    "archive_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    envvar="ARCHIVER_HOME",
+    default="archives",
+    show_default=True,
+    help="Archive folder (env ARCHIVER_HOME).",
+)
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
 
 
@@ -82,38 +87,80 @@ def main() -> None:
 
 @main.command()
 @click.argument("urls", nargs=-1)
-@click.option("-i", "--input", "input_file", type=click.File("r"),
-              help="Read URLs from FILE, one a line ('-' for stdin).")
+@click.option(
+    "-i",
+    "--input",
+    "input_file",
+    type=click.File("r"),
+    help="Read URLs from FILE, one a line ('-' for stdin).",
+)
 @archive_option
-@click.option("--timeout", type=click.FloatRange(min=0.1), default=30.0, show_default=True,
-              help="Seconds to wait for the server to connect or send more data.")
-@click.option("--max-time", type=click.FloatRange(min=0.1), default=300.0, show_default=True,
-              help="Seconds a whole response may take, however slowly it trickles in.")
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=0.1),
+    default=30.0,
+    show_default=True,
+    help="Seconds to wait for the server to connect or send more data.",
+)
+@click.option(
+    "--max-time",
+    type=click.FloatRange(min=0.1),
+    default=300.0,
+    show_default=True,
+    help="Seconds a whole response may take, however slowly it trickles in.",
+)
 @click.option("--user-agent", default=None, help="User-Agent header (default names archiver).")
-@click.option("--max-size", type=click.IntRange(min=1), default=50 * 1024 * 1024,
-              show_default=True, help="Fail a URL whose payload exceeds this many bytes.")
-@click.option("--retries", type=click.IntRange(min=0, max=10), default=2, show_default=True,
-              help="Retries on connection errors and 429/503.")
-@click.option("--concurrency", type=click.IntRange(min=1, max=64), default=4,
-              show_default=True, help="URLs captured at once.")
+@click.option(
+    "--max-size",
+    type=click.IntRange(min=1),
+    default=50 * 1024 * 1024,
+    show_default=True,
+    help="Fail a URL whose payload exceeds this many bytes.",
+)
+@click.option(
+    "--retries",
+    type=click.IntRange(min=0, max=10),
+    default=2,
+    show_default=True,
+    help="Retries on connection errors and 429/503.",
+)
+@click.option(
+    "--concurrency",
+    type=click.IntRange(min=1, max=64),
+    default=4,
+    show_default=True,
+    help="URLs captured at once.",
+)
 @json_option
 @handle_errors
-def capture(urls: tuple[str, ...], input_file: Any, archive_dir: Path, timeout: float,
-            max_time: float, user_agent: str | None, max_size: int, retries: int, concurrency: int,
-            as_json: bool) -> None:
+def capture(
+    urls: tuple[str, ...],
+    input_file: Any,
+    archive_dir: Path,
+    timeout: float,
+    max_time: float,
+    user_agent: str | None,
+    max_size: int,
+    retries: int,
+    concurrency: int,
+    as_json: bool,
+) -> None:
     """Fetch each URL and store it as a WARC 1.1 capture in the archive."""
     from .batch import capture_many
     from .capture import DEFAULT_USER_AGENT, FetchOptions
 
     targets = list(urls)
     if input_file is not None:
-        targets += [line.strip() for line in input_file if line.strip()
-                    and not line.lstrip().startswith("#")]
+        targets += [line.strip() for line in input_file if line.strip() and not line.lstrip().startswith("#")]
     if not targets:
         raise click.UsageError("give at least one URL (or -i FILE)")
-    options = FetchOptions(timeout=timeout, max_time=max_time,
-                           user_agent=user_agent or DEFAULT_USER_AGENT,
-                           max_size=max_size, retries=retries)
+    options = FetchOptions(
+        timeout=timeout,
+        max_time=max_time,
+        user_agent=user_agent or DEFAULT_USER_AGENT,
+        max_size=max_size,
+        retries=retries,
+    )
     failures = capture_many(archive_dir, targets, options, concurrency, as_json)
     sys.exit(1 if failures else 0)
 
@@ -174,13 +221,24 @@ def show(target: str, archive_dir: Path, as_json: bool) -> None:
 @click.option("--from", "from_id", metavar="ID", help="Earlier capture to compare.")
 @click.option("--to", "to_id", metavar="ID", help="Later capture to compare.")
 @click.option("--all", "walk_all", is_flag=True, help="Walk every consecutive pair of captures.")
-@click.option("--html", "html_file", type=click.Path(dir_okay=False, path_type=Path),
-              help="Also write a self-contained HTML report to FILE.")
+@click.option(
+    "--html",
+    "html_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also write a self-contained HTML report to FILE.",
+)
 @archive_option
 @json_option
 @handle_errors
-def diff(targets: tuple[str, ...], from_id: str | None, to_id: str | None, walk_all: bool,
-         html_file: Path | None, archive_dir: Path, as_json: bool) -> None:
+def diff(
+    targets: tuple[str, ...],
+    from_id: str | None,
+    to_id: str | None,
+    walk_all: bool,
+    html_file: Path | None,
+    archive_dir: Path,
+    as_json: bool,
+) -> None:
     """Report the edits that matter between two captures of an article.
 
     URL compares its two latest captures (or --from/--to); A B takes two capture ids or
@@ -217,11 +275,12 @@ def diff(targets: tuple[str, ...], from_id: str | None, to_id: str | None, walk_
     if before.info["id"] == after.info["id"]:
         raise ArchiverError(f"both sides are capture {before.info['id']}; nothing to compare")
     if before.info["captured_at"] > after.info["captured_at"]:
-        click.echo("archiver: note: the first capture is the later one; showing edits from "
-                   "later to earlier", err=True)
+        click.echo(
+            "archiver: note: the first capture is the later one; showing edits from later to earlier",
+            err=True,
+        )
     if canonicalize(before.url) != canonicalize(after.url):
-        click.echo(f"archiver: warning: comparing different URLs: {before.url} and {after.url}",
-                   err=True)
+        click.echo(f"archiver: warning: comparing different URLs: {before.url} and {after.url}", err=True)
     result = diff_versions(before, after)
     url = after.url
     if html_file is not None:
@@ -277,8 +336,11 @@ def reindex(archive_dir: Path) -> None:
 
 @main.command(short_help="Check digests, catalogue, chain and signatures.")
 @click.argument("targets", nargs=-1, metavar="[URL | CAPTURE_ID | WARC_FILE | WACZ_FILE]...")
-@click.option("--pubkey", type=click.File("rb"),
-              help="Check signatures with this public key (PEM), e.g. one given by the archivist.")
+@click.option(
+    "--pubkey",
+    type=click.File("rb"),
+    help="Check signatures with this public key (PEM), e.g. one given by the archivist.",
+)
 @archive_option
 @json_option
 @handle_errors
@@ -346,8 +408,13 @@ def key_export(archive_dir: Path) -> None:
 
 @main.command(short_help="Write captures as a (signed) WACZ package.")
 @click.argument("urls", nargs=-1)
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
-              help="The .wacz file to write.")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    required=True,
+    help="The .wacz file to write.",
+)
 @archive_option
 @json_option
 @handle_errors
@@ -361,8 +428,9 @@ def export(urls: tuple[str, ...], output: Path, archive_dir: Path, as_json: bool
     result = write_wacz(archive_dir, list(urls), output)
     archive = open_archive(archive_dir)  # the same choice as the export: all, or each URL's
     try:
-        chosen = archive.all() if not urls else \
-            [c for url in urls for c in archive.history(canonicalize(url))]
+        chosen = (
+            archive.all() if not urls else [c for url in urls for c in archive.history(canonicalize(url))]
+        )
         signed_captures = sum(1 for c in {c.id: c for c in chosen}.values() if c.signed)
     finally:
         archive.close()
@@ -370,12 +438,15 @@ def export(urls: tuple[str, ...], output: Path, archive_dir: Path, as_json: bool
         print_json({**result.to_json(), "signed_captures": signed_captures})
         return
     package = "package signed" if result.signed else "package unsigned (no archive key)"
-    click.echo(f"wrote {output}: {result.captures} captures in {result.warc_files} WARC files, "
-               f"{result.bytes} bytes, {package}; {signed_captures} of {result.captures} "
-               "captures signed")
+    click.echo(
+        f"wrote {output}: {result.captures} captures in {result.warc_files} WARC files, "
+        f"{result.bytes} bytes, {package}; {signed_captures} of {result.captures} "
+        "captures signed"
+    )
     if result.signed:
-        click.echo(f"check it: archiver verify --pubkey KEY.pem {output} "
-                   "(KEY.pem from `archiver key export`)")
+        click.echo(
+            f"check it: archiver verify --pubkey KEY.pem {output} (KEY.pem from `archiver key export`)"
+        )
 
 
 @main.command(name="import", short_help="Bring in WARC/WACZ files made by other tools.")
@@ -398,14 +469,21 @@ def import_(files: tuple[Path, ...], archive_dir: Path, as_json: bool) -> None:
         for capture in result.captures:
             capture_line(out, capture)
         kept = f"kept as {result.source}" if result.source else "nothing new"
-        click.echo(f"{result.origin}: {len(result.captures)} captures from {result.records} records"
-                   f" ({kept}{', recompressed per record' if result.recompressed else ''}"
-                   f"{f', {result.skipped} skipped' if result.skipped else ''})")
+        click.echo(
+            f"{result.origin}: {len(result.captures)} captures from {result.records} records"
+            f" ({kept}{', recompressed per record' if result.recompressed else ''}"
+            f"{f', {result.skipped} skipped' if result.skipped else ''})"
+        )
 
 
 @main.command(short_help="Offline demo: capture, edit and compare a sample article.")
-@click.option("--archive", "archive_dir", type=click.Path(file_okay=False, path_type=Path),
-              default=None, help="Archive folder (default: a temporary one).")
+@click.option(
+    "--archive",
+    "archive_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Archive folder (default: a temporary one).",
+)
 @handle_errors
 def demo(archive_dir: Path | None) -> None:
     """Offline demo: serve a sample article, capture it, edit it, capture again, compare."""

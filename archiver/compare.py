@@ -37,15 +37,20 @@ def _article(response: HttpResponse, content_type: str | None, label: str) -> Ar
     if response.status in GONE:
         return Article()
     if not _is_html(content_type, response.body):
-        raise ArchiverError(f"{label} is not HTML ({content_type or 'no content type'}); "
-                            "only HTML captures can be compared")
+        raise ArchiverError(
+            f"{label} is not HTML ({content_type or 'no content type'}); only HTML captures can be compared"
+        )
     return extract_response(response.body, response.headers, response.target_uri)
 
 
 def capture_version(archive: Archive, capture: Capture) -> Version:
     """A catalogue capture as a Version, using the extraction cache."""
-    info = {"id": capture.id, "captured_at": capture.captured_at,
-            "sha256": capture.payload_sha256, "status": capture.status}
+    info = {
+        "id": capture.id,
+        "captured_at": capture.captured_at,
+        "sha256": capture.payload_sha256,
+        "status": capture.status,
+    }
     cached = archive.cached_extract(capture.payload_sha256, EXTRACTOR_VERSION)
     if cached is not None and capture.status not in GONE:
         return Version(info, Article.from_dict(cached), capture.url)
@@ -74,8 +79,11 @@ def warc_pages(path: Path) -> dict[str, HttpResponse]:
     except Exception as exc:  # warcio raises many kinds on garbage
         raise ArchiverError(f"cannot read WARC {path}: {exc}") from None
     if not pages:
-        hint = (" (only revisit records: the page is stored in an earlier capture; compare "
-                "capture ids instead)") if revisits else ""
+        hint = (
+            (" (only revisit records: the page is stored in an earlier capture; compare capture ids instead)")
+            if revisits
+            else ""
+        )
         raise ArchiverError(f"{path} holds no HTML response{hint}")
     return pages
 
@@ -88,12 +96,17 @@ def _warc_version(path: Path, pages: dict[str, HttpResponse], url: str | None) -
         response = pages[canonicalize(url)]
     else:
         listed = ", ".join(list(pages)[:3]) + (", ..." if len(pages) > 3 else "")
-        raise ArchiverError(f"{path} holds {len(pages)} HTML pages ({listed}); compare it with a "
-                            "capture or WARC of one of them")
-    info = {"id": path.name, "captured_at": response.date,
-            "sha256": hashlib.sha256(response.body).hexdigest(), "status": response.status}
-    return Version(info, _article(response, response.header("Content-Type"), str(path)),
-                   response.target_uri)
+        raise ArchiverError(
+            f"{path} holds {len(pages)} HTML pages ({listed}); compare it with a "
+            "capture or WARC of one of them"
+        )
+    info = {
+        "id": path.name,
+        "captured_at": response.date,
+        "sha256": hashlib.sha256(response.body).hexdigest(),
+        "status": response.status,
+    }
+    return Version(info, _article(response, response.header("Content-Type"), str(path)), response.target_uri)
 
 
 def _is_warc_file(target: str) -> bool:
@@ -135,8 +148,9 @@ def _history(archive: Archive, url: str) -> list[Capture]:
     return captures
 
 
-def resolve_pair(archive: Archive | None, targets: tuple[str, ...], from_id: str | None,
-                 to_id: str | None) -> tuple[Version, Version]:
+def resolve_pair(
+    archive: Archive | None, targets: tuple[str, ...], from_id: str | None, to_id: str | None
+) -> tuple[Version, Version]:
     """The two versions the user asked for: URL (two latest, or --from/--to), or two ids/files."""
     if len(targets) == 2:
         return _two_targets(archive, targets[0], targets[1])

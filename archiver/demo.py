@@ -22,8 +22,14 @@ from .store import Archive
 from .urls import canonicalize
 
 ARTICLE_PATH = "/2026/01/02/mayor-letter"
-HEADLINES = ["Storm closes coastal road", "Council race tightens", "Ferry fares to rise",
-             "School board names new chief", "Fishing season opens early", "Library extends hours"]
+HEADLINES = [
+    "Storm closes coastal road",
+    "Council race tightens",
+    "Ferry fares to rise",
+    "School board names new chief",
+    "Fishing season opens early",
+    "Library extends hours",
+]
 
 
 def sample(version: int) -> str:
@@ -35,11 +41,17 @@ def with_churn(page: str, rng: random.Random) -> str:
     """Fill the page's volatile slots (ads, trending links, nonces, timestamps) afresh."""
     links = lambda: "".join(  # noqa: E731
         f'<li><a href="/story/{rng.randrange(10**6)}?ref=trending">{h}</a></li>'
-        for h in rng.sample(HEADLINES, 3))
-    values = {"nonce": f"{rng.getrandbits(64):016x}", "generated": datetime.now(UTC).isoformat(),
-              "modified": datetime.now(UTC).isoformat(), "trending": links(), "related": links(),
-              "ad": rng.choice(["Harbor Cruises 20% off", "Visit Deep Cove", "Subscribe for $1"]),
-              "comments": str(rng.randrange(50, 500))}
+        for h in rng.sample(HEADLINES, 3)
+    )
+    values = {
+        "nonce": f"{rng.getrandbits(64):016x}",
+        "generated": datetime.now(UTC).isoformat(),
+        "modified": datetime.now(UTC).isoformat(),
+        "trending": links(),
+        "related": links(),
+        "ad": rng.choice(["Harbor Cruises 20% off", "Visit Deep Cove", "Subscribe for $1"]),
+        "comments": str(rng.randrange(50, 500)),
+    }
     for key, value in values.items():
         page = page.replace("{{" + key + "}}", value)
     return page
@@ -86,9 +98,11 @@ def run_demo(archive_dir: Path | None, console: Console) -> int:
             url = f"{base}{ARTICLE_PATH}?utm_source=demo"
             console.print(f"[bold]archiver demo[/] — serving a sample article at {base}{ARTICLE_PATH}")
             console.print(f"archive: {root}{'' if archive_dir else ' (temporary)'}\n")
-            steps = [("1. the article as first published", 1),
-                     ("2. the same article later: new ads, trending links, timestamps", 1),
-                     ("3. the article after a silent edit", 2)]
+            steps = [
+                ("1. the article as first published", 1),
+                ("2. the same article later: new ads, trending links, timestamps", 1),
+                ("3. the article after a silent edit", 2),
+            ]
             for label, version in steps:
                 pages[ARTICLE_PATH] = sample(version)
                 console.print(label)
@@ -98,8 +112,11 @@ def run_demo(archive_dir: Path | None, console: Console) -> int:
         history_table(console, canonical, history_rows(archive.history(canonical)))
         steps = timeline(archive, url)
         render_timeline(console, [(a.info, b.info, d) for a, b, d in steps], canonical)
-        again = (f"archiver diff --archive {root} '{canonical}'" if archive_dir else
-                 "run `archiver demo --archive DIR` to keep the archive and explore it")
+        again = (
+            f"archiver diff --archive {root} '{canonical}'"
+            if archive_dir
+            else "run `archiver demo --archive DIR` to keep the archive and explore it"
+        )
         console.print(f"\n[bold]What changed in the last capture[/] ({again})\n")
         before, after, diff = steps[-1]
         render_terminal(console, diff, canonical, before.info, after.info)

@@ -115,9 +115,7 @@ class ArticleDiff:
 def word_diff(before: str, after: str) -> tuple[WordOp, ...]:
     """Word-level diff as (op, text) with op in equal/delete/insert; cosmetics ignored."""
     old, new = before.split(), after.split()
-    matcher = SequenceMatcher(
-        None, [normalize(w) for w in old], [normalize(w) for w in new], autojunk=False
-    )
+    matcher = SequenceMatcher(None, [normalize(w) for w in old], [normalize(w) for w in new], autojunk=False)
     ops: list[WordOp] = []
     for tag, i1, i2, j1, j2 in matcher.get_opcodes():
         if tag == "equal":
@@ -271,9 +269,7 @@ def _paragraph_groups(sentences: list[Sentence]) -> list[tuple[tuple[str, ...], 
 class _Aligner:
     """One alignment run; pending removed/added sentences shrink as they are explained."""
 
-    def __init__(
-        self, before: Article, after: Article, old: list[Sentence], new: list[Sentence]
-    ) -> None:
+    def __init__(self, before: Article, after: Article, old: list[Sentence], new: list[Sentence]) -> None:
         self.before, self.after = before, after
         self.old, self.new = old, new
         self.removed: dict[int, int] = {}  # old sentence index -> changed-region number
@@ -329,9 +325,7 @@ class _Aligner:
         self.found.append((position, change))
 
     @staticmethod
-    def _whole_paragraphs(
-        side: list[Sentence], pending: dict[int, int]
-    ) -> list[tuple[int, list[Sentence]]]:
+    def _whole_paragraphs(side: list[Sentence], pending: dict[int, int]) -> list[tuple[int, list[Sentence]]]:
         """Paragraphs all of whose sentences are still pending, with those sentences."""
         groups: dict[int, list[Sentence]] = {}
         for s in side:
@@ -353,8 +347,15 @@ class _Aligner:
             self._emit(
                 moved_to[0].index,
                 Change(
-                    "moved", self.before.paragraphs[p].strip(), text, (), severity("moved", ()),
-                    (("equal", text),), _span(sentences), _span(moved_to), "paragraph",
+                    "moved",
+                    self.before.paragraphs[p].strip(),
+                    text,
+                    (),
+                    severity("moved", ()),
+                    (("equal", text),),
+                    _span(sentences),
+                    _span(moved_to),
+                    "paragraph",
                 ),
             )
 
@@ -369,8 +370,14 @@ class _Aligner:
             self._emit(
                 new.index,
                 Change(
-                    "moved", old.text, new.text, (), severity("moved", ()),
-                    (("equal", new.text),), _span([old]), _span([new]),
+                    "moved",
+                    old.text,
+                    new.text,
+                    (),
+                    severity("moved", ()),
+                    (("equal", new.text),),
+                    _span([old]),
+                    _span([new]),
                 ),
             )
 
@@ -409,15 +416,27 @@ class _Aligner:
             position = self.slot[sentences[0].index]
             self._take(sentences, [])
             change = Change(
-                kind, text, None, flags, rank, (("delete", text),),
-                before_span=_span(sentences), level=level,
+                kind,
+                text,
+                None,
+                flags,
+                rank,
+                (("delete", text),),
+                before_span=_span(sentences),
+                level=level,
             )
         else:
             position = sentences[0].index
             self._take([], sentences)
             change = Change(
-                kind, None, text, flags, rank, (("insert", text),),
-                after_span=_span(sentences), level=level,
+                kind,
+                None,
+                text,
+                flags,
+                rank,
+                (("insert", text),),
+                after_span=_span(sentences),
+                level=level,
             )
         self._emit(position, change)
 
@@ -435,6 +454,12 @@ def _modified(old: Sentence, new: Sentence) -> Change:
     if after.correction and not before.correction:
         flags.append("correction")
     return Change(
-        "modified", old.text, new.text, tuple(flags), severity("modified", flags),
-        word_diff(old.text, new.text), _span([old]), _span([new]),
+        "modified",
+        old.text,
+        new.text,
+        tuple(flags),
+        severity("modified", flags),
+        word_diff(old.text, new.text),
+        _span([old]),
+        _span([new]),
     )

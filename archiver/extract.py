@@ -310,9 +310,7 @@ def _strip_site(title: str, page: _Page) -> str:
     first, last = 0, len(segments) - 1
     while first < last and _is_site(segments[first], sites):
         first += 1
-    while last > first and (
-        _is_site(segments[last], sites) or _HARD_SEPARATOR.match(separators[last - 1])
-    ):
+    while last > first and (_is_site(segments[last], sites) or _HARD_SEPARATOR.match(separators[last - 1])):
         last -= 1
     return "".join(pieces[2 * first : 2 * last + 1]).strip() or title
 
@@ -481,7 +479,15 @@ _PROMO_MAX = 250  # ... when it is this short
 _TIMESTAMP_MAX = 100
 _INVISIBLE_TAGS = ("style", "svg", "iframe", "video", "audio", "canvas", "picture", "object", "embed")
 _INERT_TAGS = (  # never article text; trafilatura removes them too, but only after copying them
-    *_INVISIBLE_TAGS, "nav", "footer", "aside", "button", "select", "input", "textarea", "menu",
+    *_INVISIBLE_TAGS,
+    "nav",
+    "footer",
+    "aside",
+    "button",
+    "select",
+    "input",
+    "textarea",
+    "menu",
 )
 _DOOMED = "archiver-drop"  # temporary tag for scripts other than JSON-LD
 _DUMP_LINES = 20  # lines in a single extracted block that betray a whole-page text dump
@@ -762,10 +768,16 @@ _NO_ARTICLE_TITLE = re.compile(
 )
 _NO_ARTICLE_KINDS = (  # (wall, what its text says); the first kind with a hit names the page
     ("consent", r"cookies?|consent|privacy (?:settings|preferences)|accept all"),
-    ("not_found", r"404|page not found|(?:cannot|can't|could ?not|couldn't) be found"
-     r"|no longer (?:available|exists)|does(?:n't| not) exist"),
-    ("blocked", r"enable javascript|javascript is (?:disabled|required)|are you a robot|captcha"
-     r"|access denied"),
+    (
+        "not_found",
+        r"404|page not found|(?:cannot|can't|could ?not|couldn't) be found"
+        r"|no longer (?:available|exists)|does(?:n't| not) exist",
+    ),
+    (
+        "blocked",
+        r"enable javascript|javascript is (?:disabled|required)|are you a robot|captcha"
+        r"|access denied",
+    ),
     ("paywall", r"subscribe to (?:continue|read)"),
 )
 _NO_ARTICLE_TEXT = re.compile(
@@ -830,12 +842,45 @@ _PAYWALL_PHRASES = (
 )
 # Every phrase above contains one of these (lower case): text with none is not checked further.
 _PAYWALL_WORDS = (
-    "continue reading", "keep reading", "to read", "to unlock", "to access", "to continue",
-    "subscriber", "for members", "to members", "members only", "members-only", "member-only",
-    "member only", "premium-only", "premium only", "already a", "ve reached", "have reached",
-    "ve used up", "have used up", "ve hit", "have hit", "weiterlesen", "abonnent", "schon ",
-    "bereits ", "zu lesen", "à lire", "la suite", "abonné", "suscri", "socio", "leyendo",
-    "assine", "assinante", "lendo", "leggere", "abbonat", "abonnee",
+    "continue reading",
+    "keep reading",
+    "to read",
+    "to unlock",
+    "to access",
+    "to continue",
+    "subscriber",
+    "for members",
+    "to members",
+    "members only",
+    "members-only",
+    "member-only",
+    "member only",
+    "premium-only",
+    "premium only",
+    "already a",
+    "ve reached",
+    "have reached",
+    "ve used up",
+    "have used up",
+    "ve hit",
+    "have hit",
+    "weiterlesen",
+    "abonnent",
+    "schon ",
+    "bereits ",
+    "zu lesen",
+    "à lire",
+    "la suite",
+    "abonné",
+    "suscri",
+    "socio",
+    "leyendo",
+    "assine",
+    "assinante",
+    "lendo",
+    "leggere",
+    "abbonat",
+    "abonnee",
 )
 _PAYWALL_KEYWORD = re.compile("|".join(map(re.escape, _PAYWALL_WORDS)))  # literals: fast in re
 _PAYWALL_WINDOW = 150  # characters either side of a keyword in which to look for a phrase
@@ -843,11 +888,45 @@ _PAYWALL_ANY = re.compile(_PAYWALL_PHRASES)  # for lower-case text: faster than 
 _PAYWALL_START = re.compile(rf"^\W{{0,3}}(?:{_PAYWALL_PHRASES})", re.I)
 _PAYWALL_LINE = re.compile(rf"(?:^|(?<=[.!?…])\s+)\W{{0,3}}(?:{_PAYWALL_PHRASES})", re.I)
 _PAYWALL_LINE_MAX = 300  # a longer line is prose that may quote a paywall, not the wall itself
-_BLOCK_TAGS = frozenset((  # a line break in the rendered page before and after these
-    "address", "article", "aside", "blockquote", "body", "br", "dd", "details", "div", "dl", "dt",
-    "fieldset", "figcaption", "figure", "form", "h1", "h2", "h3", "h4", "h5", "h6", "header", "hr",
-    "li", "main", "ol", "p", "pre", "section", "summary", "table", "td", "th", "tr", "ul",
-))
+_BLOCK_TAGS = frozenset(
+    (  # a line break in the rendered page before and after these
+        "address",
+        "article",
+        "aside",
+        "blockquote",
+        "body",
+        "br",
+        "dd",
+        "details",
+        "div",
+        "dl",
+        "dt",
+        "fieldset",
+        "figcaption",
+        "figure",
+        "form",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "header",
+        "hr",
+        "li",
+        "main",
+        "ol",
+        "p",
+        "pre",
+        "section",
+        "summary",
+        "table",
+        "td",
+        "th",
+        "tr",
+        "ul",
+    )
+)
 # Not looked at: scripts and styles (pruned already but for JSON-LD), site navigation and footers.
 _NOT_SHOWN = frozenset(("script", "template", "noscript", "nav", "footer", "menu", "select"))
 

@@ -89,9 +89,14 @@ class Imported:
     skipped: int = 0
 
     def to_json(self) -> dict[str, Any]:
-        return {"file": self.origin, "source": self.source, "records": self.records,
-                "recompressed": self.recompressed, "captures": self.captures,
-                "skipped_already_imported": self.skipped}
+        return {
+            "file": self.origin,
+            "source": self.source,
+            "records": self.records,
+            "recompressed": self.recompressed,
+            "captures": self.captures,
+            "skipped_already_imported": self.skipped,
+        }
 
 
 def import_files(root: Path, files: list[Path]) -> list[Imported]:
@@ -116,6 +121,7 @@ def import_files(root: Path, files: list[Path]) -> list[Imported]:
 
 
 # -- reading and checking the inputs ----------------------------------------------------
+
 
 def _precheck(path: Path) -> None:
     """Refuse an input that cannot be imported, writing nothing."""
@@ -143,7 +149,8 @@ def _precheck(path: Path) -> None:
         raise ArchiverError(
             f"{path}: refused: the package check found {len(report.problems)} problem(s), first: "
             f"[{first.check}]{f' {where}' if where else ''}: {' '.join(first.message.split())} "
-            f"(see `archiver verify {path}`)")
+            f"(see `archiver verify {path}`)"
+        )
     with zipfile.ZipFile(path) as package:
         entries = _warc_entries(package)
         if not entries:
@@ -161,8 +168,11 @@ def _refuse_pageless(origin: str, scan: FileScan) -> None:
 
 
 def _warc_entries(package: zipfile.ZipFile) -> list[zipfile.ZipInfo]:
-    return [info for info in package.infolist() if not info.is_dir()
-            and re.search(r"\.warc(\.gz)?$", info.filename, re.IGNORECASE)]
+    return [
+        info
+        for info in package.infolist()
+        if not info.is_dir() and re.search(r"\.warc(\.gz)?$", info.filename, re.IGNORECASE)
+    ]
 
 
 def _stage(path: Path, staging: Path) -> list[Source]:
@@ -196,12 +206,12 @@ def _stage_package(path: Path, staging: Path) -> list[Source]:
         sources = []
         for info in entries:
             with package.open(info) as handle:
-                source = _check(f"{path}!{info.filename}", PurePosixPath(info.filename).name,
-                                handle, staging)
+                source = _check(f"{path}!{info.filename}", PurePosixPath(info.filename).name, handle, staging)
             listed = hashes.get(info.filename, "")
             if listed.startswith("sha256:") and listed != "sha256:" + source.original_sha256:
-                raise ArchiverError(f"{path}: {info.filename} does not match its hash in "
-                                    "datapackage.json (corrupt package)")
+                raise ArchiverError(
+                    f"{path}: {info.filename} does not match its hash in datapackage.json (corrupt package)"
+                )
             sources.append(source)
         return sources
 
@@ -219,8 +229,9 @@ def _listed_hashes(path: Path, package: zipfile.ZipFile) -> dict[str, str]:
 
     try:
         data = json.loads(package.read("datapackage.json"))
-        return {str(r["path"]): str(r["hash"]) for r in data.get("resources", [])
-                if "path" in r and "hash" in r}
+        return {
+            str(r["path"]): str(r["hash"]) for r in data.get("resources", []) if "path" in r and "hash" in r
+        }
     except KeyError:
         return {}
     except (ValueError, TypeError, AttributeError) as exc:
@@ -236,13 +247,15 @@ def _check(origin: str, name: str, handle: IO[bytes], staging: Path) -> Source:
             digest.update(chunk)
             out.write(chunk)
     scan = _scan_or_refuse(origin, staged)
-    source = Source(origin=origin, name=_safe_name(name), staged=staged,
-                    original_sha256=digest.hexdigest(), scan=scan)
+    source = Source(
+        origin=origin, name=_safe_name(name), staged=staged, original_sha256=digest.hexdigest(), scan=scan
+    )
     if not scan.compressed or not scan.offset_access:
         _recompress(source)
     source.sha256 = file_sha256(source.staged)
-    source.warc_software = next((_warc_field(r.content or b"", "software") for r in source.scan.records
-                                 if r.type == "warcinfo"), None)
+    source.warc_software = next(
+        (_warc_field(r.content or b"", "software") for r in source.scan.records if r.type == "warcinfo"), None
+    )
     source.pages = _pages(source.scan.records)
     if not source.pages:
         raise ArchiverError(f"{origin}: no HTML response to import")
@@ -255,13 +268,14 @@ def _scan_or_refuse(origin: str, path: Path) -> FileScan:
 
 def _refuse_bad_scan(origin: str, scan: FileScan) -> FileScan:
     for offset, message in scan.errors:
-        raise ArchiverError(f"{origin}: not a valid WARC file: {message}"
-                            + (f" (offset {offset})" if offset is not None else ""))
+        raise ArchiverError(
+            f"{origin}: not a valid WARC file: {message}"
+            + (f" (offset {offset})" if offset is not None else "")
+        )
     for record in scan.records:
         if record.block_ok is False or record.payload_ok is False:
             which = "block" if record.block_ok is False else "payload"
-            raise ArchiverError(f"{origin}: {record.where()}: {which} digest does not match "
-                                "(corrupt file)")
+            raise ArchiverError(f"{origin}: {record.where()}: {which} digest does not match (corrupt file)")
     return scan
 
 
@@ -280,7 +294,7 @@ def _recompress(source: Source) -> None:
 
 @contextlib.contextmanager
 def _decompressed(path: Path, compressed: bool) -> Iterator[IO[bytes]]:
-    with (gzip.open(path, "rb") if compressed else open(path, "rb")) as stream:
+    with gzip.open(path, "rb") if compressed else open(path, "rb") as stream:
         yield stream
 
 
@@ -303,18 +317,25 @@ def _pages(records: list[ScannedRecord]) -> list[Page]:
     by_id = {r.record_id: r for r in records}
     pages = []
     for record in records:
-        is_revisit = record.type == "revisit" and record.headers.get(
-            "warc-profile", "").endswith(REVISIT_PROFILE_SUFFIX)
+        is_revisit = record.type == "revisit" and record.headers.get("warc-profile", "").endswith(
+            REVISIT_PROFILE_SUFFIX
+        )
         if record.type != "response" and not is_revisit:
             continue
         status, reason, content_type = _http_status(record.http_head)
-        if not content_type.lower().startswith(HTML_TYPES) or not (200 <= status < 300
-                                                                   or status >= 400):
+        if not content_type.lower().startswith(HTML_TYPES) or not (200 <= status < 300 or status >= 400):
             continue
-        request = requests.get(record.record_id) or by_id.get(
-            record.headers.get("warc-concurrent-to", ""))
-        pages.append(Page(record, request if request and request.type == "request" else None,
-                          status, reason, content_type, _parse_date(record.headers.get("warc-date"))))
+        request = requests.get(record.record_id) or by_id.get(record.headers.get("warc-concurrent-to", ""))
+        pages.append(
+            Page(
+                record,
+                request if request and request.type == "request" else None,
+                status,
+                reason,
+                content_type,
+                _parse_date(record.headers.get("warc-date")),
+            )
+        )
     return pages
 
 
@@ -326,8 +347,9 @@ def _http_status(head: bytes) -> tuple[int, str, str]:
         status = int(parts[1])
     except (IndexError, ValueError):
         return 0, "", ""
-    content_type = next((line.split(":", 1)[1].strip() for line in lines[1:]
-                         if line.lower().startswith("content-type:")), "")
+    content_type = next(
+        (line.split(":", 1)[1].strip() for line in lines[1:] if line.lower().startswith("content-type:")), ""
+    )
     return status, parts[2] if len(parts) > 2 else "", content_type
 
 
@@ -353,13 +375,18 @@ def _safe_name(name: str) -> str:
 
 # -- adding to the archive (under the writer lock) ---------------------------------------
 
+
 def _import_source(archive: Archive, source: Source) -> Imported:
     known = {row[0] for row in archive.db.execute("SELECT response_record_id FROM captures")}
     fresh = [page for page in source.pages if page.response.record_id not in known]
     stored = archive.root / SOURCES / new_capture_id(datetime.now(UTC)) / source.name
-    result = Imported(source.origin, archive.relative(stored) if fresh else "",
-                      len(source.scan.records), source.recompressed,
-                      skipped=len(source.pages) - len(fresh))
+    result = Imported(
+        source.origin,
+        archive.relative(stored) if fresh else "",
+        len(source.scan.records),
+        source.recompressed,
+        skipped=len(source.pages) - len(fresh),
+    )
     if not fresh:
         return result
     stored.parent.mkdir(parents=True)
@@ -387,13 +414,15 @@ def _original(archive: Archive, page: Page, made: dict[str, Capture], source: So
     refers_to = page.response.headers.get("warc-refers-to", "")
     if refers_to in made:
         return made[refers_to]
-    row = archive.db.execute("SELECT id FROM captures WHERE response_record_id = ? AND revisit = 0",
-                             (refers_to,)).fetchone()
+    row = archive.db.execute(
+        "SELECT id FROM captures WHERE response_record_id = ? AND revisit = 0", (refers_to,)
+    ).fetchone()
     return archive.get(row[0]) if row else None
 
 
-def _write_capture(archive: Archive, source: Source, stored: str, page: Page,
-                   original: Capture | None, private_key: Any) -> Capture:
+def _write_capture(
+    archive: Archive, source: Source, stored: str, page: Page, original: Capture | None, private_key: Any
+) -> Capture:
     """One capture file: our warcinfo, the original request and response records (gzipped
     one per member), our metadata record with the chained manifest."""
     prev, seq = archive.chain_state()
@@ -408,8 +437,11 @@ def _write_capture(archive: Archive, source: Source, stored: str, page: Page,
                 if record is not None:
                     _copy_record(writer, out, archive.root / stored, record)
             manifest = _manifest(facts, seq, prev, writer.spans, stored, source, page)
-            data: dict[str, Any] = {"capture": facts, "manifest": manifest,
-                                    "manifest_sha256": manifest_digest(manifest)}
+            data: dict[str, Any] = {
+                "capture": facts,
+                "manifest": manifest,
+                "manifest_sha256": manifest_digest(manifest),
+            }
             if private_key is not None:
                 data["signature"] = keys.sign(private_key, canonical_json(manifest))
             response = next(s for s in writer.spans if s.record_id == page.response.record_id)
@@ -418,15 +450,30 @@ def _write_capture(archive: Archive, source: Source, stored: str, page: Page,
             os.fsync(out.fileno())
             size = out.tell()
         capture = Capture(
-            id=facts["id"], seq=seq, url=facts["url"], canonical_url=facts["canonical_url"],
-            final_url=facts["url"], status=page.status, content_type=page.content_type,
-            captured_at=facts["captured_at"], warc_path=archive.relative(path),
-            response_offset=response.offset, response_length=response.length,
-            metadata_offset=meta.offset, metadata_length=meta.length,
-            response_record_id=response.record_id, payload_sha256=facts["payload_sha256"],
-            payload_length=facts["payload_length"], revisit=original is not None,
-            refers_to=facts["revisit_of"], bytes=size, manifest_sha256=data["manifest_sha256"],
-            prev_manifest_sha256=prev, signed="signature" in data, warc_sha256=file_sha256(temp))
+            id=facts["id"],
+            seq=seq,
+            url=facts["url"],
+            canonical_url=facts["canonical_url"],
+            final_url=facts["url"],
+            status=page.status,
+            content_type=page.content_type,
+            captured_at=facts["captured_at"],
+            warc_path=archive.relative(path),
+            response_offset=response.offset,
+            response_length=response.length,
+            metadata_offset=meta.offset,
+            metadata_length=meta.length,
+            response_record_id=response.record_id,
+            payload_sha256=facts["payload_sha256"],
+            payload_length=facts["payload_length"],
+            revisit=original is not None,
+            refers_to=facts["revisit_of"],
+            bytes=size,
+            manifest_sha256=data["manifest_sha256"],
+            prev_manifest_sha256=prev,
+            signed="signature" in data,
+            warc_sha256=file_sha256(temp),
+        )
         archive.commit_write(temp, path, capture)
     finally:
         temp.unlink(missing_ok=True)
@@ -437,30 +484,60 @@ def _facts(page: Page, original: Capture | None, source: Source) -> dict[str, An
     """The capture facts of an imported page (the metadata record's "capture")."""
     url, captured_at = page.response.target_uri, iso(page.captured_at)
     return {
-        "id": new_capture_id(page.captured_at), "url": url, "canonical_url": canonicalize(url),
-        "final_url": url, "status": page.status, "reason": page.reason,
-        "content_type": page.content_type, "captured_at": captured_at,
-        "fetch_start": captured_at, "fetch_end": captured_at, "redirects": [],
+        "id": new_capture_id(page.captured_at),
+        "url": url,
+        "canonical_url": canonicalize(url),
+        "final_url": url,
+        "status": page.status,
+        "reason": page.reason,
+        "content_type": page.content_type,
+        "captured_at": captured_at,
+        "fetch_start": captured_at,
+        "fetch_end": captured_at,
+        "redirects": [],
         "payload_sha256": original.payload_sha256 if original else page.response.payload_sha256,
         "payload_length": original.payload_length if original else page.response.payload_length,
         "response_record_id": page.response.record_id,
-        "revisit_of": original.id if original else None, "software": SOFTWARE,
+        "revisit_of": original.id if original else None,
+        "software": SOFTWARE,
         "imported": {"from": source.origin, "warc_software": source.warc_software},
     }
 
 
-def _manifest(facts: dict[str, Any], seq: int, prev: str | None, spans: list[RecordSpan],
-              stored: str, source: Source, page: Page) -> dict[str, Any]:
+def _manifest(
+    facts: dict[str, Any],
+    seq: int,
+    prev: str | None,
+    spans: list[RecordSpan],
+    stored: str,
+    source: Source,
+    page: Page,
+) -> dict[str, Any]:
     """The chain manifest, as `capture` makes it, plus the source file it came from."""
     return {
-        "capture_id": facts["id"], "seq": seq, "url": facts["url"],
-        "canonical_url": facts["canonical_url"], "final_url": facts["final_url"],
-        "captured_at": facts["captured_at"], "prev": prev,
-        "records": [{"type": s.rec_type, "id": s.record_id, "block_digest": s.block_digest,
-                     "payload_digest": s.payload_digest} for s in spans],
-        "source": {"file": stored, "sha256": source.sha256,
-                   "original_sha256": source.original_sha256,
-                   "recompressed": source.recompressed, "record_offset": page.response.offset},
+        "capture_id": facts["id"],
+        "seq": seq,
+        "url": facts["url"],
+        "canonical_url": facts["canonical_url"],
+        "final_url": facts["final_url"],
+        "captured_at": facts["captured_at"],
+        "prev": prev,
+        "records": [
+            {
+                "type": s.rec_type,
+                "id": s.record_id,
+                "block_digest": s.block_digest,
+                "payload_digest": s.payload_digest,
+            }
+            for s in spans
+        ],
+        "source": {
+            "file": stored,
+            "sha256": source.sha256,
+            "original_sha256": source.original_sha256,
+            "recompressed": source.recompressed,
+            "record_offset": page.response.offset,
+        },
     }
 
 
@@ -472,17 +549,31 @@ def _copy_record(writer: CaptureWriter, out: IO[bytes], stored: Path, record: Sc
         data = gzip.decompress(handle.read(record.length))
     start = out.tell()
     out.write(gzip_member(data))
-    writer.spans.append(RecordSpan(rec_type=record.type, record_id=record.record_id, offset=start,
-                                   length=out.tell() - start, block_digest=record.block_digest,
-                                   payload_digest=record.payload_digest))
+    writer.spans.append(
+        RecordSpan(
+            rec_type=record.type,
+            record_id=record.record_id,
+            offset=start,
+            length=out.tell() - start,
+            block_digest=record.block_digest,
+            payload_digest=record.payload_digest,
+        )
+    )
 
 
 def _summary(archive: Archive, capture: Capture) -> dict:
     """The line `capture` prints for a capture, for an imported one."""
     history = [c for c in archive.history(capture.canonical_url) if c.seq < capture.seq]
-    return {"id": capture.id, "url": capture.url, "final_url": capture.final_url,
-            "canonical_url": capture.canonical_url, "status": capture.status,
-            "captured_at": capture.captured_at, "warc_path": capture.warc_path,
-            "payload_sha256": capture.payload_sha256, "bytes": capture.bytes,
-            "revisit": capture.revisit,
-            "unchanged": history[-1].payload_sha256 == capture.payload_sha256 if history else None}
+    return {
+        "id": capture.id,
+        "url": capture.url,
+        "final_url": capture.final_url,
+        "canonical_url": capture.canonical_url,
+        "status": capture.status,
+        "captured_at": capture.captured_at,
+        "warc_path": capture.warc_path,
+        "payload_sha256": capture.payload_sha256,
+        "bytes": capture.bytes,
+        "revisit": capture.revisit,
+        "unchanged": history[-1].payload_sha256 == capture.payload_sha256 if history else None,
+    }

@@ -29,8 +29,9 @@ def init_key(root: Path) -> Path:
         raise ArchiverError(f"a key already exists at {path}; not replacing it")
     path.parent.mkdir(parents=True, exist_ok=True)
     key = ec.generate_private_key(ec.SECP256R1())
-    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                            serialization.NoEncryption())
+    pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "wb") as handle:
         handle.write(pem)
@@ -64,16 +65,16 @@ def load_public_key(pem: bytes):  # -> ec.EllipticCurvePublicKey
 def public_pem(public_key) -> bytes:
     from cryptography.hazmat.primitives import serialization
 
-    return public_key.public_bytes(serialization.Encoding.PEM,
-                                   serialization.PublicFormat.SubjectPublicKeyInfo)
+    return public_key.public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
 
 
 def public_der_b64(public_key) -> str:
     """Base64 of the SubjectPublicKeyInfo DER (the WACZ signing spec's publicKey)."""
     from cryptography.hazmat.primitives import serialization
 
-    der = public_key.public_bytes(serialization.Encoding.DER,
-                                  serialization.PublicFormat.SubjectPublicKeyInfo)
+    der = public_key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
     return base64.b64encode(der).decode()
 
 
@@ -83,8 +84,11 @@ def sign(private_key, data: bytes) -> dict[str, str]:
     from cryptography.hazmat.primitives.asymmetric import ec
 
     signature = private_key.sign(data, ec.ECDSA(hashes.SHA256()))
-    return {"algorithm": ALGORITHM, "signature": base64.b64encode(signature).decode(),
-            "publicKey": public_der_b64(private_key.public_key())}
+    return {
+        "algorithm": ALGORITHM,
+        "signature": base64.b64encode(signature).decode(),
+        "publicKey": public_der_b64(private_key.public_key()),
+    }
 
 
 def sign_p1363(private_key, data: bytes) -> str:
@@ -123,8 +127,11 @@ def verify_signature(public_key, data: bytes, signature_b64: str) -> bool:
     size = (public_key.curve.key_size + 7) // 8
     forms = [signature]
     if len(signature) == 2 * size:  # raw r||s
-        forms.append(encode_dss_signature(int.from_bytes(signature[:size], "big"),
-                                          int.from_bytes(signature[size:], "big")))
+        forms.append(
+            encode_dss_signature(
+                int.from_bytes(signature[:size], "big"), int.from_bytes(signature[size:], "big")
+            )
+        )
     for form in forms:
         try:
             public_key.verify(form, data, ec.ECDSA(hashes.SHA256()))

@@ -44,9 +44,12 @@ def capture_line(console: Console, result: dict) -> None:
     state = {None: "new", True: "unchanged", False: "changed"}[result["unchanged"]]
     style = "green" if result["status"] < 400 else "yellow"
     line = Text.assemble(
-        (str(result["status"]), style), f" {result['url']} -> ", (result["id"], "bold"),
+        (str(result["status"]), style),
+        f" {result['url']} -> ",
+        (result["id"], "bold"),
         f" {human_size(result['bytes'])} sha256:{short(result['payload_sha256'])} {state}",
-        " (revisit)" if result["revisit"] else "")
+        " (revisit)" if result["revisit"] else "",
+    )
     console.print(line, highlight=False, soft_wrap=True)
 
 
@@ -54,25 +57,40 @@ def history_rows(captures: list[Capture]) -> list[dict]:
     """A capture history with a changed/unchanged verdict against the previous capture."""
     rows, previous = [], None
     for capture in captures:
-        change = "first" if previous is None else (
-            "unchanged" if previous.payload_sha256 == capture.payload_sha256 else "changed")
-        rows.append({"id": capture.id, "captured_at": capture.captured_at,
-                     "status": capture.status, "bytes": capture.bytes,
-                     "payload_sha256": capture.payload_sha256, "revisit": capture.revisit,
-                     "change": change, "final_url": capture.final_url})
+        change = (
+            "first"
+            if previous is None
+            else ("unchanged" if previous.payload_sha256 == capture.payload_sha256 else "changed")
+        )
+        rows.append(
+            {
+                "id": capture.id,
+                "captured_at": capture.captured_at,
+                "status": capture.status,
+                "bytes": capture.bytes,
+                "payload_sha256": capture.payload_sha256,
+                "revisit": capture.revisit,
+                "change": change,
+                "final_url": capture.final_url,
+            }
+        )
         previous = capture
     return rows
 
 
 def history_table(console: Console, url: str, rows: list[dict]) -> None:
-    table = Table(title=Text(f"Captures of {readable(url)}"), title_justify="left",
-                  box=box.SIMPLE_HEAD)
+    table = Table(title=Text(f"Captures of {readable(url)}"), title_justify="left", box=box.SIMPLE_HEAD)
     for name in ("captured (UTC)", "id", "status", "size", "sha256", "vs previous"):
         table.add_column(name, no_wrap=True)
     for row in rows:
-        table.add_row(row["captured_at"][:19].replace("T", " "), row["id"], str(row["status"]),
-                      human_size(row["bytes"]),
-                      short(row["payload_sha256"]), row["change"])
+        table.add_row(
+            row["captured_at"][:19].replace("T", " "),
+            row["id"],
+            str(row["status"]),
+            human_size(row["bytes"]),
+            short(row["payload_sha256"]),
+            row["change"],
+        )
     console.print(table)
 
 
@@ -81,17 +99,22 @@ def articles_table(console: Console, rows: list[sqlite3.Row]) -> None:
     for name in ("article", "captures", "versions", "last capture (UTC)"):
         table.add_column(name)
     for row in rows:
-        table.add_row(Text(readable(row["canonical_url"])), str(row["captures"]), str(row["versions"]),
-                      row["last"])
+        table.add_row(
+            Text(readable(row["canonical_url"])), str(row["captures"]), str(row["versions"]), row["last"]
+        )
     console.print(table)
 
 
 def show_article(console: Console, article: Article, info: dict) -> None:
     """The extracted article, as the diff sees it (page text is printed as text, not markup)."""
     console.print(Text(article.headline or "(no headline)", style="bold"), soft_wrap=True)
-    facts = [("capture", f"{info['id']}  {info['captured_at']}  HTTP {info['status']}"),
-             ("authors", ", ".join(article.authors) or "-"), ("published", article.published or "-"),
-             ("modified", article.modified or "-"), ("canonical", article.canonical_url or "-")]
+    facts = [
+        ("capture", f"{info['id']}  {info['captured_at']}  HTTP {info['status']}"),
+        ("authors", ", ".join(article.authors) or "-"),
+        ("published", article.published or "-"),
+        ("modified", article.modified or "-"),
+        ("canonical", article.canonical_url or "-"),
+    ]
     if article.wall:
         facts.append(("page", f"{article.wall.replace('_', ' ')} (not the article)"))
     for label, value in facts:

@@ -311,7 +311,6 @@ def _render_change(console: Console, number: int, change: Change, plain: bool) -
     _print(console, Text("    ") + _word_text(change.words, plain, _ALL_OPS))
 
 
-
 def render_timeline(
     console: Console, steps: list[tuple[CaptureInfo, CaptureInfo, ArticleDiff]], url: str
 ) -> None:
@@ -397,7 +396,7 @@ def render_html(
         _column("after", after, after_article, diff, _AFTER_OPS),
     )
     return (
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
         '<meta http-equiv="Content-Security-Policy" '
         "content=\"default-src 'none'; style-src 'unsafe-inline'; img-src data:\">"
         '<meta name="viewport" content="width=device-width,initial-scale=1">'
@@ -454,9 +453,7 @@ def _changes_html(diff: ArticleDiff) -> str:
     return headline + (f'<ol class="changes">{"".join(items)}</ol>' if items else "")
 
 
-def _column(
-    side: str, info: CaptureInfo, article: Article, diff: ArticleDiff, keep: frozenset[str]
-) -> str:
+def _column(side: str, info: CaptureInfo, article: Article, diff: ArticleDiff, keep: frozenset[str]) -> str:
     marks: dict[int, tuple[int, Change]] = {}
     for number, change in enumerate(diff.changes, 1):
         span = change.before_span if side == "before" else change.after_span

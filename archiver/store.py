@@ -37,8 +37,16 @@ from .urls import canonicalize
 from .warc import HttpResponse, read_response, scan_records
 
 # what reading a file that is not (or no longer) one of our capture WARCs can raise
-UNREADABLE = (ValueError, KeyError, TypeError, AttributeError, OSError, EOFError, zlib.error,
-              ArchiveLoadFailed)
+UNREADABLE = (
+    ValueError,
+    KeyError,
+    TypeError,
+    AttributeError,
+    OSError,
+    EOFError,
+    zlib.error,
+    ArchiveLoadFailed,
+)
 SOURCES = "sources"  # files brought in by `archiver import`, kept as given
 
 
@@ -84,8 +92,9 @@ class Archive:
             except OSError as exc:
                 if existed and exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
                     raise ArchiverError(f"{self.root} is read-only") from None
-                raise ArchiverError(f"cannot {'open' if existed else 'create'} archive {self.root}: "
-                                    f"{exc.strerror or exc}") from None
+                raise ArchiverError(
+                    f"cannot {'open' if existed else 'create'} archive {self.root}: {exc.strerror or exc}"
+                ) from None
         else:
             read_only = is_read_only(self.root, writer=False)
         self.catalogue = Catalogue(self.root, writer=writer, rebuild=rebuild, read_only=read_only)
@@ -141,8 +150,9 @@ class Archive:
         and advance the chain. The journal lets the next writer finish a killed commit."""
         taken = self.db.execute("SELECT id FROM captures WHERE seq = ?", (capture.seq,)).fetchone()
         if taken is not None:  # never fork the chain, whatever went wrong before
-            raise ArchiverError(f"cannot add capture {capture.id}: seq {capture.seq} is already "
-                                f"capture {taken[0]}")
+            raise ArchiverError(
+                f"cannot add capture {capture.id}: seq {capture.seq} is already capture {taken[0]}"
+            )
         _atomic_write(self._journal, json.dumps({"final": str(final), "temp": str(temp)}).encode())
         os.replace(temp, final)
         fsync_dir(final.parent)
@@ -152,8 +162,7 @@ class Archive:
     def _insert(self, capture: Capture, manifest_sha: str) -> None:
         marks = ",".join("?" * len(COLUMNS))
         with self.transaction() as db:
-            db.execute(f"INSERT INTO captures ({','.join(COLUMNS)}) VALUES ({marks})",
-                       astuple(capture))
+            db.execute(f"INSERT INTO captures ({','.join(COLUMNS)}) VALUES ({marks})", astuple(capture))
             db.execute("INSERT OR REPLACE INTO state VALUES ('chain_head', ?)", (manifest_sha,))
 
     def _recover(self) -> None:
@@ -195,13 +204,21 @@ class Archive:
                 read_capture_metadata(path)
             except Exception:  # a stray file is not a capture; reindex reports it
                 continue
-            raise ArchiverError(f"{self.root} has capture files but its catalogue lists none "
-                                f"(e.g. {self.relative(path)}); rebuild it with `archiver reindex`")
+            raise ArchiverError(
+                f"{self.root} has capture files but its catalogue lists none "
+                f"(e.g. {self.relative(path)}); rebuild it with `archiver reindex`"
+            )
 
     def warc_path_for(self, capture_id: str) -> Path:
         """warcs/YYYY/MM/DD/<capture-id>.warc.gz; ids start with the UTC time."""
-        return (self.root / "warcs" / capture_id[0:4] / capture_id[4:6] / capture_id[6:8]
-                / f"{capture_id}.warc.gz")
+        return (
+            self.root
+            / "warcs"
+            / capture_id[0:4]
+            / capture_id[4:6]
+            / capture_id[6:8]
+            / f"{capture_id}.warc.gz"
+        )
 
     def relative(self, path: Path) -> str:
         return path.resolve().relative_to(self.root.resolve()).as_posix()
@@ -247,7 +264,8 @@ class Archive:
         """The latest full (non-revisit) capture of this article with this payload."""
         found = self._captures(
             "WHERE canonical_url = ? AND payload_sha256 = ? AND revisit = 0 ORDER BY seq DESC LIMIT 1",
-            (canonical_url, payload_sha256))
+            (canonical_url, payload_sha256),
+        )
         return found[0] if found else None
 
     def articles(self) -> list[sqlite3.Row]:
@@ -255,7 +273,8 @@ class Archive:
         return self.db.execute(
             "SELECT canonical_url, COUNT(*) AS captures, MIN(captured_at) AS first, "
             "MAX(captured_at) AS last, COUNT(DISTINCT payload_sha256) AS versions "
-            "FROM captures GROUP BY canonical_url ORDER BY last DESC").fetchall()
+            "FROM captures GROUP BY canonical_url ORDER BY last DESC"
+        ).fetchall()
 
     def response(self, capture: Capture) -> HttpResponse:
         """The archived HTTP response of a capture; a revisit is resolved to its original."""
@@ -272,8 +291,7 @@ class Archive:
             raise ArchiverError(f"cannot read capture {source.id} from {path}: {exc}") from None
         if capture.revisit:
             revisit = read_response(self.root / capture.warc_path, capture.response_offset)
-            response.headers, response.status, response.date = (
-                revisit.headers, revisit.status, revisit.date)
+            response.headers, response.status, response.date = (revisit.headers, revisit.status, revisit.date)
         return response
 
     # -- extraction cache ----------------------------------------------------------
@@ -281,7 +299,8 @@ class Archive:
     def cached_extract(self, payload_sha256: str, version: str) -> dict | None:
         row = self.db.execute(
             "SELECT article FROM extracts WHERE payload_sha256 = ? AND extractor_version = ?",
-            (payload_sha256, version)).fetchone()
+            (payload_sha256, version),
+        ).fetchone()
         return json.loads(row[0]) if row else None
 
     def store_extract(self, payload_sha256: str, version: str, article: dict) -> None:
@@ -289,8 +308,10 @@ class Archive:
         if self.read_only:
             return
         try:
-            self.db.execute("INSERT OR REPLACE INTO extracts VALUES (?, ?, ?)",
-                            (payload_sha256, version, json.dumps(article)))
+            self.db.execute(
+                "INSERT OR REPLACE INTO extracts VALUES (?, ?, ?)",
+                (payload_sha256, version, json.dumps(article)),
+            )
         except sqlite3.OperationalError as exc:
             if error_kind(exc) not in ("read-only", "busy"):
                 raise
@@ -312,8 +333,7 @@ class Archive:
                 relative = self.relative(path)
                 try:
                     capture, manifest_sha = capture_from_warc(self.root, path)
-                    if not isinstance(capture.seq, int) or isinstance(capture.seq, bool) \
-                            or capture.seq < 1:
+                    if not isinstance(capture.seq, int) or isinstance(capture.seq, bool) or capture.seq < 1:
                         raise ValueError(f"manifest seq {capture.seq!r} is not a position")
                 except UNREADABLE as exc:  # what the WARC and JSON parsers raise, named below
                     result.skipped.append((relative, f"not a capture file ({one_line(exc)})"))
@@ -322,8 +342,12 @@ class Archive:
                 if kept is not None:  # two files of one capture: index the one where its id puts it
                     if path == self.warc_path_for(capture.id) and kept[0].warc_path != relative:
                         by_id[capture.id], relative = (capture, manifest_sha), kept[0].warc_path
-                    result.skipped.append((relative, f"capture {capture.id} is already in "
-                                           f"{by_id[capture.id][0].warc_path} (a copy?)"))
+                    result.skipped.append(
+                        (
+                            relative,
+                            f"capture {capture.id} is already in {by_id[capture.id][0].warc_path} (a copy?)",
+                        )
+                    )
                     continue
                 by_id[capture.id] = (capture, manifest_sha)
             found = sorted(by_id.values(), key=lambda pair: (pair[0].seq, pair[0].captured_at, pair[0].id))
@@ -333,10 +357,10 @@ class Archive:
                 db.execute("DELETE FROM state WHERE key = 'chain_head'")
                 marks = ",".join("?" * len(COLUMNS))
                 for capture, manifest_sha in found:
-                    db.execute(f"INSERT INTO captures ({','.join(COLUMNS)}) VALUES ({marks})",
-                               astuple(capture))
-                    db.execute("INSERT OR REPLACE INTO state VALUES ('chain_head', ?)",
-                               (manifest_sha,))
+                    db.execute(
+                        f"INSERT INTO captures ({','.join(COLUMNS)}) VALUES ({marks})", astuple(capture)
+                    )
+                    db.execute("INSERT OR REPLACE INTO state VALUES ('chain_head', ?)", (manifest_sha,))
         result.captures = len(found)
         return result
 
@@ -370,14 +394,18 @@ def chain_warnings(captures: list[Capture]) -> list[str]:
             continue
         digests = {c.manifest_sha256 for c in by_seq[before]}
         if any(c.prev_manifest_sha256 not in digests for c in by_seq[seq]):
-            warnings.append(f"chain broken after seq {before} (the prev link of seq {seq} is not "
-                            f"the manifest of seq {before})")
+            warnings.append(
+                f"chain broken after seq {before} (the prev link of seq {seq} is not "
+                f"the manifest of seq {before})"
+            )
     forks = [seq for seq in seqs if len(by_seq[seq]) > 1]
     if forks:
         first = by_seq[forks[0]]
         more = f" and {len(forks) - 1} more seq values" if len(forks) > 1 else ""
-        warnings.append(f"forked chain: seq {forks[0]} is claimed by captures "
-                        f"{' and '.join(c.id for c in first)}{more}; all were indexed")
+        warnings.append(
+            f"forked chain: seq {forks[0]} is claimed by captures "
+            f"{' and '.join(c.id for c in first)}{more}; all were indexed"
+        )
     return warnings
 
 
@@ -411,18 +439,28 @@ def capture_from_warc(root: Path, path: Path) -> tuple[Capture, str]:
     response_offset, response_length = spans[facts["response_record_id"]]
     metadata_offset, metadata_length = spans["metadata"]
     capture = Capture(
-        id=facts["id"], seq=manifest["seq"], url=facts["url"],
-        canonical_url=facts["canonical_url"], final_url=facts["final_url"],
-        status=facts["status"], content_type=facts.get("content_type"),
+        id=facts["id"],
+        seq=manifest["seq"],
+        url=facts["url"],
+        canonical_url=facts["canonical_url"],
+        final_url=facts["final_url"],
+        status=facts["status"],
+        content_type=facts.get("content_type"),
         captured_at=facts["captured_at"],
         warc_path=path.resolve().relative_to(Path(root).resolve()).as_posix(),
-        response_offset=response_offset, response_length=response_length,
-        metadata_offset=metadata_offset, metadata_length=metadata_length,
+        response_offset=response_offset,
+        response_length=response_length,
+        metadata_offset=metadata_offset,
+        metadata_length=metadata_length,
         response_record_id=facts["response_record_id"],
-        payload_sha256=facts["payload_sha256"], payload_length=facts["payload_length"],
-        revisit=facts.get("revisit_of") is not None, refers_to=facts.get("revisit_of"),
-        bytes=path.stat().st_size, manifest_sha256=manifest_digest(manifest),
-        prev_manifest_sha256=manifest.get("prev"), signed="signature" in metadata,
+        payload_sha256=facts["payload_sha256"],
+        payload_length=facts["payload_length"],
+        revisit=facts.get("revisit_of") is not None,
+        refers_to=facts.get("revisit_of"),
+        bytes=path.stat().st_size,
+        manifest_sha256=manifest_digest(manifest),
+        prev_manifest_sha256=manifest.get("prev"),
+        signed="signature" in metadata,
         warc_sha256=file_sha256(path),
     )
     return capture, capture.manifest_sha256

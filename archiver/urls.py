@@ -8,9 +8,30 @@ from urllib.parse import urlsplit
 from .errors import ArchiverError
 
 TRACKING_PARAMS = (
-    "fbclid", "gclid", "dclid", "gbraid", "wbraid", "msclkid", "yclid", "twclid", "igshid",
-    "mc_cid", "mc_eid", "_ga", "_gl", "ocid", "cmpid", "ncid", "smid", "mbid", "ito",
-    "at_medium", "at_campaign", "taid", "sr_share", "cid",
+    "fbclid",
+    "gclid",
+    "dclid",
+    "gbraid",
+    "wbraid",
+    "msclkid",
+    "yclid",
+    "twclid",
+    "igshid",
+    "mc_cid",
+    "mc_eid",
+    "_ga",
+    "_gl",
+    "ocid",
+    "cmpid",
+    "ncid",
+    "smid",
+    "mbid",
+    "ito",
+    "at_medium",
+    "at_campaign",
+    "taid",
+    "sr_share",
+    "cid",
 )
 TRACKING_PREFIXES = ("utm_", "pk_", "mtm_", "__hs", "hsa_", "oly_")
 

@@ -46,8 +46,13 @@ class Problem:
     record: str | None = None
 
     def to_json(self) -> dict[str, str | None]:
-        return {"check": self.check, "capture": self.capture, "path": self.path,
-                "record": self.record, "message": self.message}
+        return {
+            "check": self.check,
+            "capture": self.capture,
+            "path": self.path,
+            "record": self.record,
+            "message": self.message,
+        }
 
 
 @dataclass
@@ -90,13 +95,25 @@ class Report:
         return rows
 
     def to_json(self) -> dict[str, Any]:
-        return {"ok": self.ok, "bytes": self.bytes, "chain_head": self.chain_head,
-                "checks": [{"check": name, "description": CHECKS[name],
-                            "checked": self.checked.get(name, 0), "problems": self.failed(name)}
-                           for name in CHECKS if name in self.checked or self.failed(name)],
-                "unsigned_captures": self.unsigned_early + self.unsigned_unkeyed,
-                "unsigned_before_first_signed": self.unsigned_early,
-                "problems": [p.to_json() for p in self.problems], "notes": self.notes}
+        return {
+            "ok": self.ok,
+            "bytes": self.bytes,
+            "chain_head": self.chain_head,
+            "checks": [
+                {
+                    "check": name,
+                    "description": CHECKS[name],
+                    "checked": self.checked.get(name, 0),
+                    "problems": self.failed(name),
+                }
+                for name in CHECKS
+                if name in self.checked or self.failed(name)
+            ],
+            "unsigned_captures": self.unsigned_early + self.unsigned_unkeyed,
+            "unsigned_before_first_signed": self.unsigned_early,
+            "problems": [p.to_json() for p in self.problems],
+            "notes": self.notes,
+        }
 
 
 class ProgressHook(Protocol):
@@ -119,14 +136,25 @@ def report_scan(report: Report, scan: FileScan, capture: str | None, path: str) 
     for record in scan.records:
         report.count("digests")
         if record.block_ok is False:
-            report.add("digests", "block digest does not match the record's content",
-                       capture=capture, path=path, record=record.where())
+            report.add(
+                "digests",
+                "block digest does not match the record's content",
+                capture=capture,
+                path=path,
+                record=record.where(),
+            )
         if record.payload_ok is False:
-            report.add("digests", "payload digest does not match the record's payload",
-                       capture=capture, path=path, record=record.where())
+            report.add(
+                "digests",
+                "payload digest does not match the record's payload",
+                capture=capture,
+                path=path,
+                record=record.where(),
+            )
 
 
 # -- the archive -------------------------------------------------------------------------
+
 
 @dataclass
 class CaptureFile:
@@ -149,14 +177,20 @@ class CaptureFile:
 def capture_metadata(scan: FileScan) -> tuple[dict[str, Any], ScannedRecord] | None:
     """The archiver metadata record of a scanned capture file, if it has one."""
     for record in scan.records:
-        if record.type == "metadata" and record.content is not None and \
-                record.headers.get("content-type", "").startswith("application/json"):
+        if (
+            record.type == "metadata"
+            and record.content is not None
+            and record.headers.get("content-type", "").startswith("application/json")
+        ):
             try:
                 data = json.loads(record.content)
             except ValueError:
                 continue
-            if isinstance(data, dict) and isinstance(data.get("manifest"), dict) \
-                    and isinstance(data.get("capture"), dict):
+            if (
+                isinstance(data, dict)
+                and isinstance(data.get("manifest"), dict)
+                and isinstance(data.get("capture"), dict)
+            ):
                 return data, record
     return None
 
@@ -164,8 +198,14 @@ def capture_metadata(scan: FileScan) -> tuple[dict[str, Any], ScannedRecord] | N
 class Verifier:
     """Verifies an archive, or some of its captures, against its files and catalogue."""
 
-    def __init__(self, root: Path, public_key: Any, key_source: str,
-                 progress: ProgressHook | None = None, workers: int | None = None) -> None:
+    def __init__(
+        self,
+        root: Path,
+        public_key: Any,
+        key_source: str,
+        progress: ProgressHook | None = None,
+        workers: int | None = None,
+    ) -> None:
         from .store import Archive
 
         self.archive = Archive(root, create=False)
@@ -205,8 +245,12 @@ class Verifier:
         except sqlite3.DatabaseError as exc:
             verdict = str(exc)
         if verdict != "ok":
-            self.report.add("catalogue", f"the catalogue file is damaged ({' '.join(verdict.split())[:200]});"
-                            " rebuild it with `archiver reindex`", path=INDEX_NAME)
+            self.report.add(
+                "catalogue",
+                f"the catalogue file is damaged ({' '.join(verdict.split())[:200]});"
+                " rebuild it with `archiver reindex`",
+                path=INDEX_NAME,
+            )
 
     def _still(self) -> contextlib.ExitStack:
         """The writer lock, to hold writers off while files are listed and the catalogue read
@@ -257,8 +301,12 @@ class Verifier:
                 continue
             seq = capture.manifest["seq"]
             if seq in files:
-                self.report.add("chain", f"seq {seq} is also claimed by capture "
-                                f"{files[seq].facts['id']}", capture=capture.facts["id"], path=relative)
+                self.report.add(
+                    "chain",
+                    f"seq {seq} is also claimed by capture {files[seq].facts['id']}",
+                    capture=capture.facts["id"],
+                    path=relative,
+                )
             else:
                 files[seq] = capture
         self._check_sources(files, full)
@@ -268,8 +316,11 @@ class Verifier:
 
     def _files_on_disk(self, folder: str) -> list[str]:
         base = self.root / folder
-        return [self._relative(p) for p in base.rglob("*")
-                if p.is_file() and not p.name.startswith(".")] if base.is_dir() else []
+        return (
+            [self._relative(p) for p in base.rglob("*") if p.is_file() and not p.name.startswith(".")]
+            if base.is_dir()
+            else []
+        )
 
     def _scan_all(self, jobs: list[tuple[str, bool]]) -> dict[str, FileScan]:
         """Scan files in parallel (zlib and hashlib release the GIL on large buffers);
@@ -287,16 +338,16 @@ class Verifier:
 
         def work(job: tuple[str, bool]) -> tuple[str, FileScan]:
             relative, strict = job
-            return relative, scan_warc(self.root / relative, strict_gzip=strict,
-                                       file_sha256=True, advance=advance)
+            return relative, scan_warc(
+                self.root / relative, strict_gzip=strict, file_sha256=True, advance=advance
+            )
 
         with ThreadPoolExecutor(max_workers=self.workers) as pool:
             return dict(pool.map(work, present))
 
     # one capture file -----------------------------------------------------------------
 
-    def _check_capture_file(self, relative: str, row: Any,
-                            scan: FileScan | None) -> CaptureFile | None:
+    def _check_capture_file(self, relative: str, row: Any, scan: FileScan | None) -> CaptureFile | None:
         report = self.report
         name_id = Path(relative).name.removesuffix(".warc.gz")
         capture_id = row.id if row is not None else name_id
@@ -338,15 +389,18 @@ class Verifier:
         records = capture.scan.records
         index = records.index(capture.metadata_record)
         listed = [(r.type, r.record_id, r.block_digest, r.payload_digest) for r in records[:index]]
-        claimed = [(r["type"], r["id"], r["block_digest"], r["payload_digest"])
-                   for r in manifest["records"]]
+        claimed = [(r["type"], r["id"], r["block_digest"], r["payload_digest"]) for r in manifest["records"]]
         if listed != claimed:
             report.add("manifests", _list_difference(claimed, listed), **where)
         if index != len(records) - 1:
             report.add("manifests", "records follow the metadata record", **where)
         if capture.metadata.get("manifest_sha256") != capture.manifest_sha256:
-            report.add("manifests", "manifest_sha256 does not match the manifest", **where,
-                       record=capture.metadata_record.where())
+            report.add(
+                "manifests",
+                "manifest_sha256 does not match the manifest",
+                **where,
+                record=capture.metadata_record.where(),
+            )
         if manifest["capture_id"] != facts["id"] or Path(relative).name != f"{facts['id']}.warc.gz":
             report.add("manifests", f"file holds capture {manifest['capture_id']}", **where)
         for key in ("url", "canonical_url", "final_url", "captured_at"):
@@ -354,43 +408,68 @@ class Verifier:
                 report.add("manifests", f"manifest {key} differs from the capture facts", **where)
         response = next((r for r in records if r.record_id == facts["response_record_id"]), None)
         if response is None or response.type not in ("response", "revisit"):
-            report.add("manifests", "the response record named by the metadata is not in the file",
-                       **where)
+            report.add("manifests", "the response record named by the metadata is not in the file", **where)
             return
         if response.target_uri != manifest["final_url"]:
-            report.add("manifests", "response WARC-Target-URI differs from the manifest's final_url",
-                       **where, record=response.where())
-        stored = response.payload_sha256 if response.type == "response" else \
-            (response.payload_digest or "").removeprefix("sha256:")
+            report.add(
+                "manifests",
+                "response WARC-Target-URI differs from the manifest's final_url",
+                **where,
+                record=response.where(),
+            )
+        stored = (
+            response.payload_sha256
+            if response.type == "response"
+            else (response.payload_digest or "").removeprefix("sha256:")
+        )
         if stored != facts["payload_sha256"]:
-            report.add("manifests", "payload SHA-256 differs from the capture facts",
-                       **where, record=response.where())
+            report.add(
+                "manifests",
+                "payload SHA-256 differs from the capture facts",
+                **where,
+                record=response.where(),
+            )
 
     def _check_row(self, capture: CaptureFile, row: Any, relative: str, where: dict) -> None:
         facts, manifest = capture.facts, capture.manifest
         response = next(r for r in capture.scan.records if r.record_id == facts["response_record_id"])
         expected = {
-            "id": facts["id"], "seq": manifest["seq"], "url": facts["url"],
-            "canonical_url": facts["canonical_url"], "final_url": facts["final_url"],
-            "status": facts["status"], "content_type": facts.get("content_type"),
-            "captured_at": facts["captured_at"], "warc_path": relative,
-            "response_offset": response.offset, "response_length": response.length,
+            "id": facts["id"],
+            "seq": manifest["seq"],
+            "url": facts["url"],
+            "canonical_url": facts["canonical_url"],
+            "final_url": facts["final_url"],
+            "status": facts["status"],
+            "content_type": facts.get("content_type"),
+            "captured_at": facts["captured_at"],
+            "warc_path": relative,
+            "response_offset": response.offset,
+            "response_length": response.length,
             "metadata_offset": capture.metadata_record.offset,
             "metadata_length": capture.metadata_record.length,
             "response_record_id": facts["response_record_id"],
-            "payload_sha256": facts["payload_sha256"], "payload_length": facts["payload_length"],
-            "revisit": facts.get("revisit_of") is not None, "refers_to": facts.get("revisit_of"),
-            "bytes": capture.scan.size, "manifest_sha256": capture.manifest_sha256,
-            "prev_manifest_sha256": manifest["prev"], "signed": "signature" in capture.metadata,
+            "payload_sha256": facts["payload_sha256"],
+            "payload_length": facts["payload_length"],
+            "revisit": facts.get("revisit_of") is not None,
+            "refers_to": facts.get("revisit_of"),
+            "bytes": capture.scan.size,
+            "manifest_sha256": capture.manifest_sha256,
+            "prev_manifest_sha256": manifest["prev"],
+            "signed": "signature" in capture.metadata,
         }
         for name, value in expected.items():
             actual = getattr(row, name)
             if actual != value:
-                self.report.add("catalogue", f"catalogue {name} is {actual!r}, the file says {value!r}",
-                                **where)
+                self.report.add(
+                    "catalogue", f"catalogue {name} is {actual!r}, the file says {value!r}", **where
+                )
         if row.warc_sha256 is not None and row.warc_sha256 != capture.scan.sha256:
-            self.report.add("catalogue", "file bytes differ from the SHA-256 recorded when it was "
-                            "written (a change no record digest covers, e.g. gzip padding)", **where)
+            self.report.add(
+                "catalogue",
+                "file bytes differ from the SHA-256 recorded when it was "
+                "written (a change no record digest covers, e.g. gzip padding)",
+                **where,
+            )
 
     # across captures ------------------------------------------------------------------
 
@@ -401,7 +480,8 @@ class Verifier:
             source = capture.manifest.get("source")
             if isinstance(source, dict):
                 cited.setdefault(str(source.get("file")), []).append(
-                    (capture.facts["id"], str(source.get("sha256"))))
+                    (capture.facts["id"], str(source.get("sha256")))
+                )
         sources = sorted(set(cited) | (set(self.disk[SOURCES]) if full else set()))
         scans = self._scan_all([(path, False) for path in sources])
         for relative in sources:
@@ -414,12 +494,17 @@ class Verifier:
                 continue
             report_scan(self.report, scan, first, relative)
             if not citing:
-                self.report.add("files", "file is not cited by any capture (unknown source file)",
-                                path=relative)
+                self.report.add(
+                    "files", "file is not cited by any capture (unknown source file)", path=relative
+                )
             for capture_id, digest in citing:
                 if digest != scan.sha256:
-                    self.report.add("files", "source file SHA-256 differs from the one its capture "
-                                    "manifest records", capture=capture_id, path=relative)
+                    self.report.add(
+                        "files",
+                        "source file SHA-256 differs from the one its capture manifest records",
+                        capture=capture_id,
+                        path=relative,
+                    )
 
     def _check_revisits(self, rows: list) -> None:
         by_id = {row.id: row for row in self.rows}
@@ -428,11 +513,19 @@ class Verifier:
                 continue
             original = by_id.get(row.refers_to or "")
             if original is None:
-                self.report.add("catalogue", f"revisit refers to capture {row.refers_to}, which is "
-                                "not in the catalogue", capture=row.id, path=row.warc_path)
+                self.report.add(
+                    "catalogue",
+                    f"revisit refers to capture {row.refers_to}, which is not in the catalogue",
+                    capture=row.id,
+                    path=row.warc_path,
+                )
             elif original.payload_sha256 != row.payload_sha256:
-                self.report.add("catalogue", f"revisit payload differs from its original {original.id}",
-                                capture=row.id, path=row.warc_path)
+                self.report.add(
+                    "catalogue",
+                    f"revisit payload differs from its original {original.id}",
+                    capture=row.id,
+                    path=row.warc_path,
+                )
 
     def _check_chain(self, files: dict[int, CaptureFile], full: bool) -> None:
         """Every manifest's `prev` is the digest of the manifest one seq before it."""
@@ -450,13 +543,22 @@ class Verifier:
             before_digest = before.manifest_sha256 if before else self._manifest_digest_of(seq - 1, full)
             if before_digest is None:
                 known = next((row.id for row in self.rows if row.seq == seq - 1), None)
-                report.add("chain", f"cannot check the link to capture {known} (seq {seq - 1}): its "
-                           "file is missing or unreadable" if known else f"capture seq {seq - 1} "
-                           "before it is gone from files and catalogue (removed from the chain?)",
-                           **where)
+                report.add(
+                    "chain",
+                    f"cannot check the link to capture {known} (seq {seq - 1}): its "
+                    "file is missing or unreadable"
+                    if known
+                    else f"capture seq {seq - 1} "
+                    "before it is gone from files and catalogue (removed from the chain?)",
+                    **where,
+                )
             elif prev != before_digest:
-                report.add("chain", f"prev link does not match the manifest of capture seq {seq - 1} "
-                                    "(captures removed, inserted or reordered)", **where)
+                report.add(
+                    "chain",
+                    f"prev link does not match the manifest of capture seq {seq - 1} "
+                    "(captures removed, inserted or reordered)",
+                    **where,
+                )
         if full:
             self._check_head(files)
 
@@ -482,22 +584,38 @@ class Verifier:
         self.report.count("chain")
         self.report.chain_head = expected
         if head != expected:
-            self.report.add("chain", f"catalogue chain head {head} is not the manifest digest of the "
-                                     f"last capture ({expected}): captures removed from the end?",
-                            capture=last.facts["id"] if last else None)
+            self.report.add(
+                "chain",
+                f"catalogue chain head {head} is not the manifest digest of the "
+                f"last capture ({expected}): captures removed from the end?",
+                capture=last.facts["id"] if last else None,
+            )
 
     def _check_signatures(self, files: dict[int, CaptureFile], full: bool) -> None:
         # a partial check sees only some files: where signing began comes from the catalogue
         first_signed = None if full else min((row.seq for row in self.rows if row.signed), default=None)
-        check_signatures(self.report, list(files.values()), self.public_key, self.key_source,
-                         require=self.key_source.startswith("--pubkey"),
-                         path_of=lambda c: self._relative(Path(c.scan.path)),
-                         first_signed_seq=first_signed, location=str(self.root))
+        check_signatures(
+            self.report,
+            list(files.values()),
+            self.public_key,
+            self.key_source,
+            require=self.key_source.startswith("--pubkey"),
+            path_of=lambda c: self._relative(Path(c.scan.path)),
+            first_signed_seq=first_signed,
+            location=str(self.root),
+        )
 
 
-def check_signatures(report: Report, captures: list[CaptureFile], public_key: Any, key_source: str,
-                     require: bool, path_of: Callable[[CaptureFile], str],
-                     first_signed_seq: int | None = None, location: str | None = None) -> None:
+def check_signatures(
+    report: Report,
+    captures: list[CaptureFile],
+    public_key: Any,
+    key_source: str,
+    require: bool,
+    path_of: Callable[[CaptureFile], str],
+    first_signed_seq: int | None = None,
+    location: str | None = None,
+) -> None:
     """Each signed manifest verifies with the trusted key (or, without one, with the key it
     carries); once signing has begun, every later capture is signed.
 
@@ -519,8 +637,11 @@ def check_signatures(report: Report, captures: list[CaptureFile], public_key: An
     first_signed = min(known, default=None)
     unkeyed, first_unkeyed = 0, None
     for capture in ordered:
-        where = {"capture": capture.facts.get("id"), "path": path_of(capture),
-                 "record": capture.metadata_record.where()}
+        where = {
+            "capture": capture.facts.get("id"),
+            "path": path_of(capture),
+            "record": capture.metadata_record.where(),
+        }
         signature = capture.metadata.get("signature")
         if not isinstance(signature, dict):
             if first_signed is None:
@@ -530,8 +651,11 @@ def check_signatures(report: Report, captures: list[CaptureFile], public_key: An
                 report.unsigned_early += 1
             else:
                 report.count("signatures")
-                report.add("signatures", "capture is not signed although earlier ones are "
-                           "(signature removed?)", **where)
+                report.add(
+                    "signatures",
+                    "capture is not signed although earlier ones are (signature removed?)",
+                    **where,
+                )
             continue
         report.count("signatures")
         data = canonical_json(capture.manifest)
@@ -547,18 +671,31 @@ def check_signatures(report: Report, captures: list[CaptureFile], public_key: An
                 continue
         if not keys.verify_signature(key, data, str(signature.get("signature", ""))):
             other = public_key is not None and signature.get("publicKey") != keys.public_der_b64(public_key)
-            report.add("signatures", "signature does not verify with " + (
-                f"{key_source} (made with another key)" if other else key_source
-                if public_key is not None else "the key it carries"), **where)
+            report.add(
+                "signatures",
+                "signature does not verify with "
+                + (
+                    f"{key_source} (made with another key)"
+                    if other
+                    else key_source
+                    if public_key is not None
+                    else "the key it carries"
+                ),
+                **where,
+            )
     report.unsigned_unkeyed += unkeyed
     if unkeyed and require:
         report.count("signatures")
-        report.add("signatures", f"none of the {unkeyed} captures checked is signed, so nothing "
-                   f"ties them to the {key_source}",
-                   path=location or (path_of(first_unkeyed) if first_unkeyed else None))
+        report.add(
+            "signatures",
+            f"none of the {unkeyed} captures checked is signed, so nothing ties them to the {key_source}",
+            path=location or (path_of(first_unkeyed) if first_unkeyed else None),
+        )
     if public_key is None and captures and embedded_keys:
-        report.notes.append("no archive key or --pubkey: signatures were checked only against the "
-                            "public keys they carry, which proves integrity, not authorship")
+        report.notes.append(
+            "no archive key or --pubkey: signatures were checked only against the "
+            "public keys they carry, which proves integrity, not authorship"
+        )
         if len(embedded_keys) > 1:
             report.add("signatures", f"captures are signed with {len(embedded_keys)} different keys")
 
@@ -583,6 +720,7 @@ def _list_difference(claimed: list[tuple], listed: list[tuple]) -> str:
 
 # -- entry points ------------------------------------------------------------------------
 
+
 def trusted_key(root: Path | None, pubkey_pem: bytes | None) -> tuple[Any, str]:
     """The key signatures must verify with: --pubkey, else the archive's own, else none."""
     if pubkey_pem is not None:
@@ -597,8 +735,9 @@ def trusted_key(root: Path | None, pubkey_pem: bytes | None) -> tuple[Any, str]:
     return None, "no key"
 
 
-def verify(root: Path, targets: Iterable[str], pubkey_pem: bytes | None = None,
-           progress: ProgressHook | None = None) -> Report:
+def verify(
+    root: Path, targets: Iterable[str], pubkey_pem: bytes | None = None, progress: ProgressHook | None = None
+) -> Report:
     """Verify an archive (or the captures named by URL, capture id or file), or WACZ packages
     and WARC files outside any archive. Raises ArchiverError when it cannot start."""
     targets = list(targets)
@@ -656,8 +795,14 @@ def check_file(path: Path, public_key: Any, key_source: str) -> Report:
     scan = scan_warc(path)
     report_scan(report, scan, None, str(path))
     captures = capture_in_scan(report, scan, str(path))
-    check_signatures(report, captures, public_key, key_source, require=public_key is not None,
-                     path_of=lambda capture: str(path))
+    check_signatures(
+        report,
+        captures,
+        public_key,
+        key_source,
+        require=public_key is not None,
+        path_of=lambda capture: str(path),
+    )
     return report
 
 
@@ -673,20 +818,25 @@ def capture_in_scan(report: Report, scan: FileScan, where: str) -> list[CaptureF
     report.count("manifests")
     try:
         capture = CaptureFile(scan, metadata, record, manifest_digest(metadata["manifest"]))
-        listed = [(r.type, r.record_id, r.block_digest, r.payload_digest)
-                  for r in scan.records[:scan.records.index(record)]]
-        claimed = [(r["type"], r["id"], r["block_digest"], r["payload_digest"])
-                   for r in capture.manifest["records"]]
+        listed = [
+            (r.type, r.record_id, r.block_digest, r.payload_digest)
+            for r in scan.records[: scan.records.index(record)]
+        ]
+        claimed = [
+            (r["type"], r["id"], r["block_digest"], r["payload_digest"]) for r in capture.manifest["records"]
+        ]
     except (KeyError, TypeError, ValueError) as exc:
         report.add("manifests", f"metadata record is malformed ({exc!r})", path=where)
         return []
     if listed != claimed:
-        report.add("manifests", _list_difference(claimed, listed), capture=capture.facts.get("id"),
-                   path=where)
+        report.add(
+            "manifests", _list_difference(claimed, listed), capture=capture.facts.get("id"), path=where
+        )
     return [capture]
 
 
 # -- terminal ----------------------------------------------------------------------------
+
 
 class BarProgress:
     """A byte-counting rich progress bar on stderr, shown only on a terminal and for large jobs."""
@@ -698,10 +848,16 @@ class BarProgress:
         from rich.console import Console
 
         console = Console(stderr=True)
-        self.bar = bars.Progress(bars.TextColumn("verifying"), bars.BarColumn(),
-                                 bars.DownloadColumn(), bars.TransferSpeedColumn(),
-                                 bars.TimeRemainingColumn(), console=console, transient=True,
-                                 disable=not console.is_terminal)
+        self.bar = bars.Progress(
+            bars.TextColumn("verifying"),
+            bars.BarColumn(),
+            bars.DownloadColumn(),
+            bars.TransferSpeedColumn(),
+            bars.TimeRemainingColumn(),
+            console=console,
+            transient=True,
+            disable=not console.is_terminal,
+        )
         self.task = self.bar.add_task("verify", total=0)
         self.total = 0
         self.lock = threading.Lock()
@@ -730,21 +886,33 @@ def render(console: Any, report: Report) -> None:
     for name in ("check", "checked", "problems", "result"):
         table.add_column(name)
     for description, checked, failed in report.rows():
-        table.add_row(description, str(checked), str(failed),
-                      "[red]FAIL[/]" if failed else "[green]ok[/]")
+        table.add_row(description, str(checked), str(failed), "[red]FAIL[/]" if failed else "[green]ok[/]")
     for description, count in report.note_rows():
         table.add_row(description, str(count), "", "note")
     console.print(table)
     for problem in report.problems:
-        where = " ".join(part for part in (
-            f"capture {problem.capture}" if problem.capture else "",
-            problem.path or "", f"({problem.record})" if problem.record else "") if part)
-        console.print(f"[red]problem[/] {escape(f'[{problem.check}] {where}: {problem.message}')}",
-                      highlight=False, soft_wrap=True)
+        where = " ".join(
+            part
+            for part in (
+                f"capture {problem.capture}" if problem.capture else "",
+                problem.path or "",
+                f"({problem.record})" if problem.record else "",
+            )
+            if part
+        )
+        console.print(
+            f"[red]problem[/] {escape(f'[{problem.check}] {where}: {problem.message}')}",
+            highlight=False,
+            soft_wrap=True,
+        )
     for note in report.notes:
         console.print(f"note: {escape(note)}", highlight=False, soft_wrap=True)
     from .listing import human_size
 
     size = human_size(report.bytes)
-    console.print(f"[green]all good[/]: {size} verified" if report.ok else
-                  f"[red]{len(report.problems)} problem(s) found[/] in {size}", highlight=False)
+    console.print(
+        f"[green]all good[/]: {size} verified"
+        if report.ok
+        else f"[red]{len(report.problems)} problem(s) found[/] in {size}",
+        highlight=False,
+    )

@@ -60,8 +60,14 @@ class ExportResult:
     public_key: str | None
 
     def to_json(self) -> dict[str, Any]:
-        return {"path": str(self.path), "captures": self.captures, "warc_files": self.warc_files,
-                "bytes": self.bytes, "signed": self.signed, "public_key": self.public_key}
+        return {
+            "path": str(self.path),
+            "captures": self.captures,
+            "warc_files": self.warc_files,
+            "bytes": self.bytes,
+            "signed": self.signed,
+            "public_key": self.public_key,
+        }
 
 
 def export(root: Path, urls: list[str], output: Path) -> ExportResult:
@@ -84,15 +90,17 @@ def export(root: Path, urls: list[str], output: Path) -> ExportResult:
             created = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
             datapackage = _datapackage(resources, created, captures)
             package.writestr(_info("datapackage.json"), datapackage)
-            package.writestr(_info("datapackage-digest.json"),
-                             _digest_file(datapackage, created, private_key))
+            package.writestr(
+                _info("datapackage-digest.json"), _digest_file(datapackage, created, private_key)
+            )
         os.replace(temp, output)
     except OSError as exc:
         temp.unlink(missing_ok=True)
         raise ArchiverError(f"cannot write {output}: {exc.strerror or exc}") from None
     public = keys.public_der_b64(private_key.public_key()) if private_key else None
-    return ExportResult(output, len(captures), len(files), output.stat().st_size,
-                        private_key is not None, public)
+    return ExportResult(
+        output, len(captures), len(files), output.stat().st_size, private_key is not None, public
+    )
 
 
 def _choose(archive: Any, urls: list[str]) -> list:
@@ -160,8 +168,10 @@ def _info(name: str, stored: bool = False) -> zipfile.ZipInfo:
 def _copy_into(package: zipfile.ZipFile, name: str, path: Path) -> dict[str, Any]:
     """Store a WARC uncompressed in the zip (so replay can seek), hashing it on the way."""
     digest, size = hashlib.sha256(), path.stat().st_size
-    with open(path, "rb") as source, package.open(_info(name, stored=True), "w",
-                                                  force_zip64=size > 1 << 31) as target:
+    with (
+        open(path, "rb") as source,
+        package.open(_info(name, stored=True), "w", force_zip64=size > 1 << 31) as target,
+    ):
         while chunk := source.read(COPY_CHUNK):
             digest.update(chunk)
             target.write(chunk)
@@ -174,8 +184,7 @@ def _write(package: zipfile.ZipFile, name: str, data: bytes) -> dict[str, Any]:
 
 
 def _resource(name: str, sha256: str, size: int) -> dict[str, Any]:
-    return {"name": _safe_name(Path(name).name), "path": name, "hash": f"sha256:{sha256}",
-            "bytes": size}
+    return {"name": _safe_name(Path(name).name), "path": name, "hash": f"sha256:{sha256}", "bytes": size}
 
 
 def _index(files: list[tuple[str, Path]]) -> bytes:
@@ -199,8 +208,11 @@ def _pages(captures: list) -> bytes:
 def _datapackage(resources: list[dict], created: str, captures: list) -> bytes:
     first = captures[0]
     package = {
-        "profile": "data-package", "resources": resources, "wacz_version": WACZ_VERSION,
-        "software": SOFTWARE, "created": created,
+        "profile": "data-package",
+        "resources": resources,
+        "wacz_version": WACZ_VERSION,
+        "software": SOFTWARE,
+        "created": created,
         "title": f"archiver export of {len(captures)} capture(s)",
     }
     if len({c.canonical_url for c in captures}) == 1:
@@ -214,7 +226,9 @@ def _digest_file(datapackage: bytes, created: str, private_key: Any) -> bytes:
     data: dict[str, Any] = {"path": "datapackage.json", "hash": digest}
     if private_key is not None:
         data["signedData"] = {
-            "hash": digest, "created": created, "software": SOFTWARE,
+            "hash": digest,
+            "created": created,
+            "software": SOFTWARE,
             "version": SIGNING_SPEC_VERSION,
             "signature": keys.sign_p1363(private_key, digest.encode()),
             "publicKey": keys.public_der_b64(private_key.public_key()),
@@ -223,6 +237,7 @@ def _digest_file(datapackage: bytes, created: str, private_key: Any) -> bytes:
 
 
 # -- checking a package ------------------------------------------------------------------
+
 
 @dataclass
 class _Signer:
@@ -251,15 +266,17 @@ def check_package(path: Path, public_key: Any, key_source: str) -> Report:
             if info.is_dir():
                 continue
             if info.filename in names:
-                report.add("package", "the zip holds more than one entry of this name",
-                           path=f"{path}!{info.filename}")
+                report.add(
+                    "package",
+                    "the zip holds more than one entry of this name",
+                    path=f"{path}!{info.filename}",
+                )
             names[info.filename] = info
         read = _read_datapackage(report, package, where)
         if read is None:
             return report
         datapackage, created, resources = read
-        signer = _check_digest_file(report, package, datapackage, created, public_key,
-                                    key_source, where)
+        signer = _check_digest_file(report, package, datapackage, created, public_key, key_source, where)
         _check_resources(report, package, resources, names, path, public_key, key_source, signer)
     return report
 
@@ -279,23 +296,30 @@ def _read_json(report: Report, package: zipfile.ZipFile, name: str, where: dict)
     return None
 
 
-def _read_datapackage(report: Report, package: zipfile.ZipFile,
-                      where: dict) -> tuple[bytes, Any, list[dict]] | None:
+def _read_datapackage(
+    report: Report, package: zipfile.ZipFile, where: dict
+) -> tuple[bytes, Any, list[dict]] | None:
     data = _read_json(report, package, "datapackage.json", where)
     if data is None:
         return None
     resources = data.get("resources") if isinstance(data, dict) else None
     if not isinstance(resources, list) or not all(
-            isinstance(r, dict) and isinstance(r.get("path"), str) for r in resources):
-        report.add("package", "datapackage.json has no list of resources each with a path",
-                   **where)
+        isinstance(r, dict) and isinstance(r.get("path"), str) for r in resources
+    ):
+        report.add("package", "datapackage.json has no list of resources each with a path", **where)
         return None
     return package.read("datapackage.json"), data.get("created"), resources
 
 
-def _check_digest_file(report: Report, package: zipfile.ZipFile, datapackage: bytes,
-                       created: Any, public_key: Any, key_source: str,
-                       where: dict) -> _Signer | None:
+def _check_digest_file(
+    report: Report,
+    package: zipfile.ZipFile,
+    datapackage: bytes,
+    created: Any,
+    public_key: Any,
+    key_source: str,
+    where: dict,
+) -> _Signer | None:
     """datapackage-digest.json: the hash of datapackage.json and its signature; the signer
     when the signature verifies."""
     digest_file = _read_json(report, package, "datapackage-digest.json", where)
@@ -314,19 +338,19 @@ def _check_digest_file(report: Report, package: zipfile.ZipFile, datapackage: by
         return None
     report.count("signatures")
     if not isinstance(signed, dict):
-        report.add("signatures", "signedData in datapackage-digest.json is not a JSON object",
-                   **where)
+        report.add("signatures", "signedData in datapackage-digest.json is not a JSON object", **where)
         return None
     if signed.get("created") != created:
-        report.add("package", "signedData created differs from the created time in "
-                   "datapackage.json", **where)
+        report.add("package", "signedData created differs from the created time in datapackage.json", **where)
     if "publicKey" not in signed and "domainCert" in signed:
         if public_key is not None:
-            report.add("signatures", f"package is signed with a domain certificate, not the "
-                       f"{key_source}", **where)
+            report.add(
+                "signatures", f"package is signed with a domain certificate, not the {key_source}", **where
+            )
         else:
-            report.notes.append("the package signature is in the domain-certificate form, "
-                                "which archiver does not check")
+            report.notes.append(
+                "the package signature is in the domain-certificate form, which archiver does not check"
+            )
         return None
     carried = _ec_key(signed.get("publicKey"))
     key = public_key if public_key is not None else carried
@@ -334,15 +358,20 @@ def _check_digest_file(report: Report, package: zipfile.ZipFile, datapackage: by
         report.add("signatures", "package signature carries no readable public key", **where)
         return None
     if public_key is None:
-        report.notes.append("no --pubkey: the package signature was checked only against the "
-                            "public key it carries, which proves integrity, not authorship")
+        report.notes.append(
+            "no --pubkey: the package signature was checked only against the "
+            "public key it carries, which proves integrity, not authorship"
+        )
     if signed.get("hash") != digest:
         report.add("signatures", "signed hash is not the digest of datapackage.json", **where)
         return None
-    if not keys.verify_signature(key, str(signed.get("hash")).encode(),
-                                 str(signed.get("signature", ""))):
-        report.add("signatures", "package signature does not verify with "
-                   + (key_source if public_key is not None else "the key it carries"), **where)
+    if not keys.verify_signature(key, str(signed.get("hash")).encode(), str(signed.get("signature", ""))):
+        report.add(
+            "signatures",
+            "package signature does not verify with "
+            + (key_source if public_key is not None else "the key it carries"),
+            **where,
+        )
         return None
     return _Signer(keys.public_der_b64(key), public_key is not None)
 
@@ -371,9 +400,16 @@ class _Scanned:
     sha256: str
 
 
-def _check_resources(report: Report, package: zipfile.ZipFile, resources: list[dict],
-                     names: dict[str, zipfile.ZipInfo], path: Path, public_key: Any,
-                     key_source: str, signer: _Signer | None) -> None:
+def _check_resources(
+    report: Report,
+    package: zipfile.ZipFile,
+    resources: list[dict],
+    names: dict[str, zipfile.ZipInfo],
+    path: Path,
+    public_key: Any,
+    key_source: str,
+    signer: _Signer | None,
+) -> None:
     listed = {str(r["path"]): r for r in resources}
     for name in sorted(set(names) - set(listed) - {"datapackage.json", "datapackage-digest.json"}):
         report.add("package", "file is not listed in datapackage.json", path=f"{path}!{name}")
@@ -392,34 +428,47 @@ def _check_resources(report: Report, package: zipfile.ZipFile, resources: list[d
                     scan = scan_stream(hashing, where, info.file_size)
                 hashing.drain()
         except (zipfile.BadZipFile, OSError, EOFError, zlib.error, RuntimeError) as exc:
-            report.add("package", f"cannot read the file from the zip ({_one_line(exc)})",
-                       path=where)
+            report.add("package", f"cannot read the file from the zip ({_one_line(exc)})", path=where)
             continue
         sha256 = hashing.digest.hexdigest()
         if resource.get("hash") != "sha256:" + sha256:
             report.add("package", "file hash differs from datapackage.json", path=where)
         if "bytes" in resource and resource["bytes"] != info.file_size:
-            report.add("package", f"file size {info.file_size} differs from the bytes "
-                       f"{resource['bytes']!r} in datapackage.json", path=where)
+            report.add(
+                "package",
+                f"file size {info.file_size} differs from the bytes "
+                f"{resource['bytes']!r} in datapackage.json",
+                path=where,
+            )
         if scan is not None:
             report_scan(report, scan, None, where)
             scanned.append(_Scanned(name, where, scan, sha256))
     captures = _package_captures(report, scanned, path)
     if signer is not None:
-        capture_keys = {_normal_key(c.metadata["signature"].get("publicKey"))
-                        for c in captures if isinstance(c.metadata.get("signature"), dict)}
+        capture_keys = {
+            _normal_key(c.metadata["signature"].get("publicKey"))
+            for c in captures
+            if isinstance(c.metadata.get("signature"), dict)
+        }
         if capture_keys - {signer.key}:
-            report.add("signatures", "package signed by a different key than its captures",
-                       path=str(path))
+            report.add("signatures", "package signed by a different key than its captures", path=str(path))
     trusted = signer is not None and signer.trusted
     unkeyed = report.unsigned_unkeyed
-    check_signatures(report, captures, public_key, key_source,
-                     require=public_key is not None and not trusted,
-                     path_of=lambda capture: capture.scan.path, location=str(path))
+    check_signatures(
+        report,
+        captures,
+        public_key,
+        key_source,
+        require=public_key is not None and not trusted,
+        path_of=lambda capture: capture.scan.path,
+        location=str(path),
+    )
     if trusted and report.unsigned_unkeyed > unkeyed:
-        report.notes.append(f"{report.unsigned_unkeyed - unkeyed} capture(s) in {path.name} are "
-                            f"unsigned (made before the archive had a key); the package "
-                            f"signature, valid with the {key_source}, covers them")
+        report.notes.append(
+            f"{report.unsigned_unkeyed - unkeyed} capture(s) in {path.name} are "
+            f"unsigned (made before the archive had a key); the package "
+            f"signature, valid with the {key_source}, covers them"
+        )
 
 
 def _package_captures(report: Report, scanned: list[_Scanned], path: Path) -> list[CaptureFile]:
@@ -433,14 +482,17 @@ def _package_captures(report: Report, scanned: list[_Scanned], path: Path) -> li
         source = manifest.get("source") if isinstance(manifest, dict) else None
         if isinstance(source, dict) and isinstance(source.get("file"), str):
             name = "archive/" + _safe_name("-".join(PurePosixPath(source["file"]).parts[-2:]))
-            cited.setdefault(name, []).append((str(manifest.get("capture_id")),
-                                               str(source.get("sha256"))))
+            cited.setdefault(name, []).append((str(manifest.get("capture_id")), str(source.get("sha256"))))
     present = {item.name for item in scanned}
     for name, citing in sorted(cited.items()):
         if name not in present:
             report.count("files")
-            report.add("files", "imported source file cited by a capture is missing",
-                       capture=citing[0][0], path=f"{path}!{name}")
+            report.add(
+                "files",
+                "imported source file cited by a capture is missing",
+                capture=citing[0][0],
+                path=f"{path}!{name}",
+            )
     captures: list[CaptureFile] = []
     for item in scanned:
         if item.name not in cited:
@@ -448,8 +500,12 @@ def _package_captures(report: Report, scanned: list[_Scanned], path: Path) -> li
             continue
         for capture_id, sha256 in cited[item.name]:
             if sha256 != item.sha256:
-                report.add("files", "source file SHA-256 differs from the one its capture "
-                           "manifest records", capture=capture_id, path=item.where)
+                report.add(
+                    "files",
+                    "source file SHA-256 differs from the one its capture manifest records",
+                    capture=capture_id,
+                    path=item.where,
+                )
     return captures
 
 

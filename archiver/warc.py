@@ -116,34 +116,58 @@ class CaptureWriter:
     def request(self, uri: str, date: str, head: bytes, concurrent_to: str) -> RecordSpan:
         """A request record; `head` is the request line and headers as sent."""
         record = self.writer.create_warc_record(
-            uri, "request", payload=io.BytesIO(head), length=len(head),
+            uri,
+            "request",
+            payload=io.BytesIO(head),
+            length=len(head),
             warc_headers_dict={"WARC-Date": date, "WARC-Concurrent-To": concurrent_to},
         )
         return self._write(record)
 
     def response(
-        self, uri: str, date: str, record_id: str, http_headers: StatusAndHeaders,
-        body: BinaryIO, body_length: int, payload_sha256: str,
+        self,
+        uri: str,
+        date: str,
+        record_id: str,
+        http_headers: StatusAndHeaders,
+        body: BinaryIO,
+        body_length: int,
+        payload_sha256: str,
     ) -> RecordSpan:
         """A response record holding the payload bytes exactly as received."""
         record = self.writer.create_warc_record(
-            uri, "response", payload=body, length=body_length, http_headers=http_headers,
+            uri,
+            "response",
+            payload=body,
+            length=body_length,
+            http_headers=http_headers,
             warc_headers_dict={
-                "WARC-Record-ID": record_id, "WARC-Date": date,
+                "WARC-Record-ID": record_id,
+                "WARC-Date": date,
                 "WARC-Payload-Digest": "sha256:" + payload_sha256,
             },
         )
         return self._write(record)
 
     def revisit(
-        self, uri: str, date: str, record_id: str, http_headers: StatusAndHeaders,
-        payload_sha256: str, refers_to: str, refers_to_uri: str, refers_to_date: str,
+        self,
+        uri: str,
+        date: str,
+        record_id: str,
+        http_headers: StatusAndHeaders,
+        payload_sha256: str,
+        refers_to: str,
+        refers_to_uri: str,
+        refers_to_date: str,
     ) -> RecordSpan:
         """An identical-payload-digest revisit record: headers only, no body."""
         record = self.writer.create_warc_record(
-            uri, "revisit", http_headers=http_headers,
+            uri,
+            "revisit",
+            http_headers=http_headers,
             warc_headers_dict={
-                "WARC-Record-ID": record_id, "WARC-Date": date,
+                "WARC-Record-ID": record_id,
+                "WARC-Date": date,
                 "WARC-Profile": REVISIT_PROFILE,
                 "WARC-Refers-To": refers_to,
                 "WARC-Refers-To-Target-URI": refers_to_uri,
@@ -157,7 +181,10 @@ class CaptureWriter:
         """A JSON metadata record about the capture."""
         payload = json.dumps(data, indent=1, sort_keys=True, ensure_ascii=False).encode()
         record = self.writer.create_warc_record(
-            uri, "metadata", payload=io.BytesIO(payload), length=len(payload),
+            uri,
+            "metadata",
+            payload=io.BytesIO(payload),
+            length=len(payload),
             warc_content_type="application/json",
             warc_headers_dict={"WARC-Date": date, "WARC-Concurrent-To": concurrent_to},
         )
@@ -236,10 +263,14 @@ def scan_records(path: Path, read_types: tuple[str, ...] = ("metadata",)) -> lis
         iterator = ArchiveIterator(handle)
         for record in iterator:
             content = record.content_stream().read() if record.rec_type in read_types else b""
-            found.append(ScannedRecord(
-                offset=iterator.get_record_offset(), length=iterator.get_record_length(),
-                rec_type=record.rec_type,
-                record_id=record.rec_headers.get_header("WARC-Record-ID") or "",
-                content_type=record.rec_headers.get_header("Content-Type") or "",
-                content=content))
+            found.append(
+                ScannedRecord(
+                    offset=iterator.get_record_offset(),
+                    length=iterator.get_record_length(),
+                    rec_type=record.rec_type,
+                    record_id=record.rec_headers.get_header("WARC-Record-ID") or "",
+                    content_type=record.rec_headers.get_header("Content-Type") or "",
+                    content=content,
+                )
+            )
     return found

@@ -32,6 +32,7 @@ ZLIB_XFL = (0, 2, 4)
 
 # -- digests -----------------------------------------------------------------------------
 
+
 def parse_digest(value: str) -> tuple[str, bytes] | None:
     """`algorithm:value` (hex, base32 or base64) as (hashlib name, raw bytes); None if unknown."""
     label, _, text = value.strip().partition(":")
@@ -54,11 +55,11 @@ def _b32decode(text: str) -> bytes:
 
 
 def _b64decode(text: str) -> bytes:
-    return base64.b64decode(text.replace("-", "+").replace("_", "/") + "=" * (-len(text) % 4),
-                            validate=True)
+    return base64.b64decode(text.replace("-", "+").replace("_", "/") + "=" * (-len(text) % 4), validate=True)
 
 
 # -- one pass over a WARC file -----------------------------------------------------------
+
 
 @dataclass
 class ScannedRecord:
@@ -126,12 +127,12 @@ class _Dechunker:
         while i < n and not self.done:
             if self.left:
                 take = min(self.left, n - i)
-                self.sink.update(data[i:i + take])
+                self.sink.update(data[i : i + take])
                 i, self.left = i + take, self.left - take
                 self.expect_crlf = not self.left
                 continue
             end = data.find(b"\n", i)
-            self.line += data[i:n if end < 0 else end]
+            self.line += data[i : n if end < 0 else end]
             i = n if end < 0 else end + 1
             if end < 0:
                 continue
@@ -163,8 +164,9 @@ class _Record:
         self.sha256_hash = None
         self.dechunked = None
         self.payload_length = 0
-        separate_payload = self.http or (self.payload_claim is not None
-                                         and self.payload_claim[0] != self.block_hash.name)
+        separate_payload = self.http or (
+            self.payload_claim is not None and self.payload_claim[0] != self.block_hash.name
+        )
         if separate_payload:
             self.payload_hash = hashlib.new(self.payload_claim[0] if self.payload_claim else "sha256")
             self.payload_hashes.append(self.payload_hash)
@@ -197,13 +199,16 @@ class _Record:
         if end < 0:
             if len(buffer) >= MAX_HEAD:
                 self.http_buffer = None
-            return chunk[len(chunk):]
-        self.http_head = bytes(buffer[:end + 4])
+            return chunk[len(chunk) :]
+        self.http_head = bytes(buffer[: end + 4])
         self.http_buffer = None
-        if (self.payload_claim and b"chunked" in self.http_head.lower()
-                and b"transfer-encoding" in self.http_head.lower()):
+        if (
+            self.payload_claim
+            and b"chunked" in self.http_head.lower()
+            and b"transfer-encoding" in self.http_head.lower()
+        ):
             self.dechunked = _Dechunker(hashlib.new(self.payload_claim[0]))
-        return chunk[end + 4 - old:]
+        return chunk[end + 4 - old :]
 
     def result(self, offset: int, stream_offset: int, stream_length: int) -> ScannedRecord:
         block_raw = self.block_hash.digest()
@@ -215,20 +220,35 @@ class _Record:
         payload_ok = None
         if self.payload_claim is not None:
             payload_ok = payload_raw == self.payload_claim[1] or (
-                self.dechunked is not None and self.dechunked.sink.digest() == self.payload_claim[1])
+                self.dechunked is not None and self.dechunked.sink.digest() == self.payload_claim[1]
+            )
         payload_name = self.payload_hash.name if self.payload_hash else self.block_hash.name
-        sha256 = (payload_raw.hex() if payload_name == "sha256"
-                  else self.sha256_hash.hexdigest() if self.sha256_hash else None)
+        sha256 = (
+            payload_raw.hex()
+            if payload_name == "sha256"
+            else self.sha256_hash.hexdigest()
+            if self.sha256_hash
+            else None
+        )
         if not self.http and self.payload_hash is None:
             self.payload_length = self.length
         if self.headers.get("warc-type") == "revisit":
             payload_ok, sha256 = None, None  # a revisit's payload lives in the record it refers to
         return ScannedRecord(
-            offset=offset, length=None, stream_offset=stream_offset, stream_length=stream_length,
-            headers=self.headers, block_digest=block_digest, block_ok=block_ok,
-            payload_digest=self.headers.get("warc-payload-digest"), payload_ok=payload_ok,
-            payload_sha256=sha256, payload_length=self.payload_length, http_head=self.http_head,
-            content=bytes(self.content) if self.content is not None else None)
+            offset=offset,
+            length=None,
+            stream_offset=stream_offset,
+            stream_length=stream_length,
+            headers=self.headers,
+            block_digest=block_digest,
+            block_ok=block_ok,
+            payload_digest=self.headers.get("warc-payload-digest"),
+            payload_ok=payload_ok,
+            payload_sha256=sha256,
+            payload_length=self.payload_length,
+            http_head=self.http_head,
+            content=bytes(self.content) if self.content is not None else None,
+        )
 
 
 class _Parser:
@@ -266,7 +286,7 @@ class _Parser:
             if self.state == self.BLOCK:
                 take = min(self.remaining, n - i)
                 assert self.record is not None
-                self.record.feed(view[i:i + take])
+                self.record.feed(view[i : i + take])
                 i, self.remaining = i + take, self.remaining - take
                 if not self.remaining:
                     self.state = self.TRAILER
@@ -282,7 +302,7 @@ class _Parser:
             self.start_offset = self.member_offset if self.scan.compressed else self.record_start
             if self.scan.compressed and self.record_start != self.member_stream:
                 self.scan.offset_access = False  # shares its member with the record before
-        piece = view[i:i + MAX_HEAD]
+        piece = view[i : i + MAX_HEAD]
         old = len(self.buffer)
         self.buffer += piece
         end = self.buffer.find(b"\r\n\r\n", max(0, old - 3))
@@ -317,14 +337,15 @@ class _Parser:
 
     def _trailer(self, view: memoryview, i: int) -> int:
         need = 4 - len(self.buffer)
-        self.buffer += view[i:i + need]
+        self.buffer += view[i : i + need]
         if len(self.buffer) < 4:
             return len(view)
         if self.buffer != b"\r\n\r\n":
             self._fail("record is not followed by CRLF CRLF (wrong Content-Length?)")
         assert self.record is not None
-        found = self.record.result(self.start_offset, self.record_start,
-                                   self.position + i + need - self.record_start)
+        found = self.record.result(
+            self.start_offset, self.record_start, self.position + i + need - self.record_start
+        )
         self.scan.records.append(found)
         self.member_records.append(found)
         self.buffer.clear()
@@ -340,10 +361,18 @@ class _Parser:
         raise _Stop
 
 
-def scan_stream(handle: IO[bytes], name: str, size: int, *, strict_gzip: bool = False,
-                file_sha256: bool = False, content_sha256: bool = False, extra_sha256: bool = True,
-                keep_types: tuple[str, ...] = ("metadata", "warcinfo"),
-                advance: Callable[[int], None] | None = None) -> FileScan:
+def scan_stream(
+    handle: IO[bytes],
+    name: str,
+    size: int,
+    *,
+    strict_gzip: bool = False,
+    file_sha256: bool = False,
+    content_sha256: bool = False,
+    extra_sha256: bool = True,
+    keep_types: tuple[str, ...] = ("metadata", "warcinfo"),
+    advance: Callable[[int], None] | None = None,
+) -> FileScan:
     """Read a WARC stream (gzip or not) once, checking every member and record digest.
     `strict_gzip`: every gzip member header must be the one archiver's writer makes."""
     scan = FileScan(path=name, size=size)
@@ -380,8 +409,14 @@ class _ContentSink:
         self.parser.feed(data)
 
 
-def _walk_plain(handle: IO[bytes], first: bytes, parser: _Parser, sink: _ContentSink,
-                whole: Any, advance: Callable[[int], None] | None) -> None:
+def _walk_plain(
+    handle: IO[bytes],
+    first: bytes,
+    parser: _Parser,
+    sink: _ContentSink,
+    whole: Any,
+    advance: Callable[[int], None] | None,
+) -> None:
     chunk = first
     while chunk:
         if whole is not None:
@@ -392,9 +427,16 @@ def _walk_plain(handle: IO[bytes], first: bytes, parser: _Parser, sink: _Content
         chunk = handle.read(READ_SIZE)
 
 
-def _walk_gzip(handle: IO[bytes], first: bytes, scan: FileScan, parser: _Parser,
-               sink: _ContentSink, strict: bool, whole: Any,
-               advance: Callable[[int], None] | None) -> None:
+def _walk_gzip(
+    handle: IO[bytes],
+    first: bytes,
+    scan: FileScan,
+    parser: _Parser,
+    sink: _ContentSink,
+    strict: bool,
+    whole: Any,
+    advance: Callable[[int], None] | None,
+) -> None:
     """Decompress member by member; `offset` is the file position of data[start]."""
     data, start, offset = first, 0, 0
     inflater: Any = None
@@ -423,11 +465,11 @@ def _walk_gzip(handle: IO[bytes], first: bytes, scan: FileScan, parser: _Parser,
                     scan.errors.append((offset, "file ends inside a gzip member header (truncated)"))
                     raise _Stop
             if strict:
-                header = _check_header(data[start:start + 10], header, offset, scan)
+                header = _check_header(data[start : start + 10], header, offset, scan)
             inflater, feed = zlib.decompressobj(31), FIRST_FEED
             scan.members += 1
             parser.member_start(offset)
-        piece = data[start:start + feed]
+        piece = data[start : start + feed]
         try:
             out = inflater.decompress(piece, MAX_OUT)
             sink(out)
@@ -456,8 +498,13 @@ def _check_header(header: bytes, first: bytes | None, offset: int, scan: FileSca
     if first is None and header[:8] == ZLIB_GZIP_PREFIX and header[8] in ZLIB_XFL:
         return header
     if header != first:
-        scan.errors.append((offset, f"gzip member header {header.hex()} is not the one archiver "
-                                    f"writes{f' ({first.hex()})' if first else ''}"))
+        scan.errors.append(
+            (
+                offset,
+                f"gzip member header {header.hex()} is not the one archiver "
+                f"writes{f' ({first.hex()})' if first else ''}",
+            )
+        )
         raise _Stop
     return header
 

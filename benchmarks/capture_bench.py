@@ -103,23 +103,24 @@ def _sentence(rng: random.Random) -> str:
 def _boilerplate_top(rng: random.Random) -> str:
     nav = "".join(f'<li><a href="/section/{s.lower()}">{s}</a></li>' for s in SECTIONS)
     return (
-        "<header class=\"site-header\"><a class=\"logo\" href=\"/\">The Loopback Gazette</a>"
-        f"<nav aria-label=\"Sections\"><ul>{nav}</ul></nav>"
-        "<form class=\"search\" action=\"/search\"><input name=\"q\" placeholder=\"Search\">"
-        "</form><a class=\"subscribe\" href=\"/subscribe\">Subscribe</a></header>\n"
-        f"<div class=\"ad\" data-slot=\"top-{rng.randint(1000, 9999)}\">Advertisement</div>\n"
+        '<header class="site-header"><a class="logo" href="/">The Loopback Gazette</a>'
+        f'<nav aria-label="Sections"><ul>{nav}</ul></nav>'
+        '<form class="search" action="/search"><input name="q" placeholder="Search">'
+        '</form><a class="subscribe" href="/subscribe">Subscribe</a></header>\n'
+        f'<div class="ad" data-slot="top-{rng.randint(1000, 9999)}">Advertisement</div>\n'
     )
 
 
 def _boilerplate_bottom(rng: random.Random, index: int, pages: int) -> str:
     related = "".join(
         f'<li><a href="/articles/{(index + k) % pages:04d}.html">{_sentence(rng)[:60]}</a></li>'
-        for k in range(1, 6))
+        for k in range(1, 6)
+    )
     return (
-        f"<aside class=\"related\"><h2>Related</h2><ul>{related}</ul></aside>\n"
+        f'<aside class="related"><h2>Related</h2><ul>{related}</ul></aside>\n'
         "<footer><p>© The Loopback Gazette. All rights reserved.</p>"
-        "<a href=\"/privacy\">Privacy</a> · <a href=\"/terms\">Terms</a> · "
-        "<a href=\"/contact\">Contact</a></footer>\n"
+        '<a href="/privacy">Privacy</a> · <a href="/terms">Terms</a> · '
+        '<a href="/contact">Contact</a></footer>\n'
         "<script>window.dataLayer=window.dataLayer||[];dataLayer.push({event:'pageview'});</script>\n"
     )
 
@@ -132,19 +133,19 @@ def make_article(index: int, pages: int, size: int) -> bytes:
     day = 1 + index % 28
     published = f"2024-05-{day:02d}T{rng.randint(6, 22):02d}:{rng.randint(0, 59):02d}:00Z"
     head = (
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
         f"<title>{html.escape(headline)} | The Loopback Gazette</title>"
-        f"<link rel=\"canonical\" href=\"/articles/{index:04d}.html\">"
-        f"<meta property=\"og:title\" content=\"{html.escape(headline)}\">"
-        f"<meta name=\"author\" content=\"{author}\">"
-        f"<meta property=\"article:published_time\" content=\"{published}\">"
-        "<link rel=\"stylesheet\" href=\"/static/site.css\"></head><body>\n"
+        f'<link rel="canonical" href="/articles/{index:04d}.html">'
+        f'<meta property="og:title" content="{html.escape(headline)}">'
+        f'<meta name="author" content="{author}">'
+        f'<meta property="article:published_time" content="{published}">'
+        '<link rel="stylesheet" href="/static/site.css"></head><body>\n'
     )
     top = _boilerplate_top(rng)
     article_head = (
         f"<main><article><h1>{html.escape(headline)}</h1>\n"
-        f"<p class=\"byline\">By <a rel=\"author\" href=\"/people/{author.lower().replace(' ', '-')}\">"
-        f"{author}</a></p><time datetime=\"{published}\">{published[:10]}</time>\n"
+        f'<p class="byline">By <a rel="author" href="/people/{author.lower().replace(" ", "-")}">'
+        f'{author}</a></p><time datetime="{published}">{published[:10]}</time>\n'
     )
     bottom = "</article></main>\n" + _boilerplate_bottom(rng, index, pages) + "</body></html>\n"
     parts = [head, top, article_head]
@@ -215,9 +216,17 @@ def serve(pages_count: int, size: int, latency: float, allow_gzip: bool) -> None
                 status, body = 200, page.gzipped if use_gzip else page.identity
             self._send(status, body, "text/html; charset=utf-8", use_gzip)
             with lock:
-                entry = stats.setdefault(client_of(agent), {
-                    "requests": 0, "connections": 0, "gzip_served": 0, "bytes_sent": 0,
-                    "statuses": {}, "accept_encoding": {}})
+                entry = stats.setdefault(
+                    client_of(agent),
+                    {
+                        "requests": 0,
+                        "connections": 0,
+                        "gzip_served": 0,
+                        "bytes_sent": 0,
+                        "statuses": {},
+                        "accept_encoding": {},
+                    },
+                )
                 entry["connections"] += self.new_connection
                 self.new_connection = False
                 entry["requests"] += 1
@@ -249,11 +258,18 @@ def serve(pages_count: int, size: int, latency: float, allow_gzip: bool) -> None
             pass  # a client dropping a keep-alive connection is not news
 
     server = Server(("127.0.0.1", 0), Handler)
-    print(json.dumps({
-        "port": server.server_address[1], "generated_s": generated_s,
-        "identity_bytes": sum(len(p.identity) for p in pages.values()),
-        "gzip_bytes": sum(len(p.gzipped) for p in pages.values()),
-        "paths": list(pages)}), flush=True)
+    print(
+        json.dumps(
+            {
+                "port": server.server_address[1],
+                "generated_s": generated_s,
+                "identity_bytes": sum(len(p.identity) for p in pages.values()),
+                "gzip_bytes": sum(len(p.gzipped) for p in pages.values()),
+                "paths": list(pages),
+            }
+        ),
+        flush=True,
+    )
 
     def exit_with_parent() -> None:  # stdin is a pipe from the bench: EOF means it is gone
         sys.stdin.buffer.read()
@@ -267,8 +283,17 @@ class ServerProcess:
     """The --serve child: start it, learn its port, ask for its counters, stop it."""
 
     def __init__(self, pages: int, size: int, latency: float, allow_gzip: bool) -> None:
-        argv = [sys.executable, str(Path(__file__).resolve()), "--serve", "--pages", str(pages),
-                "--size-kb", str(size / 1024), "--latency", str(latency)]
+        argv = [
+            sys.executable,
+            str(Path(__file__).resolve()),
+            "--serve",
+            "--pages",
+            str(pages),
+            "--size-kb",
+            str(size / 1024),
+            "--latency",
+            str(latency),
+        ]
         if not allow_gzip:
             argv.append("--no-gzip")
         # stdin stays open and unused: the server exits when it closes, even if we are killed
@@ -382,8 +407,17 @@ def archiver_command() -> list[str]:
 
 def run_archiver(urls_file: Path, out_dir: Path, total: int, concurrency: int) -> Run:
     archive = out_dir / "archiver"
-    argv = [*archiver_command(), "capture", "-i", str(urls_file), "--archive", str(archive),
-            "--concurrency", str(concurrency), "--json"]
+    argv = [
+        *archiver_command(),
+        "capture",
+        "-i",
+        str(urls_file),
+        "--archive",
+        str(archive),
+        "--concurrency",
+        str(concurrency),
+        "--json",
+    ]
     # stdout to a file, not a pipe: 200 JSON lines overflow a pipe nobody reads during wait4
     stdout_path, stderr_path = out_dir / "archiver.stdout.jsonl", out_dir / "archiver.stderr.txt"
     with open(stdout_path, "wb") as out, open(stderr_path, "wb") as err:
@@ -403,8 +437,11 @@ def run_archiver(urls_file: Path, out_dir: Path, total: int, concurrency: int) -
             ok += 1
     if ok + len(failures) < total:
         failures.append(f"{total - ok - len(failures)} URLs produced no output line")
-    warcs = [p for p in (archive / "warcs").rglob("*.warc.gz") if not p.name.startswith(".")] \
-        if (archive / "warcs").exists() else []
+    warcs = (
+        [p for p in (archive / "warcs").rglob("*.warc.gz") if not p.name.startswith(".")]
+        if (archive / "warcs").exists()
+        else []
+    )
     rows = 0
     index = archive / "index.sqlite3"
     if index.exists():
@@ -421,8 +458,10 @@ def run_archiver(urls_file: Path, out_dir: Path, total: int, concurrency: int) -
         failures += [f"stderr: {line[:200]}" for line in stderr_lines[-5:]]
     catalogue = sum(p.stat().st_size for p in archive.glob("index.sqlite3*")) if archive.exists() else 0
     run = Run("archiver", ok, total, child, sum(p.stat().st_size for p in warcs), failures)
-    run.notes.append(f"archiver: {len(warcs)} .warc.gz files (one per capture), {rows} catalogue "
-                     f"rows, catalogue {catalogue / 1e6:.2f} MB (not in WARC bytes)")
+    run.notes.append(
+        f"archiver: {len(warcs)} .warc.gz files (one per capture), {rows} catalogue "
+        f"rows, catalogue {catalogue / 1e6:.2f} MB (not in WARC bytes)"
+    )
     return run
 
 
@@ -449,8 +488,16 @@ def count_warc_responses(path: Path) -> tuple[int, Counter[int]]:
 def run_wget(wget: str, urls_file: Path, out_dir: Path, total: int) -> Run:
     out_dir.mkdir(parents=True, exist_ok=True)
     prefix = out_dir / "wget"
-    argv = [wget, "-q", "-e", "robots=off", f"--input-file={urls_file}",
-            f"--warc-file={prefix}", "-O", os.devnull]
+    argv = [
+        wget,
+        "-q",
+        "-e",
+        "robots=off",
+        f"--input-file={urls_file}",
+        f"--warc-file={prefix}",
+        "-O",
+        os.devnull,
+    ]
     with open(out_dir / "wget.stdout.txt", "wb") as out, open(out_dir / "wget.stderr.txt", "wb") as err:
         child = run_child(argv, out, err)
     warc = out_dir / "wget.warc.gz"
@@ -477,23 +524,26 @@ def run_wget(wget: str, urls_file: Path, out_dir: Path, total: int) -> Run:
 
 
 def print_table(runs: list[Run]) -> None:
-    header = (f"{'tool':<10}{'pages':>9}{'seconds':>10}{'pages/s':>10}{'peak RSS MB':>13}"
-              f"{'WARC bytes':>13}")
+    header = f"{'tool':<10}{'pages':>9}{'seconds':>10}{'pages/s':>10}{'peak RSS MB':>13}{'WARC bytes':>13}"
     print(header)
     print("-" * len(header))
     for run in runs:
         rss = ("~" if run.child.rss_sampled else "") + f"{run.child.peak_rss_mb:.1f}"
-        print(f"{run.tool:<10}{f'{run.pages_ok}/{run.pages_total}':>9}{run.child.seconds:>10.2f}"
-              f"{run.pages_per_s:>10.1f}{rss:>13}{run.warc_bytes:>13,}")
+        print(
+            f"{run.tool:<10}{f'{run.pages_ok}/{run.pages_total}':>9}{run.child.seconds:>10.2f}"
+            f"{run.pages_per_s:>10.1f}{rss:>13}{run.warc_bytes:>13,}"
+        )
 
 
 def print_server_stats(stats: dict[str, dict[str, Any]]) -> None:
     print("server saw:")
     for client, entry in sorted(stats.items()):
         encodings = ", ".join(f"{k!r} x{v}" for k, v in entry["accept_encoding"].items())
-        print(f"  {client:<9} {entry['requests']} requests on {entry['connections']} connections, "
-              f"statuses {entry['statuses']}, gzip served {entry['gzip_served']}, "
-              f"{entry['bytes_sent'] / 1e6:.2f} MB sent; Accept-Encoding: {encodings}")
+        print(
+            f"  {client:<9} {entry['requests']} requests on {entry['connections']} connections, "
+            f"statuses {entry['statuses']}, gzip served {entry['gzip_served']}, "
+            f"{entry['bytes_sent'] / 1e6:.2f} MB sent; Accept-Encoding: {encodings}"
+        )
 
 
 def _load() -> str:
@@ -505,17 +555,29 @@ def _load() -> str:
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
-        description="archiver capture vs wget --warc-file: pages/s, ratio, peak RSS.")
+        description="archiver capture vs wget --warc-file: pages/s, ratio, peak RSS."
+    )
     parser.add_argument("--pages", type=int, default=200, help="article pages (default 200)")
     parser.add_argument("--size-kb", type=float, default=50, help="KB per page (default 50)")
-    parser.add_argument("--concurrency", type=int, default=8,
-                        help="archiver --concurrency (default 8)")
-    parser.add_argument("--latency", type=float, default=0.05,
-                        help="seconds the server waits before each response (default 0.05; 0 allowed)")
-    parser.add_argument("--no-gzip", dest="gzip", action="store_false",
-                        help="serve identity bodies even to clients that accept gzip")
-    parser.add_argument("--keep", type=Path, default=None,
-                        help="write outputs (WARCs, archive, logs, urls.txt) to DIR and keep them")
+    parser.add_argument("--concurrency", type=int, default=8, help="archiver --concurrency (default 8)")
+    parser.add_argument(
+        "--latency",
+        type=float,
+        default=0.05,
+        help="seconds the server waits before each response (default 0.05; 0 allowed)",
+    )
+    parser.add_argument(
+        "--no-gzip",
+        dest="gzip",
+        action="store_false",
+        help="serve identity bodies even to clients that accept gzip",
+    )
+    parser.add_argument(
+        "--keep",
+        type=Path,
+        default=None,
+        help="write outputs (WARCs, archive, logs, urls.txt) to DIR and keep them",
+    )
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)  # internal
     args = parser.parse_args(argv)
     if args.pages < 1 or args.size_kb <= 0 or args.concurrency < 1 or args.latency < 0:
@@ -534,8 +596,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.keep:
         args.keep.mkdir(parents=True, exist_ok=True)
         if any(args.keep.iterdir()):
-            print(f"capture_bench: --keep {args.keep} is not empty; refusing to mix runs",
-                  file=sys.stderr)
+            print(f"capture_bench: --keep {args.keep} is not empty; refusing to mix runs", file=sys.stderr)
             return 2
         out_dir, cleanup = args.keep.resolve(), None
     else:
@@ -550,17 +611,23 @@ def main(argv: list[str] | None = None) -> int:
         urls_file.write_text("".join(f"{server.base}{path}\n" for path in info["paths"]))
 
         print("capture benchmark: archiver capture vs wget --warc-file")
-        print(f"  pages        {args.pages} x ~{args.size_kb:g} KB (mean "
-              f"{info['identity_bytes'] / args.pages / 1024:.1f} KB identity, "
-              f"{info['gzip_bytes'] / args.pages / 1024:.1f} KB gzip), "
-              f"generated in {info['generated_s']:.2f}s")
-        print(f"  server       ThreadingHTTPServer {server.base} (own process), HTTP/1.1 keep-alive, "
-              f"latency {args.latency:g} s per response, gzip {'when accepted' if args.gzip else 'off'}")
+        print(
+            f"  pages        {args.pages} x ~{args.size_kb:g} KB (mean "
+            f"{info['identity_bytes'] / args.pages / 1024:.1f} KB identity, "
+            f"{info['gzip_bytes'] / args.pages / 1024:.1f} KB gzip), "
+            f"generated in {info['generated_s']:.2f}s"
+        )
+        print(
+            f"  server       ThreadingHTTPServer {server.base} (own process), HTTP/1.1 keep-alive, "
+            f"latency {args.latency:g} s per response, gzip {'when accepted' if args.gzip else 'off'}"
+        )
         print(f"  archiver     {' '.join(archiver_command())} capture --concurrency {args.concurrency}")
         print(f"  wget         {wget_version(wget) if wget else 'NOT FOUND'} (sequential)")
-        print(f"  machine      {platform.python_implementation()} {platform.python_version()}, "
-              f"{os.cpu_count()} CPUs, {platform.system()} {platform.release()}, "
-              f"load average {_load()} (other work on the machine skews both tools)")
+        print(
+            f"  machine      {platform.python_implementation()} {platform.python_version()}, "
+            f"{os.cpu_count()} CPUs, {platform.system()} {platform.release()}, "
+            f"load average {_load()} (other work on the machine skews both tools)"
+        )
         print(f"  outputs      {out_dir}{' (kept)' if args.keep else ' (deleted afterwards)'}")
         print()
 
@@ -571,8 +638,10 @@ def main(argv: list[str] | None = None) -> int:
 
         print_table(runs)
         if any(run.child.rss_sampled for run in runs):
-            print("  ~ : VmHWM sampled every 10 ms (wait4's ru_maxrss only bounds it from above "
-                  "by this script's own peak)")
+            print(
+                "  ~ : VmHWM sampled every 10 ms (wait4's ru_maxrss only bounds it from above "
+                "by this script's own peak)"
+            )
         print()
         for run in runs:
             for note in run.notes:
@@ -599,12 +668,16 @@ def main(argv: list[str] | None = None) -> int:
             theirs = runs[1].pages_per_s
             ratio = ours.pages_per_s / theirs if theirs else float("inf")
             ratio_ok = ratio >= GOAL_RATIO
-            print(f"archiver/wget pages/s ratio: {ratio:.2f}x "
-                  f"(goal >= {GOAL_RATIO:g}x: {'MET' if ratio_ok else 'NOT MET'})")
+            print(
+                f"archiver/wget pages/s ratio: {ratio:.2f}x "
+                f"(goal >= {GOAL_RATIO:g}x: {'MET' if ratio_ok else 'NOT MET'})"
+            )
         else:
             print("wget not found on PATH: no comparison, archiver figures only")
-        print(f"archiver peak RSS: {ours.child.peak_rss_mb:.1f} MB "
-              f"(goal < {GOAL_RSS_MB:g} MB: {'MET' if rss_ok else 'NOT MET'})")
+        print(
+            f"archiver peak RSS: {ours.child.peak_rss_mb:.1f} MB "
+            f"(goal < {GOAL_RSS_MB:g} MB: {'MET' if rss_ok else 'NOT MET'})"
+        )
         return 1 if failed else 0 if ratio_ok and rss_ok else 3
     except (RuntimeError, OSError) as exc:
         print(f"capture_bench: {exc}", file=sys.stderr)

@@ -76,29 +76,110 @@ _NEG_AUX = re.compile(
     r"\b(?:is|was|are|were|has|have|had|will|would|can|did)\s+(?!not\b|never\b|no\b)(?=[a-z]{3,}\b)"
 )
 # a <p> inside these is a caption, list item or box, not a paragraph of the article's flow
-_NOT_BODY_FLOW = frozenset({"li", "figure", "figcaption", "aside", "table", "blockquote", "nav",
-                            "header", "footer", "form", "button", "a"})
+_NOT_BODY_FLOW = frozenset(
+    {
+        "li",
+        "figure",
+        "figcaption",
+        "aside",
+        "table",
+        "blockquote",
+        "nav",
+        "header",
+        "footer",
+        "form",
+        "button",
+        "a",
+    }
+)
 _ENDS_SENTENCE = re.compile(r"[.!?][\"'”’)]?$")
-_ENGLISH = frozenset({"the", "and", "of", "to", "in", "is", "was", "that", "for", "with", "on", "are",
-                      "has", "said", "by", "from", "it"})
+_ENGLISH = frozenset(
+    {
+        "the",
+        "and",
+        "of",
+        "to",
+        "in",
+        "is",
+        "was",
+        "that",
+        "for",
+        "with",
+        "on",
+        "are",
+        "has",
+        "said",
+        "by",
+        "from",
+        "it",
+    }
+)
 _HEADLINE_WORD = re.compile(r"(?<![\w'’-])[^\W\d_]{4,}(?![\w'’-])")
 
 # word -> a rewording (headline and quotes); fallbacks below when none of these occur
 SYNONYMS = {
-    "says": "claims", "said": "stated", "new": "fresh", "will": "could", "after": "following",
-    "over": "about", "more": "extra", "first": "initial", "big": "major", "major": "big",
-    "plan": "proposal", "plans": "proposals", "deal": "agreement", "talks": "negotiations",
-    "help": "aid", "cuts": "reductions", "rise": "increase", "rises": "climbs", "fall": "drop",
-    "falls": "drops", "warns": "cautions", "calls": "urges", "wins": "secures", "best": "top",
-    "people": "residents", "government": "administration", "police": "officers",
-    "report": "study", "could": "might", "because": "since", "very": "extremely",
-    "really": "truly", "think": "believe", "going": "planning", "important": "crucial",
-    "want": "wish", "need": "must", "great": "huge", "know": "understand", "just": "only",
-    "make": "create", "good": "fine", "always": "often", "these": "those", "this": "that",
-    "work": "effort", "time": "moment", "year": "season", "years": "seasons",
-    "world": "globe", "country": "nation", "city": "town", "trade": "commerce",
-    "leaves": "keeps", "keeps": "leaves", "what": "which", "with": "alongside",
-    "would": "should", "being": "staying", "there": "here", "their": "its", "that": "which",
+    "says": "claims",
+    "said": "stated",
+    "new": "fresh",
+    "will": "could",
+    "after": "following",
+    "over": "about",
+    "more": "extra",
+    "first": "initial",
+    "big": "major",
+    "major": "big",
+    "plan": "proposal",
+    "plans": "proposals",
+    "deal": "agreement",
+    "talks": "negotiations",
+    "help": "aid",
+    "cuts": "reductions",
+    "rise": "increase",
+    "rises": "climbs",
+    "fall": "drop",
+    "falls": "drops",
+    "warns": "cautions",
+    "calls": "urges",
+    "wins": "secures",
+    "best": "top",
+    "people": "residents",
+    "government": "administration",
+    "police": "officers",
+    "report": "study",
+    "could": "might",
+    "because": "since",
+    "very": "extremely",
+    "really": "truly",
+    "think": "believe",
+    "going": "planning",
+    "important": "crucial",
+    "want": "wish",
+    "need": "must",
+    "great": "huge",
+    "know": "understand",
+    "just": "only",
+    "make": "create",
+    "good": "fine",
+    "always": "often",
+    "these": "those",
+    "this": "that",
+    "work": "effort",
+    "time": "moment",
+    "year": "season",
+    "years": "seasons",
+    "world": "globe",
+    "country": "nation",
+    "city": "town",
+    "trade": "commerce",
+    "leaves": "keeps",
+    "keeps": "leaves",
+    "what": "which",
+    "with": "alongside",
+    "would": "should",
+    "being": "staying",
+    "there": "here",
+    "their": "its",
+    "that": "which",
 }
 FALLBACK_WORDS = ("Sudden", "Quiet", "Growing", "Renewed", "Lasting", "Surprising")
 HEDGES = ("reportedly", "allegedly")
@@ -111,24 +192,60 @@ ADDED_SENTENCES = (
     "Regulators in two other countries have opened similar inquiries.",
 )
 CORRECTED_THINGS = (
-    "the date of the hearing", "the name of a spokeswoman for the agency",
-    "the number of people affected", "the title of the report", "the location of the meeting",
+    "the date of the hearing",
+    "the name of a spokeswoman for the agency",
+    "the number of people affected",
+    "the title of the report",
+    "the location of the meeting",
     "the amount of the settlement",
 )
 _HEAD_SUBJECTS = (
-    "City council", "Storm warning", "Local school", "Transit agency", "Health officials",
-    "Tech giant", "Football club", "State lawmakers", "Airport", "Farmers", "Museum", "Court",
-    "Film festival", "Central bank", "Hospital", "Police",
+    "City council",
+    "Storm warning",
+    "Local school",
+    "Transit agency",
+    "Health officials",
+    "Tech giant",
+    "Football club",
+    "State lawmakers",
+    "Airport",
+    "Farmers",
+    "Museum",
+    "Court",
+    "Film festival",
+    "Central bank",
+    "Hospital",
+    "Police",
 )
 _HEAD_VERBS = (
-    "approves", "delays", "unveils", "rejects", "reviews", "expands", "cancels", "defends",
-    "announces", "questions", "backs", "probes",
+    "approves",
+    "delays",
+    "unveils",
+    "rejects",
+    "reviews",
+    "expands",
+    "cancels",
+    "defends",
+    "announces",
+    "questions",
+    "backs",
+    "probes",
 )
 _HEAD_OBJECTS = (
-    "new budget for parks", "plan to cut fares", "long-awaited stadium deal", "summer schedule",
-    "tax break for small firms", "flood defences upgrade", "ban on late-night deliveries",
-    "record exhibition", "housing proposal", "controversial merger", "election timetable",
-    "hiring freeze", "bike lane network", "water rate increase",
+    "new budget for parks",
+    "plan to cut fares",
+    "long-awaited stadium deal",
+    "summer schedule",
+    "tax break for small firms",
+    "flood defences upgrade",
+    "ban on late-night deliveries",
+    "record exhibition",
+    "housing proposal",
+    "controversial merger",
+    "election timetable",
+    "hiring freeze",
+    "bike lane network",
+    "water rate increase",
 )
 
 
@@ -273,9 +390,7 @@ def _fragment_regex(fragment: str) -> re.Pattern[str]:
     return re.compile(r"\s+".join(re.escape(word) for word in fragment.split()))
 
 
-def _replace_in_slots(
-    slots: list[tuple[HtmlElement, str]], pattern: re.Pattern[str], new: str
-) -> int:
+def _replace_in_slots(slots: list[tuple[HtmlElement, str]], pattern: re.Pattern[str], new: str) -> int:
     hits = 0
     for el, attr in slots:
         value = getattr(el, attr)
@@ -305,9 +420,7 @@ def _windows(sentence: str, start: int, end: int) -> Iterator[tuple[int, int]]:
     """Character spans of word windows around sentence[start:end], widest first (>= 2 words)."""
     words = [m.span() for m in _WORD.finditer(sentence)]
     first = next(i for i, (a, b) in enumerate(words) if a <= start < b or start < a)
-    last = next(
-        (i for i in range(len(words) - 1, -1, -1) if words[i][0] < max(end, start + 1)), first
-    )
+    last = next((i for i in range(len(words) - 1, -1, -1) if words[i][0] < max(end, start + 1)), first)
     seen: set[tuple[int, int]] = set()
     for left, right in ((3, 3), (2, 2), (1, 2), (2, 1), (1, 1), (0, 2), (2, 0), (0, 1), (1, 0)):
         lo, hi = max(0, first - left), min(len(words) - 1, last + right)
@@ -357,8 +470,7 @@ class _Page:
 
     def _find_containers(self, paragraph: str) -> list[str]:
         if self._slot_keys is None:
-            self._slot_keys = [(el, attr, _key(getattr(el, attr)))
-                               for el, attr in _slots(_body(self.root))]
+            self._slot_keys = [(el, attr, _key(getattr(el, attr))) for el, attr in _slots(_body(self.root))]
         want = _key(paragraph)
         found: list[HtmlElement] = []
         seen: set[HtmlElement] = set()
@@ -439,8 +551,11 @@ def url_path(page: str, url: str) -> str:
 
 
 def _token_edit(
-    page: _Page, root: HtmlElement, rng: random.Random,
-    candidates: Callable[[str], Iterator[tuple[int, int, str]]], what: str,
+    page: _Page,
+    root: HtmlElement,
+    rng: random.Random,
+    candidates: Callable[[str], Iterator[tuple[int, int, str]]],
+    what: str,
 ) -> _Edit | None:
     """Replace sentence[start:end] by a new token in the text node holding it (first that works).
 
@@ -475,7 +590,10 @@ def _token_edit(
                     _sync_copies(root, pattern, new_fragment)
                 after = squash(sentence[:start] + new + sentence[end:])
                 return _Edit(
-                    sentence, after, squash(fragment), squash(new_fragment),
+                    sentence,
+                    after,
+                    squash(fragment),
+                    squash(new_fragment),
                     f"{what}: {sentence[start:end]!r} -> {new!r}",
                 )
     return None
@@ -518,8 +636,11 @@ def edit_quote(page: _Page, root: HtmlElement, rng: random.Random) -> _Edit | No
     return _token_edit(page, root, rng, spans, "quote")
 
 
-def _insert_after_aux(pattern: re.Pattern[str], words: tuple[str, ...], rng: random.Random,
-                      ) -> Callable[[str], Iterator[tuple[int, int, str]]]:
+def _insert_after_aux(
+    pattern: re.Pattern[str],
+    words: tuple[str, ...],
+    rng: random.Random,
+) -> Callable[[str], Iterator[tuple[int, int, str]]]:
     def spans(sentence: str) -> Iterator[tuple[int, int, str]]:
         for m in pattern.finditer(sentence):
             aux = m.group().rstrip()
@@ -567,7 +688,8 @@ def edit_sentence_removed(page: _Page, root: HtmlElement, rng: random.Random) ->
 def edit_sentence_added(page: _Page, root: HtmlElement, rng: random.Random) -> _Edit | None:
     """Append a new sentence to a body paragraph that ends a sentence."""
     order = [
-        i for i in page.p_paths
+        i
+        for i in page.p_paths
         if _ENDS_SENTENCE.search(page.article.paragraphs[i]) and len(page.article.paragraphs[i]) > 60
     ]
     if not order:
@@ -585,10 +707,7 @@ def edit_sentence_added(page: _Page, root: HtmlElement, rng: random.Random) -> _
 
 def edit_paragraph_moved(page: _Page, root: HtmlElement, rng: random.Random) -> _Edit | None:
     """Move a whole body <p> three paragraphs further down."""
-    order = [
-        i for i in page.p_paths
-        if i + 3 in page.p_paths and len(page.article.paragraphs[i]) >= 40
-    ]
+    order = [i for i in page.p_paths if i + 3 in page.p_paths and len(page.article.paragraphs[i]) >= 40]
     if not order:
         return None
     i = rng.choice(order)
@@ -629,17 +748,24 @@ def edit_headline(page: _Page, root: HtmlElement, rng: random.Random) -> _Edit |
     if not headline:
         return None
     primary = [list(_slots(h1)) for h1 in _body(root).iter("h1")]
-    primary += [[(el, "text")] for el in root.iter("title", "script")
-                if el.text and (el.tag == "title" or "ld+json" in (el.get("type") or ""))]
+    primary += [
+        [(el, "text")]
+        for el in root.iter("title", "script")
+        if el.text and (el.tag == "title" or "ld+json" in (el.get("type") or ""))
+    ]
     taken = {id(el) for group in primary for el, _ in group}
     whole = _letters(headline)
-    copies = [[(el, attr)] for el, attr in _slots(_body(root))
-              if id(el) not in taken and whole in _letters(getattr(el, attr))]
+    copies = [
+        [(el, attr)]
+        for el, attr in _slots(_body(root))
+        if id(el) not in taken and whole in _letters(getattr(el, attr))
+    ]
     for el in _body(root).iter("h1", "h2", "h3", "h4", "p", "span", "a"):  # split across spans
         if len(el) and id(el) not in taken and _letters(el.text_content()) == whole:
             copies.append(list(_slots(el)))
-    metas = [m for m in root.iter("meta")
-             if "title" in ((m.get("property") or "") + (m.get("name") or "")).lower()]
+    metas = [
+        m for m in root.iter("meta") if "title" in ((m.get("property") or "") + (m.get("name") or "")).lower()
+    ]
     words = list(_HEADLINE_WORD.finditer(headline))
     known = [m for m in words if m.group().lower() in SYNONYMS]
     for m in known + [m for m in words if m not in known]:
@@ -667,8 +793,9 @@ def edit_headline(page: _Page, root: HtmlElement, rng: random.Random) -> _Edit |
             if pattern.search(content):
                 meta.set("content", pattern.sub(lambda _m, n=new_fragment: n, content, count=1))
         after = headline[: m.start()] + swap + headline[m.end() :]
-        return _Edit(headline, after, squash(fragment), squash(new_fragment),
-                     f"headline: {word!r} -> {swap!r}")
+        return _Edit(
+            headline, after, squash(fragment), squash(new_fragment), f"headline: {word!r} -> {swap!r}"
+        )
     return None
 
 
@@ -738,8 +865,7 @@ def add_outside_churn(root: HtmlElement, rng: random.Random) -> None:
         f'src="about:blank" width="728" height="90"></iframe></div>',
     ]
     bottom = [
-        f'<aside class="trending" id="trending-{_hex(rng, 6)}"><h2>Trending now</h2><ol>{links}</ol>'
-        f"</aside>",
+        f'<aside class="trending" id="trending-{_hex(rng, 6)}"><h2>Trending now</h2><ol>{links}</ol></aside>',
         f'<div class="ad-slot" id="ad-{_hex(rng, 10)}"><span class="ad-label">Advertisement</span>'
         f'<a href="https://ads.example.net/click?id={_hex(rng, 16)}">{escape(churn_headline(rng))}</a>'
         f"</div>",
@@ -773,8 +899,9 @@ def add_inside_churn(page: _Page, root: HtmlElement, rng: random.Random, style: 
     href, title = _link(rng, "/story/")
     label = ("Read more:", "READ MORE:", "Read more:")[style % 3]
     more = f'<p>{label} <a href="{escape(href)}">{escape(title)}</a></p>'
-    anchors = [(_resolve(root, page.p_paths[i]), snippet) for i, snippet in
-               ((box_after, box), (more_after, more))]  # resolve before the tree changes
+    anchors = [
+        (_resolve(root, page.p_paths[i]), snippet) for i, snippet in ((box_after, box), (more_after, more))
+    ]  # resolve before the tree changes
     for anchor, snippet in anchors:
         element = _fragment(snippet)
         element.tail = anchor.tail
@@ -790,8 +917,9 @@ def _rng(seed: int, page: str, kind: str) -> random.Random:
     return random.Random(f"{seed}:{page}:{kind}")
 
 
-def build_page(corpus: Path, page: str, seed: int = 0, kinds: tuple[str, ...] = ALL_KINDS,
-               sync_copies: bool = True) -> PagePairs | str:
+def build_page(
+    corpus: Path, page: str, seed: int = 0, kinds: tuple[str, ...] = ALL_KINDS, sync_copies: bool = True
+) -> PagePairs | str:
     """Every pair for one page (each edit with outside churn, and both noise pairs).
 
     ``sync_copies=False`` edits only the visible text, leaving the meta description/title and
@@ -803,8 +931,9 @@ def build_page(corpus: Path, page: str, seed: int = 0, kinds: tuple[str, ...] = 
         return loaded
     src = loaded
     src.sync_copies = sync_copies
-    out = PagePairs(page, url_path(page, src.url), src.article.headline,
-                    len(src.article.paragraphs), src.english)
+    out = PagePairs(
+        page, url_path(page, src.url), src.article.headline, len(src.article.paragraphs), src.english
+    )
     base = src.fresh()
     add_outside_churn(base, _rng(seed, page, "outside-before"))
     before_outside = to_html(base)
@@ -822,8 +951,9 @@ def build_page(corpus: Path, page: str, seed: int = 0, kinds: tuple[str, ...] = 
                 out.skipped[kind] = "fewer than 2 article paragraphs map to a <p>"
                 continue
             add_inside_churn(src, after, _rng(seed, page, "inside-after"), style)
-            out.pairs.append(Pair(page, kind, to_html(before), to_html(after),
-                                  note=f"inside churn (style {style})"))
+            out.pairs.append(
+                Pair(page, kind, to_html(before), to_html(after), note=f"inside churn (style {style})")
+            )
             continue
         if kind in ENGLISH_ONLY and not src.english:
             out.skipped[kind] = "not English (claim cues are English-only)"
@@ -835,8 +965,19 @@ def build_page(corpus: Path, page: str, seed: int = 0, kinds: tuple[str, ...] = 
             continue
         add_outside_churn(root, _rng(seed, page, f"outside-after-{kind}"))
         expect_kind, expect_flag = EXPECTED[kind]
-        out.pairs.append(Pair(
-            page, kind, before_outside, to_html(root), expect_kind, expect_flag,
-            edit.before_text, edit.after_text, edit.marker_before, edit.marker_after, edit.note,
-        ))
+        out.pairs.append(
+            Pair(
+                page,
+                kind,
+                before_outside,
+                to_html(root),
+                expect_kind,
+                expect_flag,
+                edit.before_text,
+                edit.after_text,
+                edit.marker_before,
+                edit.marker_after,
+                edit.note,
+            )
+        )
     return out

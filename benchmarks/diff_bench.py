@@ -90,8 +90,9 @@ def diff_only(a: Article, b: Article) -> int:
 
 
 def difflib_only(a: Article, b: Article) -> int:
-    ops = SequenceMatcher(None, sentences(a.paragraphs), sentences(b.paragraphs),
-                          autojunk=False).get_opcodes()
+    ops = SequenceMatcher(
+        None, sentences(a.paragraphs), sentences(b.paragraphs), autojunk=False
+    ).get_opcodes()
     return sum(op[0] != "equal" for op in ops)
 
 
@@ -114,15 +115,20 @@ def line(label: str, seconds: list[float], goal: float | None = None) -> str:
     rate = len(seconds) / total if total else float("inf")
     cuts = statistics.quantiles(seconds, n=20) if len(seconds) > 1 else seconds * 19
     mark = "" if goal is None else f"   goal >= {goal:.0f}/s {'ok' if rate >= goal else 'MISSED'}"
-    return (f"  {label:<44} {rate:8.1f} pairs/s   median {1000 * statistics.median(seconds):6.1f} ms"
-            f"   p95 {1000 * cuts[18]:6.1f} ms{mark}")
+    return (
+        f"  {label:<44} {rate:8.1f} pairs/s   median {1000 * statistics.median(seconds):6.1f} ms"
+        f"   p95 {1000 * cuts[18]:6.1f} ms{mark}"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--corpus", help="corpus folder (default $ARCHIVER_CORPUS or ../shared/corpus)")
-    parser.add_argument("--kinds", default=",".join(DEFAULT_KINDS),
-                        help=f"pair kinds to time (default {','.join(DEFAULT_KINDS)})")
+    parser.add_argument(
+        "--kinds",
+        default=",".join(DEFAULT_KINDS),
+        help=f"pair kinds to time (default {','.join(DEFAULT_KINDS)})",
+    )
     parser.add_argument("--limit", type=int, default=0, help="use the first N pages only")
     parser.add_argument("--repeat", type=int, default=1, help="time each pair N times, keep the best")
     parser.add_argument("--seed", type=int, default=0)
@@ -149,15 +155,18 @@ def main(argv: list[str] | None = None) -> int:
     archiver_pair(*pairs[0])  # imports and first-use set-up are not measured
     baseline_pair(*pairs[0])
     sizes = sorted(len(b) + len(a) for b, a, _ in pairs)
-    print(f"{len(pairs)} pairs from {len(pages)} corpus pages (kinds: {', '.join(kinds)}); "
-          f"{pinned}; HTML per pair: median {sizes[len(sizes) // 2] // 1024} KB, "
-          f"max {sizes[-1] // 1024} KB\n")
+    print(
+        f"{len(pairs)} pairs from {len(pages)} corpus pages (kinds: {', '.join(kinds)}); "
+        f"{pinned}; HTML per pair: median {sizes[len(sizes) // 2] // 1024} KB, "
+        f"max {sizes[-1] // 1024} KB\n"
+    )
 
     ours = timed(archiver_pair, pairs, args.repeat)
     base = timed(baseline_pair, pairs, args.repeat)
     articles = [(extract_response(b, HEADERS, u), extract_response(a, HEADERS, u)) for b, a, u in pairs]
-    steady = timed(later_only_pair, [(a, p[1], p[2]) for (a, _), p in zip(articles, pairs, strict=True)],
-                   args.repeat)
+    steady = timed(
+        later_only_pair, [(a, p[1], p[2]) for (a, _), p in zip(articles, pairs, strict=True)], args.repeat
+    )
     ours_diff = timed(diff_only, articles, args.repeat)
     base_diff = timed(difflib_only, articles, args.repeat)
 
@@ -165,14 +174,18 @@ def main(argv: list[str] | None = None) -> int:
     print(line("archiver: extract_response x2 + diff_articles", ours, GOAL))
     print(line("baseline: trafilatura.extract x2 + difflib", base))
     print(line("archiver, earlier version's article cached*", steady, GOAL))
-    print("  * as `archiver diff` runs on an archive: compare.py caches each capture's extraction, "
-          "so a new capture costs one extraction + the diff")
+    print(
+        "  * as `archiver diff` runs on an archive: compare.py caches each capture's extraction, "
+        "so a new capture costs one extraction + the diff"
+    )
     print("\nDiff step only, on the same extracted articles")
     print(line("archiver: diff_articles", ours_diff))
     print(line("baseline: difflib over split_sentences", base_diff))
     slowest = sorted(zip(ours, pairs, strict=True), key=lambda t: -t[0])[:3]
-    print("\nslowest pairs (archiver): " + ", ".join(
-        f"{p[2].split('/', 4)[-1][:50]} {1000 * s:.0f} ms" for s, p in slowest))
+    print(
+        "\nslowest pairs (archiver): "
+        + ", ".join(f"{p[2].split('/', 4)[-1][:50]} {1000 * s:.0f} ms" for s, p in slowest)
+    )
     return 0
 
 

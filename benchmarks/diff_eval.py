@@ -57,8 +57,14 @@ from archiver.claims import split_sentences
 if TYPE_CHECKING:
     from archiver.diff import ArticleDiff, Change
 
-GOALS = {"noise_outside": 98.0, "noise_inside": 90.0, "edits": 95.0, "headline": 100.0,
-         "paragraph_moved": 90.0, "spurious": 0.05}
+GOALS = {
+    "noise_outside": 98.0,
+    "noise_inside": 90.0,
+    "edits": 95.0,
+    "headline": 100.0,
+    "paragraph_moved": 90.0,
+    "spurious": 0.05,
+}
 
 
 # --------------------------------------------------------------------------- loopback server
@@ -76,7 +82,8 @@ class LoopbackServer:
 
             def do_GET(self) -> None:
                 status, content_type, body = pages.get(
-                    self.path.split("?")[0], (404, "text/plain", b"not found"))
+                    self.path.split("?")[0], (404, "text/plain", b"not found")
+                )
                 self.send_response(status)
                 self.send_header("Content-Type", content_type)
                 self.send_header("Content-Length", str(len(body)))
@@ -146,9 +153,10 @@ def score_baseline(pair: cp.Pair, before: PlainText, after: PlainText) -> tuple[
     if pair.kind == "headline":
         return title_changed, len(ops)
     hits = [
-        op for op in ops
-        if _touches(before.sentences[op[1]:op[2]], pair.marker_before)
-        or _touches(after.sentences[op[3]:op[4]], pair.marker_after)
+        op
+        for op in ops
+        if _touches(before.sentences[op[1] : op[2]], pair.marker_before)
+        or _touches(after.sentences[op[3] : op[4]], pair.marker_after)
     ]
     return bool(hits), len(ops) - len(hits) + title_changed
 
@@ -161,14 +169,18 @@ def describe(change: Change) -> str:
     before = cp.squash(change.before or "")[:90]
     after = cp.squash(change.after or "")[:90]
     text = {"added": f"+{after!r}", "removed": f"-{before!r}"}.get(
-        change.kind, f"{before!r} -> {after!r}" if before != after else repr(before))
+        change.kind, f"{before!r} -> {after!r}" if before != after else repr(before)
+    )
     level = "¶" if change.level == "paragraph" else ""
     return f"{change.kind}{level}{flags} {text}"
 
 
 def reported(d: ArticleDiff) -> list[str]:
-    out = [f"headline[{','.join(d.headline.flags)}] {d.headline.before!r} -> {d.headline.after!r}"
-           ] if d.headline.changed else []
+    out = (
+        [f"headline[{','.join(d.headline.flags)}] {d.headline.before!r} -> {d.headline.after!r}"]
+        if d.headline.changed
+        else []
+    )
     out += [describe(c) for c in d.changes]
     out += [f"byline {d.byline.before} -> {d.byline.after}"] if d.byline else []
     out += [f"published {d.published.before} -> {d.published.after}"] if d.published else []
@@ -275,12 +287,22 @@ def run_page(task: tuple[str, str, int, tuple[str, ...], bool]) -> PageOutcome:
             for html in (pair.before_html, pair.after_html):
                 if html not in plain:
                     plain[html] = plain_text(html)
-            base_ok, base_spurious = score_baseline(pair, plain[pair.before_html],
-                                                    plain[pair.after_html])
-            outcome.results.append(Result(
-                page, pair.kind, pair.note, ok, spurious, base_ok, base_spurious, reported(d),
-                diag, _expected(pair), seconds,
-            ))
+            base_ok, base_spurious = score_baseline(pair, plain[pair.before_html], plain[pair.after_html])
+            outcome.results.append(
+                Result(
+                    page,
+                    pair.kind,
+                    pair.note,
+                    ok,
+                    spurious,
+                    base_ok,
+                    base_spurious,
+                    reported(d),
+                    diag,
+                    _expected(pair),
+                    seconds,
+                )
+            )
         archive.close()
     outcome.seconds = time.perf_counter() - started
     return outcome
@@ -305,9 +327,11 @@ def goal_mark(value: float, goal: float, higher: bool = True) -> str:
 def print_report(outcomes: list[PageOutcome], wall: float, jobs: int, failures: int) -> None:
     used = [o for o in outcomes if o.used]
     results = [r for o in used for r in o.results]
-    print(f"corpus pages: {len(outcomes)}; used: {len(used)} "
-          f"({len(outcomes) - len(used)} skipped: < {cp.MIN_PARAGRAPHS} paragraphs extracted); "
-          f"non-English used: {sum(not o.english for o in used)}")
+    print(
+        f"corpus pages: {len(outcomes)}; used: {len(used)} "
+        f"({len(outcomes) - len(used)} skipped: < {cp.MIN_PARAGRAPHS} paragraphs extracted); "
+        f"non-English used: {sum(not o.english for o in used)}"
+    )
     for o in outcomes:
         if not o.used:
             print(f"  skipped {o.page}: {o.reason}")
@@ -318,16 +342,22 @@ def print_report(outcomes: list[PageOutcome], wall: float, jobs: int, failures: 
         by_kind[r.kind].append(r)
 
     print("Noise-only pairs reported as unchanged     N    archiver   baseline   goal")
-    for kind, label in (("noise_outside", "outside churn (ads, trending, nonces...)"),
-                        ("noise_inside", "inside churn (related box, Read more:)")):
+    for kind, label in (
+        ("noise_outside", "outside churn (ads, trending, nonces...)"),
+        ("noise_inside", "inside churn (related box, Read more:)"),
+    ):
         rs = by_kind.get(kind, [])
         ours, base = sum(r.ours_ok for r in rs), sum(r.base_ok for r in rs)
         mark = goal_mark(100 * ours / len(rs), GOALS[kind]) if rs else ""
-        print(f"  {label:<40} {len(rs):4d}   {pct(ours, len(rs))}   {pct(base, len(rs))}"
-              f"   >= {GOALS[kind]:.0f} % {mark}")
+        print(
+            f"  {label:<40} {len(rs):4d}   {pct(ours, len(rs))}   {pct(base, len(rs))}"
+            f"   >= {GOALS[kind]:.0f} % {mark}"
+        )
 
-    print("\nInjected edits (+ outside churn)      N   found: archiver  baseline*   "
-          "spurious/pair: archiver  baseline   goal (found)")
+    print(
+        "\nInjected edits (+ outside churn)      N   found: archiver  baseline*   "
+        "spurious/pair: archiver  baseline   goal (found)"
+    )
     all_edits: list[Result] = []
     for kind in cp.EDIT_KINDS:
         rs = by_kind.get(kind, [])
@@ -337,23 +367,31 @@ def print_report(outcomes: list[PageOutcome], wall: float, jobs: int, failures: 
         goal = GOALS.get(kind, GOALS["edits"])
         ours, base = sum(r.ours_ok for r in rs), sum(r.base_ok for r in rs)
         mark = goal_mark(100 * ours / len(rs), goal) if rs else ""
-        print(f"  {label:<35} {len(rs):4d}   {pct(ours, len(rs)):>8}       {pct(base, len(rs)):>8}"
-              f"        {rate(sum(r.ours_spurious for r in rs), len(rs))}"
-              f"     {rate(sum(r.base_spurious for r in rs), len(rs))}"
-              f"    >= {goal:.0f} % {mark}")
+        print(
+            f"  {label:<35} {len(rs):4d}   {pct(ours, len(rs)):>8}       {pct(base, len(rs)):>8}"
+            f"        {rate(sum(r.ours_spurious for r in rs), len(rs))}"
+            f"     {rate(sum(r.base_spurious for r in rs), len(rs))}"
+            f"    >= {goal:.0f} % {mark}"
+        )
     n = len(all_edits)
     ours = sum(r.ours_ok for r in all_edits)
     spur = sum(r.ours_spurious for r in all_edits)
-    print(f"  {'all edits':<35} {n:4d}   {pct(ours, n):>8}       "
-          f"{pct(sum(r.base_ok for r in all_edits), n):>8}        {rate(spur, n)}"
-          f"     {rate(sum(r.base_spurious for r in all_edits), n)}"
-          f"    >= {GOALS['edits']:.0f} % {goal_mark(100 * ours / n, GOALS['edits']) if n else ''}")
+    print(
+        f"  {'all edits':<35} {n:4d}   {pct(ours, n):>8}       "
+        f"{pct(sum(r.base_ok for r in all_edits), n):>8}        {rate(spur, n)}"
+        f"     {rate(sum(r.base_spurious for r in all_edits), n)}"
+        f"    >= {GOALS['edits']:.0f} % {goal_mark(100 * ours / n, GOALS['edits']) if n else ''}"
+    )
     if n:
-        print(f"  spurious extra changes per edit pair (archiver): {spur / n:.3f}  goal < "
-              f"{GOALS['spurious']} {goal_mark(spur / n, GOALS['spurious'], higher=False)}; "
-              f"edit pairs with any spurious change: {sum(r.ours_spurious > 0 for r in all_edits)}")
-    print("  * baseline scored generously: no kinds or flags, found = any difflib opcode touches the "
-          "edited sentence (headline: title differs).")
+        print(
+            f"  spurious extra changes per edit pair (archiver): {spur / n:.3f}  goal < "
+            f"{GOALS['spurious']} {goal_mark(spur / n, GOALS['spurious'], higher=False)}; "
+            f"edit pairs with any spurious change: {sum(r.ours_spurious > 0 for r in all_edits)}"
+        )
+    print(
+        "  * baseline scored generously: no kinds or flags, found = any difflib opcode touches the "
+        "edited sentence (headline: title differs)."
+    )
 
     skipped = Counter((k, v) for o in used for k, v in o.skipped.items())
     if skipped:
@@ -363,16 +401,20 @@ def print_report(outcomes: list[PageOutcome], wall: float, jobs: int, failures: 
 
     times = sorted(r.seconds for r in results)
     if times:
-        print(f"\ncapture x2 + extract + diff per pair: median {1000 * times[len(times) // 2]:.0f} ms, "
-              f"max {1000 * times[-1]:.0f} ms (extraction cached per capture)")
+        print(
+            f"\ncapture x2 + extract + diff per pair: median {1000 * times[len(times) // 2]:.0f} ms, "
+            f"max {1000 * times[-1]:.0f} ms (extraction cached per capture)"
+        )
 
     bad = [r for r in results if not r.ours_ok or r.ours_spurious]
     if bad and failures:
         print(f"\nFailures and pairs with spurious changes ({len(bad)}; showing up to {failures}):")
         for r in sorted(bad, key=lambda r: (cp.ALL_KINDS.index(r.kind), r.page))[:failures]:
             status = "MISSED" if not r.ours_ok else f"+{r.ours_spurious} spurious"
-            print(f"- [{r.kind}] {r.page}: {status}; expected {r.expected}; injected: {r.note}"
-                  + (f"; {r.diag}" if r.diag else ""))
+            print(
+                f"- [{r.kind}] {r.page}: {status}; expected {r.expected}; injected: {r.note}"
+                + (f"; {r.diag}" if r.diag else "")
+            )
             for line in r.reported[:8] or ["(nothing reported)"]:
                 print(f"      reported: {line}")
             if len(r.reported) > 8:
@@ -387,8 +429,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", help="only pages whose path contains TEXT")
     parser.add_argument("--kinds", help="comma-separated kinds (default all)")
     parser.add_argument("--failures", type=int, default=400, help="list at most N failures")
-    parser.add_argument("--visible-only", action="store_true",
-                        help="edit only the visible text, not the meta description/JSON-LD copies")
+    parser.add_argument(
+        "--visible-only",
+        action="store_true",
+        help="edit only the visible text, not the meta description/JSON-LD copies",
+    )
     parser.add_argument("--json", dest="json_out", help="write every pair's outcome to FILE")
     args = parser.parse_args(argv)
 
@@ -411,8 +456,9 @@ def main(argv: list[str] | None = None) -> int:
     outcomes.sort(key=lambda o: pages.index(o.page))
     print_report(outcomes, time.perf_counter() - started, args.jobs, args.failures)
     if args.json_out:
-        Path(args.json_out).write_text(json.dumps([asdict(o) for o in outcomes], indent=1,
-                                                  ensure_ascii=False), encoding="utf-8")
+        Path(args.json_out).write_text(
+            json.dumps([asdict(o) for o in outcomes], indent=1, ensure_ascii=False), encoding="utf-8"
+        )
     return 0
 
 

@@ -145,8 +145,10 @@ def report(results: list[PageResult], warmup: float, worst: int) -> None:
     print(f"pages            {len(results)}")
     print(f"headline exact   {rate([r.headline_ok for r in results])}")
     if f1s:
-        print(f"body token F1    {statistics.mean(f1s):.3f} mean, "
-              f"{statistics.median(f1s):.3f} median over {len(f1s)} pages")
+        print(
+            f"body token F1    {statistics.mean(f1s):.3f} mean, "
+            f"{statistics.median(f1s):.3f} median over {len(f1s)} pages"
+        )
     print(f"snippets present {rate(present)}")
     print(f"snippets absent  {rate(absent)}")
     print(f"authors (set)    {rate([r.authors_ok for r in results])}")
@@ -156,9 +158,11 @@ def report(results: list[PageResult], warmup: float, worst: int) -> None:
         source_f1 = [r.f1 for r in mine if r.f1 is not None]
         f1_text = f"{statistics.mean(source_f1):.3f}" if source_f1 else "  n/a"
         print(f"  {source:12}   F1 {f1_text}, headline {rate([r.headline_ok for r in mine])}")
-    print(f"ms/page          mean {statistics.mean(times):.1f}, median "
-          f"{statistics.median(times):.1f}, p90 {times[int(0.9 * (len(times) - 1))]:.1f}, "
-          f"max {times[-1]:.1f} (warm-up incl. imports {1000 * warmup:.0f} ms)")
+    print(
+        f"ms/page          mean {statistics.mean(times):.1f}, median "
+        f"{statistics.median(times):.1f}, p90 {times[int(0.9 * (len(times) - 1))]:.1f}, "
+        f"max {times[-1]:.1f} (warm-up incl. imports {1000 * warmup:.0f} ms)"
+    )
     print(f"pages/s          {1000 * len(times) / sum(times):.1f}")
 
     print(f"\nworst body F1 (bottom {worst}):")
@@ -170,8 +174,10 @@ def report(results: list[PageResult], warmup: float, worst: int) -> None:
             print(f"  {r.page}\n     got  {r.article.headline!r}\n     want {r.truth['title']!r}")
     print("\nsnippet failures:")
     for r in results:
-        for kind, oks, key in (("missing", r.present, "text_snippets_present"),
-                               ("present", r.absent, "text_snippets_absent")):
+        for kind, oks, key in (
+            ("missing", r.present, "text_snippets_present"),
+            ("present", r.absent, "text_snippets_absent"),
+        ):
             for ok, snippet in zip(oks, r.truth.get(key) or [], strict=True):
                 if not ok:
                     print(f"  {kind:8} {r.page}: {snippet!r}")

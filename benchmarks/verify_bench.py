@@ -46,22 +46,26 @@ from archiver.store import Archive  # noqa: E402
 
 GOAL_RATIO = 0.5
 SEED = 1729
-VOCABULARY = ("council budget schools roads housing debate members revenue property taxes grants "
-              "residents hearing mayor libraries parks transit critics forecasts analyst downturn "
-              "proposal vote spokesperson office investigators evidence witnesses court ruling "
-              "hospital minister election campaign company shares market prices energy climate "
-              "weather storm flooding police inquiry report")
+VOCABULARY = (
+    "council budget schools roads housing debate members revenue property taxes grants "
+    "residents hearing mayor libraries parks transit critics forecasts analyst downturn "
+    "proposal vote spokesperson office investigators evidence witnesses court ruling "
+    "hospital minister election campaign company shares market prices energy climate "
+    "weather storm flooding police inquiry report"
+)
 WORDS = VOCABULARY.split(" ")
 
 
 def article(number: int, size: int) -> bytes:
     """A seeded news page of about `size` bytes."""
     rng = random.Random(SEED * 1_000_003 + number)
-    parts = [f"<!doctype html><html lang=en><head><meta charset=utf-8><title>Story {number}</title>"
-             "<link rel=stylesheet href=/site.css></head><body><header><nav>"
-             + "".join(f"<a class=nav-link href=/section/{s}>{s}</a>" for s in WORDS[:12])
-             + f"</nav></header><main><article><h1>Story {number}: {' '.join(rng.sample(WORDS, 6))}"
-             "</h1><p class=byline>By A. Reporter</p>"]
+    parts = [
+        f"<!doctype html><html lang=en><head><meta charset=utf-8><title>Story {number}</title>"
+        "<link rel=stylesheet href=/site.css></head><body><header><nav>"
+        + "".join(f"<a class=nav-link href=/section/{s}>{s}</a>" for s in WORDS[:12])
+        + f"</nav></header><main><article><h1>Story {number}: {' '.join(rng.sample(WORDS, 6))}"
+        "</h1><p class=byline>By A. Reporter</p>"
+    ]
     data = {"id": number, "tags": rng.sample(WORDS, 8), "scores": [rng.random() for _ in range(40)]}
     parts.append(f"<script type=application/ld+json>{json.dumps(data)}</script>")
     length = sum(map(len, parts))
@@ -118,14 +122,12 @@ def build(root: Path, size_mb: int, page_kb: int) -> None:
             number += 40
             print(f"  built {warc_bytes(root) / 1e6:.0f} MB", end="\r", file=sys.stderr)
     server.shutdown()
-    print(f"  built {warc_bytes(root) / 1e6:.0f} MB in {time.time() - started:.0f} s",
-          file=sys.stderr)
+    print(f"  built {warc_bytes(root) / 1e6:.0f} MB in {time.time() - started:.0f} s", file=sys.stderr)
 
 
 def timed(command: str, cwd: Path) -> tuple[float, subprocess.CompletedProcess]:
     started = time.perf_counter()
-    done = subprocess.run(["bash", "-o", "pipefail", "-c", command], cwd=cwd, capture_output=True,
-                          text=True)
+    done = subprocess.run(["bash", "-o", "pipefail", "-c", command], cwd=cwd, capture_output=True, text=True)
     return time.perf_counter() - started, done
 
 
@@ -150,8 +152,11 @@ def main() -> int:
 def measure(root: Path, repeat: int) -> int:
     files = sorted((root / "warcs").rglob("*.warc.gz"))
     total = sum(p.stat().st_size for p in files)
-    subprocess.run(["bash", "-c", "find warcs -name '*.warc.gz' -print0 | xargs -0 cat > /dev/null"],
-                   cwd=root, check=True)
+    subprocess.run(
+        ["bash", "-c", "find warcs -name '*.warc.gz' -print0 | xargs -0 cat > /dev/null"],
+        cwd=root,
+        check=True,
+    )
     limit_command = "find warcs -name '*.warc.gz' -print0 | xargs -0 gzip -dc | sha256sum"
     archiver = Path(sys.executable).parent / "archiver"
     verify_command = f"{archiver} verify --archive . --json"
@@ -170,12 +175,16 @@ def measure(root: Path, repeat: int) -> int:
     verify_rate = total / 1e6 / min(verify_times)
     ratio = verify_rate / limit_rate
     checks = {c["check"]: c["checked"] for c in report["checks"]}
-    print(f"archive: {len(files)} capture files, {total / 1e6:.1f} MB on disk, "
-          f"{checks.get('digests', 0)} records, {os.cpu_count()} CPUs")
+    print(
+        f"archive: {len(files)} capture files, {total / 1e6:.1f} MB on disk, "
+        f"{checks.get('digests', 0)} records, {os.cpu_count()} CPUs"
+    )
     print(f"gzip -dc | sha256sum : {min(limit_times):6.2f} s  {limit_rate:7.1f} MB/s  (the limit)")
     print(f"archiver verify      : {min(verify_times):6.2f} s  {verify_rate:7.1f} MB/s")
-    print(f"ratio verify/limit   : {ratio:.2f}  (goal >= {GOAL_RATIO}: "
-          f"{'met' if ratio >= GOAL_RATIO else 'NOT met'})")
+    print(
+        f"ratio verify/limit   : {ratio:.2f}  (goal >= {GOAL_RATIO}: "
+        f"{'met' if ratio >= GOAL_RATIO else 'NOT met'})"
+    )
     return 0 if ratio >= GOAL_RATIO else 1
 
 

@@ -27,8 +27,14 @@ def run(*args: str, input: str | None = None) -> Result:
 
 def run_process(*args: str, env: dict | None = None, **kwargs) -> subprocess.CompletedProcess:
     """Run the CLI as a separate process, as a user would."""
-    return subprocess.run([sys.executable, "-m", "archiver", *args], capture_output=True, text=True,
-                          env={**os.environ, **(env or {})}, timeout=120, **kwargs)
+    return subprocess.run(
+        [sys.executable, "-m", "archiver", *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+        timeout=120,
+        **kwargs,
+    )
 
 
 @dataclass
@@ -56,8 +62,8 @@ def raw_records(path: Path) -> list[RawRecord]:
         headers = dict(line.split(": ", 1) for line in lines[1:])
         start = end + 4
         length = int(headers["Content-Length"])
-        records.append(RawRecord(headers, data[start:start + length]))
-        assert data[start + length:start + length + 4] == b"\r\n\r\n"
+        records.append(RawRecord(headers, data[start : start + length]))
+        assert data[start + length : start + length + 4] == b"\r\n\r\n"
         pos = start + length + 4
     return records
 
@@ -79,16 +85,28 @@ def rewrite_metadata(root: Path, seq: int, change: Callable[[dict], None]) -> No
     row = dict(db.execute("SELECT * FROM captures WHERE seq = ?", (seq,)).fetchone())
     path = root / row["warc_path"]
     data = path.read_bytes()
-    metadata = json.loads(gzip.decompress(data[row["metadata_offset"]:])
-                          .split(b"\r\n\r\n", 1)[1].rsplit(b"\r\n\r\n", 1)[0])
+    metadata = json.loads(
+        gzip.decompress(data[row["metadata_offset"] :]).split(b"\r\n\r\n", 1)[1].rsplit(b"\r\n\r\n", 1)[0]
+    )
     change(metadata)
     out = io.BytesIO()
     out.write(data[: row["metadata_offset"]])
-    span = CaptureWriter(out).metadata(metadata["capture"]["final_url"], "2026-01-01T00:00:00Z",
-                                       metadata["capture"]["response_record_id"], metadata)
+    span = CaptureWriter(out).metadata(
+        metadata["capture"]["final_url"],
+        "2026-01-01T00:00:00Z",
+        metadata["capture"]["response_record_id"],
+        metadata,
+    )
     path.write_bytes(out.getvalue())
     with db:
-        db.execute("UPDATE captures SET metadata_length = ?, bytes = ?, signed = ?, warc_sha256 = ? "
-                   "WHERE seq = ?", (span.length, len(out.getvalue()), int("signature" in metadata),
-                                     hashlib.sha256(out.getvalue()).hexdigest(), seq))
+        db.execute(
+            "UPDATE captures SET metadata_length = ?, bytes = ?, signed = ?, warc_sha256 = ? WHERE seq = ?",
+            (
+                span.length,
+                len(out.getvalue()),
+                int("signature" in metadata),
+                hashlib.sha256(out.getvalue()).hexdigest(),
+                seq,
+            ),
+        )
     db.close()

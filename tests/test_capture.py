@@ -92,8 +92,9 @@ def test_redirect_hops_each_recorded(httpserver: HTTPServer, archive_dir: Path) 
     assert result["final_url"] == httpserver.url_for("/new") and result["status"] == 200
     records = raw_records(archive_dir / result["warc_path"])
     pairs = [(r.headers["WARC-Type"], r.headers.get("WARC-Target-URI")) for r in records[1:-1]]
-    assert pairs == [(kind, httpserver.url_for(p)) for p in ("/old", "/mid", "/new")
-                     for kind in ("request", "response")]
+    assert pairs == [
+        (kind, httpserver.url_for(p)) for p in ("/old", "/mid", "/new") for kind in ("request", "response")
+    ]
     meta = json.loads(records[-1].block)
     assert [hop["status"] for hop in meta["capture"]["redirects"]] == [301, 302]
 
@@ -102,10 +103,12 @@ def test_redirect_hops_each_recorded(httpserver: HTTPServer, archive_dir: Path) 
 def test_encoded_payload_kept_raw(httpserver: HTTPServer, archive_dir: Path, encoding: str) -> None:
     encoded = gzip.compress(PAGE) if encoding == "gzip" else brotli.compress(PAGE)
     httpserver.expect_request("/enc").respond_with_data(
-        encoded, content_type="text/html", headers={"Content-Encoding": encoding})
+        encoded, content_type="text/html", headers={"Content-Encoding": encoding}
+    )
     result = capture_json(archive_dir, httpserver.url_for("/enc"))[0]
-    response = next(r for r in raw_records(archive_dir / result["warc_path"])
-                    if r.headers["WARC-Type"] == "response")
+    response = next(
+        r for r in raw_records(archive_dir / result["warc_path"]) if r.headers["WARC-Type"] == "response"
+    )
     assert response.payload == encoded  # exactly the bytes on the wire
     assert result["payload_sha256"] == sha256(encoded).split(":")[1]
     with open(archive_dir / result["warc_path"], "rb") as handle:
@@ -135,8 +138,7 @@ def test_dedup_keeps_unchanged_captures_small(httpserver: HTTPServer, archive_di
     assert total < first + 19 * 4096  # each revisit costs a few KB, not the body again
 
 
-def test_same_article_twice_in_one_batch_is_captured_once(httpserver: HTTPServer,
-                                                          archive_dir: Path) -> None:
+def test_same_article_twice_in_one_batch_is_captured_once(httpserver: HTTPServer, archive_dir: Path) -> None:
     httpserver.expect_request("/twice").respond_with_data(PAGE, content_type="text/html")
     url = httpserver.url_for("/twice")
     results = capture_json(archive_dir, url, url + "?utm_source=feed", url)
@@ -146,8 +148,9 @@ def test_same_article_twice_in_one_batch_is_captured_once(httpserver: HTTPServer
 def test_changed_payload_is_stored_again(httpserver: HTTPServer, archive_dir: Path) -> None:
     url = httpserver.url_for("/news")
     httpserver.expect_oneshot_request("/news").respond_with_data(PAGE, content_type="text/html")
-    httpserver.expect_oneshot_request("/news").respond_with_data(PAGE + b"<p>update</p>",
-                                                                 content_type="text/html")
+    httpserver.expect_oneshot_request("/news").respond_with_data(
+        PAGE + b"<p>update</p>", content_type="text/html"
+    )
     first, second = capture_json(archive_dir, url)[0], capture_json(archive_dir, url)[0]
     assert second["unchanged"] is False and not second["revisit"]
     assert first["payload_sha256"] != second["payload_sha256"]
@@ -161,14 +164,17 @@ def refused_url() -> str:
         return f"http://127.0.0.1:{sock.getsockname()[1]}/x"
 
 
-@pytest.mark.parametrize(("url", "message"), [
-    ("ftp://example.com/file", "unsupported URL scheme (ftp:)"),
-    ("file:///etc/passwd", "unsupported URL scheme (file:)"),
-    ("javascript:alert(1)", "unsupported URL scheme (javascript:)"),
-    ("data:text/html,hi", "unsupported URL scheme (data:)"),
-    ("http://[bad/", "invalid URL"),
-    ("not a url", "unsupported URL scheme (no scheme)"),
-])
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("ftp://example.com/file", "unsupported URL scheme (ftp:)"),
+        ("file:///etc/passwd", "unsupported URL scheme (file:)"),
+        ("javascript:alert(1)", "unsupported URL scheme (javascript:)"),
+        ("data:text/html,hi", "unsupported URL scheme (data:)"),
+        ("http://[bad/", "invalid URL"),
+        ("not a url", "unsupported URL scheme (no scheme)"),
+    ],
+)
 def test_bad_urls_one_line_error(archive_dir: Path, url: str, message: str) -> None:
     result = run("capture", "--archive", str(archive_dir), url)
     assert result.exit_code == 1
@@ -203,8 +209,16 @@ def test_timeout(httpserver: HTTPServer, archive_dir: Path) -> None:
         return Response(PAGE)
 
     httpserver.expect_request("/slow").respond_with_handler(slow)
-    result = run("capture", "--archive", str(archive_dir), "--timeout", "0.3", "--retries", "0",
-                 httpserver.url_for("/slow"))
+    result = run(
+        "capture",
+        "--archive",
+        str(archive_dir),
+        "--timeout",
+        "0.3",
+        "--retries",
+        "0",
+        httpserver.url_for("/slow"),
+    )
     assert result.exit_code == 1 and "no answer within 0.3s" in result.stderr
 
 
@@ -214,12 +228,23 @@ def test_max_time_stops_a_trickling_response(httpserver: HTTPServer, archive_dir
             for _ in range(40):
                 time.sleep(0.1)
                 yield b"<p>drip</p>"
+
         return Response(body(), content_type="text/html")
 
     httpserver.expect_request("/drip").respond_with_handler(trickle)
     started = time.monotonic()
-    result = run("capture", "--archive", str(archive_dir), "--timeout", "2", "--max-time", "0.5",
-                 "--retries", "0", httpserver.url_for("/drip"))
+    result = run(
+        "capture",
+        "--archive",
+        str(archive_dir),
+        "--timeout",
+        "2",
+        "--max-time",
+        "0.5",
+        "--retries",
+        "0",
+        httpserver.url_for("/drip"),
+    )
     assert result.exit_code == 1 and "longer than --max-time (0.5s)" in result.stderr
     assert time.monotonic() - started < 2.5
 
@@ -233,20 +258,21 @@ def test_too_many_redirects(httpserver: HTTPServer, archive_dir: Path) -> None:
 
 def test_max_size(httpserver: HTTPServer, archive_dir: Path) -> None:
     httpserver.expect_request("/huge").respond_with_data(b"x" * 100_000)
-    result = run("capture", "--archive", str(archive_dir), "--max-size", "10000",
-                 httpserver.url_for("/huge"))
+    result = run("capture", "--archive", str(archive_dir), "--max-size", "10000", httpserver.url_for("/huge"))
     assert result.exit_code == 1 and "larger than --max-size" in result.stderr
 
 
 def test_retries_on_503_then_success(httpserver: HTTPServer, archive_dir: Path) -> None:
-    httpserver.expect_oneshot_request("/busy").respond_with_data("busy", status=503,
-                                                                   headers={"Retry-After": "0"})
+    httpserver.expect_oneshot_request("/busy").respond_with_data(
+        "busy", status=503, headers={"Retry-After": "0"}
+    )
     httpserver.expect_oneshot_request("/busy").respond_with_data(PAGE, content_type="text/html")
     assert capture_json(archive_dir, httpserver.url_for("/busy"))[0]["status"] == 200
 
 
-def test_mixed_batch_exit_codes_and_input_file(httpserver: HTTPServer, archive_dir: Path,
-                                                tmp_path: Path) -> None:
+def test_mixed_batch_exit_codes_and_input_file(
+    httpserver: HTTPServer, archive_dir: Path, tmp_path: Path
+) -> None:
     httpserver.expect_request("/ok").respond_with_data(PAGE, content_type="text/html")
     listing = tmp_path / "urls.txt"
     listing.write_text(f"# comment\n{httpserver.url_for('/ok')}\n\nftp://nope/\n")
@@ -260,8 +286,9 @@ def test_mixed_batch_exit_codes_and_input_file(httpserver: HTTPServer, archive_d
 def test_archive_env_and_list(httpserver: HTTPServer, tmp_path: Path) -> None:
     httpserver.expect_request("/e").respond_with_data(PAGE, content_type="text/html")
     home = tmp_path / "home"
-    done = run_process("capture", httpserver.url_for("/e") + "?utm_source=x#top",
-                       env={"ARCHIVER_HOME": str(home)})
+    done = run_process(
+        "capture", httpserver.url_for("/e") + "?utm_source=x#top", env={"ARCHIVER_HOME": str(home)}
+    )
     assert done.returncode == 0, done.stderr
     listed = json.loads(run_process("list", "--json", env={"ARCHIVER_HOME": str(home)}).stdout)
     assert [row["canonical_url"] for row in listed] == [httpserver.url_for("/e")]
@@ -269,8 +296,10 @@ def test_archive_env_and_list(httpserver: HTTPServer, tmp_path: Path) -> None:
 
 
 def test_canonicalize() -> None:
-    assert canonicalize("HTTP://Example.COM:80/a/../b?utm_source=x&b=2&a=1&fbclid=9#frag") == \
-        "http://example.com/b?a=1&b=2"
+    assert (
+        canonicalize("HTTP://Example.COM:80/a/../b?utm_source=x&b=2&a=1&fbclid=9#frag")
+        == "http://example.com/b?a=1&b=2"
+    )
     assert canonicalize("https://ex.com:443/story?id=3&gclid=z") == "https://ex.com/story?id=3"
     assert canonicalize("https://ex.com/x") != canonicalize("https://ex.com/y")
 
@@ -299,16 +328,32 @@ def test_reindex_reproduces_catalogue(httpserver: HTTPServer, archive_dir: Path)
 
 def test_two_processes_at_once(httpserver: HTTPServer, archive_dir: Path, tmp_path: Path) -> None:
     for i in range(12):
-        httpserver.expect_request(f"/p{i}").respond_with_data(PAGE + str(i).encode(),
-                                                              content_type="text/html")
+        httpserver.expect_request(f"/p{i}").respond_with_data(
+            PAGE + str(i).encode(), content_type="text/html"
+        )
     lists = []
     for n in range(2):
         listing = tmp_path / f"urls{n}.txt"
         listing.write_text("\n".join(httpserver.url_for(f"/p{i}") for i in range(12)))
         lists.append(listing)
-    procs = [subprocess.Popen([sys.executable, "-m", "archiver", "capture", "--archive", str(archive_dir),
-                               "-i", str(listing), "--json"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-             for listing in lists]
+    procs = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "archiver",
+                "capture",
+                "--archive",
+                str(archive_dir),
+                "-i",
+                str(listing),
+                "--json",
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        for listing in lists
+    ]
     for proc in procs:
         out, err = proc.communicate(timeout=120)
         assert proc.returncode == 0, err
@@ -351,9 +396,11 @@ def test_killed_capture_leaves_archive_consistent(archive_dir: Path, tmp_path: P
     try:
         for attempt, delay in enumerate([0.05, 0.15, 0.25, 0.35, 0.45, 0.6, 0.8, 1.0]):
             url = f"http://127.0.0.1:{server.server_port}/k{attempt}"
-            proc = subprocess.Popen([sys.executable, "-m", "archiver", "capture", "--archive",
-                                     str(archive_dir), url], stdout=subprocess.DEVNULL,
-                                    stderr=subprocess.DEVNULL)
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "archiver", "capture", "--archive", str(archive_dir), url],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
             time.sleep(delay)
             proc.kill()
             proc.wait()
@@ -382,7 +429,8 @@ def assert_consistent(archive_dir: Path) -> None:
 
 
 def test_commit_interrupted_after_rename_is_finished_by_next_writer(
-        httpserver: HTTPServer, archive_dir: Path) -> None:
+    httpserver: HTTPServer, archive_dir: Path
+) -> None:
     """The state a writer killed between rename and index commit leaves: the WARC in place,
     the journal naming it, no row. The next writer indexes it and the chain stays whole."""
     httpserver.expect_request("/j").respond_with_data(PAGE, content_type="text/html")
@@ -401,9 +449,11 @@ def test_commit_interrupted_after_rename_is_finished_by_next_writer(
 
 
 def test_page_text_with_brackets_is_printed_literally(httpserver: HTTPServer, archive_dir: Path) -> None:
-    page = ("<html><head><title>[red]x[/red]</title></head><body><article><h1>[Exclusive] A "
-            "[bold]story[/bold]</h1><p>First [x] paragraph here.</p><p>Second one.</p>"
-            "<p>Third one.</p></article></body></html>")
+    page = (
+        "<html><head><title>[red]x[/red]</title></head><body><article><h1>[Exclusive] A "
+        "[bold]story[/bold]</h1><p>First [x] paragraph here.</p><p>Second one.</p>"
+        "<p>Third one.</p></article></body></html>"
+    )
     httpserver.expect_request("/b").respond_with_data(page, content_type="text/html")
     url = httpserver.url_for("/b") + "?tag=[1]"
     captured = run("capture", "--archive", str(archive_dir), url)
@@ -412,8 +462,9 @@ def test_page_text_with_brackets_is_printed_literally(httpserver: HTTPServer, ar
     assert "[Exclusive] A [bold]story[/bold]" in shown.stdout and "First [x] paragraph" in shown.stdout
 
 
-def test_unreadable_file_left_by_a_killed_writer_is_kept_aside(httpserver: HTTPServer,
-                                                                archive_dir: Path) -> None:
+def test_unreadable_file_left_by_a_killed_writer_is_kept_aside(
+    httpserver: HTTPServer, archive_dir: Path
+) -> None:
     """Recovery never deletes evidence and never lets an unindexed file fork the chain."""
     httpserver.expect_request("/k").respond_with_data(PAGE, content_type="text/html")
     first = capture_json(archive_dir, httpserver.url_for("/k"))[0]
@@ -430,8 +481,9 @@ def test_history_by_the_url_a_story_moved_to(httpserver: HTTPServer, archive_dir
     httpserver.expect_request("/old").respond_with_data("", status=301, headers={"Location": "/new"})
     httpserver.expect_request("/new").respond_with_data(PAGE, content_type="text/html")
     capture_json(archive_dir, httpserver.url_for("/old"))
-    moved = json.loads(run("history", "--archive", str(archive_dir), "--json",
-                           httpserver.url_for("/new")).stdout)
+    moved = json.loads(
+        run("history", "--archive", str(archive_dir), "--json", httpserver.url_for("/new")).stdout
+    )
     assert moved["url"] == httpserver.url_for("/old") and len(moved["captures"]) == 1
 
 

@@ -167,7 +167,9 @@ def test_plain_split_path_agrees_with_pysbd() -> None:
 
 def test_risky_paragraphs_go_to_pysbd() -> None:
     assert split_sentences("Mr. Smith went to Washington. He met Sen. Jones at 3 p.m. on Jan. 5.") == [
-        "Mr. Smith went to Washington.", "He met Sen. Jones at 3 p.m. on Jan. 5."]
+        "Mr. Smith went to Washington.",
+        "He met Sen. Jones at 3 p.m. on Jan. 5.",
+    ]
 
 
 @pytest.mark.parametrize(
@@ -235,13 +237,15 @@ def test_dates_are_compared_but_do_not_flag_a_sentence_alone() -> None:
     assert features("The letter came on Monday.").flags() == []
 
 
-@pytest.mark.parametrize(("text", "dates", "hedged"), [
-    ("Geoengineering May Be Needed to Slow Warming", (), True),  # Title Case headline verb
-    ("The vote will begin in May.", ("may",), False),
-    ("Protesters March on Capitol", (), False),
-    ("Talks resume in March and April.", ("march", "april"), False),
-])
-def test_may_and_march_are_months_only_where_dates_are_said(text: str, dates: tuple,
-                                                           hedged: bool) -> None:
+@pytest.mark.parametrize(
+    ("text", "dates", "hedged"),
+    [
+        ("Geoengineering May Be Needed to Slow Warming", (), True),  # Title Case headline verb
+        ("The vote will begin in May.", ("may",), False),
+        ("Protesters March on Capitol", (), False),
+        ("Talks resume in March and April.", ("march", "april"), False),
+    ],
+)
+def test_may_and_march_are_months_only_where_dates_are_said(text: str, dates: tuple, hedged: bool) -> None:
     found = features(text)
     assert found.dates == dates and bool(found.hedges) is hedged

@@ -94,8 +94,12 @@ def test_cosmetic_only_differences_are_not_edits() -> None:
         headline=BASE.headline.replace("’", "'").replace(" – ", " &mdash; "),
         modified="2030-01-01T00:00:00Z",  # a modified-date bump alone is not an edit
         paragraphs=[
-            p.replace("“", '"').replace("”", '"').replace("’", "&#8217;").replace("Mr. ", "Mr.\u00a0")
-            .replace(", ", ",  ").replace("wide-ranging", "wide\u2011ranging")
+            p.replace("“", '"')
+            .replace("”", '"')
+            .replace("’", "&#8217;")
+            .replace("Mr. ", "Mr.\u00a0")
+            .replace(", ", ",  ")
+            .replace("wide-ranging", "wide\u2011ranging")
             for p in BASE.paragraphs
         ],
     )
@@ -282,7 +286,10 @@ def test_long_paragraph_moved_past_short_ones_is_one_move() -> None:
 # --- captures without an article body --------------------------------------------------
 
 TEASER = replace(  # a paywall at the article's URL: headline, first sentence, no byline or date
-    BASE, authors=[], published="2030-01-01", paragraphs=split_sentences(BASE.paragraphs[0])[:1],
+    BASE,
+    authors=[],
+    published="2030-01-01",
+    paragraphs=split_sentences(BASE.paragraphs[0])[:1],
     wall="paywall",
 )
 

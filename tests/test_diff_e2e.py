@@ -78,8 +78,9 @@ class Site:
         status, content_type, body = self.pages.get(request.path, (404, "text/plain", b"none"))
         return Response(body, status=status, content_type=content_type)
 
-    def serve(self, path: str, body: str | bytes, status: int = 200,
-              content_type: str = "text/html; charset=utf-8") -> str:
+    def serve(
+        self, path: str, body: str | bytes, status: int = 200, content_type: str = "text/html; charset=utf-8"
+    ) -> str:
         data = body.encode("utf-8") if isinstance(body, str) else body
         self.pages[path] = (status, content_type, data)
         return self.server.url_for(path)
@@ -142,13 +143,21 @@ def _touches(change: dict, p: cp.Pair) -> bool:
 
 
 def _matches(report: dict, p: cp.Pair) -> list[dict]:
-    return [c for c in report["changes"] if c["kind"] == p.expect_kind
-            and (p.expect_flag is None or p.expect_flag in c["flags"]) and _touches(c, p)]
+    return [
+        c
+        for c in report["changes"]
+        if c["kind"] == p.expect_kind
+        and (p.expect_flag is None or p.expect_flag in c["flags"])
+        and _touches(c, p)
+    ]
 
 
 def _describe(report: dict) -> str:
-    lines = [f"headline: {report['headline']['before']!r} -> {report['headline']['after']!r}"
-             ] if report["headline"]["changed"] else []
+    lines = (
+        [f"headline: {report['headline']['before']!r} -> {report['headline']['after']!r}"]
+        if report["headline"]["changed"]
+        else []
+    )
     lines += [f"{c['kind']}{c['flags']}: {c['before']!r} -> {c['after']!r}" for c in report["changes"]]
     lines += [f"byline {report['byline']}"] if report["byline"] else []
     lines += [f"published {report['dates']['published']}"] if report["dates"]["published"] else []
@@ -172,8 +181,9 @@ def test_injected_edit_is_found_with_its_kind_and_flag(
         assert report["headline"]["changed"], _describe(report)
         assert cp.squash(report["headline"]["after"]) == cp.squash(p.after_text or "")
     else:
-        assert _matches(report, p), f"{p.note}; wanted {p.expect_kind}+{p.expect_flag}; got:\n" \
-                                    f"{_describe(report)}"
+        assert _matches(report, p), (
+            f"{p.note}; wanted {p.expect_kind}+{p.expect_flag}; got:\n{_describe(report)}"
+        )
     assert got.text_result.exit_code == 1
 
 
@@ -195,9 +205,7 @@ def test_injected_edit_comes_without_spurious_changes(
 
 @pytest.mark.parametrize("kind", cp.NOISE_KINDS)
 @pytest.mark.parametrize("page", PAGES)
-def test_churn_only_reports_no_changes(
-    compare: Callable[[str, str], Compared], page: str, kind: str
-) -> None:
+def test_churn_only_reports_no_changes(compare: Callable[[str, str], Compared], page: str, kind: str) -> None:
     got = compare(page, kind)
     assert got.json_result.exit_code == 0, _describe(got.report)
     assert got.report["has_edits"] is False and got.report["changes"] == []
@@ -219,9 +227,11 @@ def test_html_report_is_self_contained(site: Site, tmp_path: Path) -> None:
     result = run("diff", url, "--archive", str(archive), "--html", str(out), "--json")
     assert result.exit_code == 1, result.output
     tree = lxml_html.document_fromstring(out.read_text(encoding="utf-8"))
-    assets = [el for el in tree.iter("link", "script", "img", "iframe", "source", "video", "audio",
-                                     "embed", "object")
-              if not (el.tag == "link" and (el.get("rel") or "").lower() in ("canonical", "alternate"))]
+    assets = [
+        el
+        for el in tree.iter("link", "script", "img", "iframe", "source", "video", "audio", "embed", "object")
+        if not (el.tag == "link" and (el.get("rel") or "").lower() in ("canonical", "alternate"))
+    ]
     external = [
         (el.tag, value)
         for el in assets
@@ -253,9 +263,20 @@ def test_diff_warcs_written_by_wget(site: Site, tmp_path: Path) -> None:
         url = site.serve("/wget/story.html", html)
         prefix = tmp_path / name
         subprocess.run(
-            ["wget", "--quiet", "--no-proxy", "--tries=1", "--timeout=20", f"--warc-file={prefix}",
-             "--output-document", str(tmp_path / f"{name}.html"), url],
-            check=True, timeout=60, cwd=tmp_path,
+            [
+                "wget",
+                "--quiet",
+                "--no-proxy",
+                "--tries=1",
+                "--timeout=20",
+                f"--warc-file={prefix}",
+                "--output-document",
+                str(tmp_path / f"{name}.html"),
+                url,
+            ],
+            check=True,
+            timeout=60,
+            cwd=tmp_path,
         )
         warcs.append(tmp_path / f"{name}.warc.gz")
     result = run("diff", str(warcs[0]), str(warcs[1]), "--archive", str(tmp_path / "none"), "--json")
@@ -293,8 +314,7 @@ def _one_error_line(result: Result) -> str:
 def test_error_unknown_url(site: Site, tmp_path: Path) -> None:
     archive = tmp_path / "archive"
     capture(archive, site.serve("/known/story.html", pair(PAGES[0], "number").before_html))
-    line = _one_error_line(run("diff", site.server.url_for("/unknown/story.html"),
-                               "--archive", str(archive)))
+    line = _one_error_line(run("diff", site.server.url_for("/unknown/story.html"), "--archive", str(archive)))
     assert "no captures" in line
 
 
@@ -308,16 +328,19 @@ def test_error_only_one_capture(site: Site, tmp_path: Path) -> None:
 def test_error_non_html_capture(site: Site, tmp_path: Path) -> None:
     archive = tmp_path / "archive"
     for n in (1, 2):
-        url = site.serve("/api/story.json", json.dumps({"headline": f"v{n}"}),
-                         content_type="application/json")
+        url = site.serve(
+            "/api/story.json", json.dumps({"headline": f"v{n}"}), content_type="application/json"
+        )
         capture(archive, url)
     assert "not HTML" in _one_error_line(run("diff", url, "--archive", str(archive), "--json"))
 
 
 def test_error_unreadable_warc(site: Site, tmp_path: Path) -> None:
     archive = tmp_path / "archive"
-    good = archive / capture(archive, site.serve("/good/story.html",
-                                                 pair(PAGES[0], "number").before_html))["warc_path"]
+    good = (
+        archive
+        / capture(archive, site.serve("/good/story.html", pair(PAGES[0], "number").before_html))["warc_path"]
+    )
     bad = tmp_path / "broken.warc.gz"
     bad.write_bytes(b"\x1f\x8b\x08\x00 this is not a gzip member, nor a WARC record" * 20)
     line = _one_error_line(run("diff", str(bad), str(good), "--archive", str(tmp_path / "none")))
@@ -341,8 +364,9 @@ def test_later_404_says_the_url_now_answers_404(site: Site, tmp_path: Path) -> N
     assert not [c for c in report["changes"] if c["kind"] == "removed"], _describe(report)
 
 
-@pytest.mark.parametrize("later", [CONSENT_WALL, "<html><head></head><body></body></html>"],
-                         ids=["consent-wall", "empty-body"])
+@pytest.mark.parametrize(
+    "later", [CONSENT_WALL, "<html><head></head><body></body></html>"], ids=["consent-wall", "empty-body"]
+)
 def test_later_wall_says_body_missing_not_removals(site: Site, tmp_path: Path, later: str) -> None:
     archive = tmp_path / "archive"
     url = site.serve("/walled/story.html", pair(PAGES[5], "number").before_html)

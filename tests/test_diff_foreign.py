@@ -16,7 +16,8 @@ from helpers import run
 
 ARTICLE = resources.files("archiver").joinpath("samples/article-v1.html").read_bytes()
 OTHER = ARTICLE.replace(b"Mayor Sends New Year", b"Council Rejects New Year").replace(
-    b"$42 million", b"$12 million")
+    b"$42 million", b"$12 million"
+)
 
 needs_wget = pytest.mark.skipif(shutil.which("wget") is None, reason="wget is not installed")
 
@@ -36,7 +37,7 @@ def chunked_site() -> Iterator[str]:
             self.send_header("Transfer-Encoding", "chunked")
             self.end_headers()
             for i in range(0, len(page), 500):
-                piece = page[i:i + 500]
+                piece = page[i : i + 500]
                 self.wfile.write(b"%x\r\n%s\r\n" % (len(piece), piece))
             self.wfile.write(b"0\r\n\r\n")
 
@@ -51,8 +52,9 @@ def chunked_site() -> Iterator[str]:
 
 
 def wget_warc(folder: Path, name: str, *urls: str) -> Path:
-    subprocess.run(["wget", "-q", f"--warc-file={folder / name}", "-O", "/dev/null", *urls],
-                   check=True, timeout=60)
+    subprocess.run(
+        ["wget", "-q", f"--warc-file={folder / name}", "-O", "/dev/null", *urls], check=True, timeout=60
+    )
     return folder / f"{name}.warc.gz"
 
 
@@ -67,8 +69,7 @@ def test_chunked_wget_warc_is_read_dechunked(chunked_site: str, tmp_path: Path) 
 
 
 @needs_wget
-def test_multi_page_warc_picks_the_page_at_the_other_sides_url(chunked_site: str,
-                                                               tmp_path: Path) -> None:
+def test_multi_page_warc_picks_the_page_at_the_other_sides_url(chunked_site: str, tmp_path: Path) -> None:
     both = wget_warc(tmp_path, "both", f"{chunked_site}/a.html", f"{chunked_site}/b.html")
     only_b = wget_warc(tmp_path, "b", f"{chunked_site}/b.html")
     result = run("diff", "--archive", str(tmp_path / "none"), str(both), str(only_b))

@@ -13,8 +13,8 @@ from helpers import run
 ARTICLE = resources.files("archiver").joinpath("samples/article-v1.html").read_text("utf-8")
 EDITED = ARTICLE.replace("$42 million", "$48 million")
 TEASER = ARTICLE.split("<p>Relations")[0] + (
-    "<p>Subscribe to continue reading</p><p>Already a subscriber? Log in</p>"
-    "</article></main></body></html>")
+    "<p>Subscribe to continue reading</p><p>Already a subscriber? Log in</p></article></main></body></html>"
+)
 
 
 def capture(archive: Path, server: HTTPServer, page: str) -> None:
@@ -23,8 +23,9 @@ def capture(archive: Path, server: HTTPServer, page: str) -> None:
     assert run("capture", "--archive", str(archive), server.url_for("/story")).exit_code == 0
 
 
-def test_paywall_between_versions_is_one_step_and_the_edit_is_found(httpserver: HTTPServer,
-                                                                    tmp_path: Path) -> None:
+def test_paywall_between_versions_is_one_step_and_the_edit_is_found(
+    httpserver: HTTPServer, tmp_path: Path
+) -> None:
     archive, url = tmp_path / "archives", httpserver.url_for("/story")
     for page in (ARTICLE, TEASER, EDITED):
         capture(archive, httpserver, page)
@@ -33,8 +34,10 @@ def test_paywall_between_versions_is_one_step_and_the_edit_is_found(httpserver: 
     report = json.loads(latest.stdout)
     assert latest.exit_code == 1
     assert [(c["kind"], c["flags"]) for c in report["changes"]] == [("modified", ["number"])]
-    history = [c["id"] for c in json.loads(run("history", "--archive", str(archive), "--json",
-                                               url).stdout)["captures"]]
+    history = [
+        c["id"]
+        for c in json.loads(run("history", "--archive", str(archive), "--json", url).stdout)["captures"]
+    ]
     assert report["before"]["id"] == history[0]  # the teaser in between is skipped
 
     steps = json.loads(run("diff", "--archive", str(archive), "--all", "--json", url).stdout)

@@ -35,8 +35,13 @@ PARAGRAPHS = [
 ]
 
 
-def article_page(middle: str = "", head: str = "", title: str = "Bridge plan | Springfield Gazette",
-                 h1: str = "Council approves $48 million bridge plan", tail: str = "") -> str:
+def article_page(
+    middle: str = "",
+    head: str = "",
+    title: str = "Bridge plan | Springfield Gazette",
+    h1: str = "Council approves $48 million bridge plan",
+    tail: str = "",
+) -> str:
     """A news page: logo h1 in the header, the article h1, byline, body with `middle` in it."""
     body = "".join(f"<p>{p}</p>" for p in PARAGRAPHS[:3]) + middle
     body += "".join(f"<p>{p}</p>" for p in PARAGRAPHS[3:]) + tail
@@ -84,8 +89,11 @@ def test_header_charset_beats_meta() -> None:
             "gb2312",
             "中国新闻报道内容",
         ),
-        ('<meta http-equiv="content-type" content="text/html;charset=iso-8859-15">', "iso8859-15",
-         "Le prix est de 20 € à Besançon"),
+        (
+            '<meta http-equiv="content-type" content="text/html;charset=iso-8859-15">',
+            "iso8859-15",
+            "Le prix est de 20 € à Besançon",
+        ),
     ],
 )
 def test_charset_from_meta(markup: str, codec: str, text: str) -> None:
@@ -166,12 +174,20 @@ def raw_deflate(data: bytes) -> bytes:
         (gzip.compress, []),  # unlabelled, recognised by its magic number
         (lambda b: b, [("Content-Encoding", "identity")]),
     ],
-    ids=["gzip", "x-gzip", "br", "deflate-zlib", "deflate-raw", "gzip+br", "two-headers",
-         "gzip-members", "gzip-sniffed", "identity"],
+    ids=[
+        "gzip",
+        "x-gzip",
+        "br",
+        "deflate-zlib",
+        "deflate-raw",
+        "gzip+br",
+        "two-headers",
+        "gzip-members",
+        "gzip-sniffed",
+        "identity",
+    ],
 )
-def test_content_encoding(
-    encode: Callable[[bytes], bytes], headers: list[tuple[str, str]]
-) -> None:
+def test_content_encoding(encode: Callable[[bytes], bytes], headers: list[tuple[str, str]]) -> None:
     headers = [*headers, ("Content-Type", "text/html; charset=utf-8")]
     assert decode_html(encode(HTML.encode()), headers) == HTML
 
@@ -274,8 +290,7 @@ def test_metadata_from_json_ld_graph() -> None:
 
 def test_json_ld_in_cdata_and_with_context_object() -> None:
     ld = json.dumps(
-        {"@context": {"@vocab": "http://schema.org"}, "@type": "NewsArticle",
-         "datePublished": "2024-12-06"}
+        {"@context": {"@vocab": "http://schema.org"}, "@type": "NewsArticle", "datePublished": "2024-12-06"}
     )
     head = f'<script type="application/ld+json">//<![CDATA[\n{ld}\n//]]></script>'
     assert extract_article(article_page(head=head)).published == "2024-12-06"
@@ -305,9 +320,7 @@ def test_byline_markup_and_og_url() -> None:
 
 def test_author_lists_are_split_and_site_names_dropped() -> None:
     head = '<meta name="author" content="Dana Ford, Chien-Ming Wang, and Tom Watkins, Springfield Gazette">'
-    assert extract_article(article_page(head=head)).authors == [
-        "Dana Ford", "Chien-Ming Wang", "Tom Watkins"
-    ]
+    assert extract_article(article_page(head=head)).authors == ["Dana Ford", "Chien-Ming Wang", "Tom Watkins"]
 
 
 def test_placeholder_dates_are_ignored() -> None:
@@ -332,7 +345,7 @@ CHURN = {
     ' giraffe</a></p><p><a href="/d">Storm knocks out power</a></p>',
     "teaser-box": '<h3>Most read</h3><ul><li><a href="/a">School board race heats up</a> Candidates'
     ' clash over budget cuts.</li><li><a href="/b">New park opens</a> Families flock to the'
-    ' riverside lawns.</li></ul>',
+    " riverside lawns.</li></ul>",
     "see-also": '<p>See also: <a href="/e">Timeline of the bridge debate</a></p>',
     "also-read": '<p>Also read: <a href="/f">How the vote unfolded</a></p>',
     "you-may-like": '<h3>You may also like</h3><ul><li><a href="/g">Ten best parks</a></li></ul>',
@@ -387,7 +400,10 @@ def test_lists_tables_and_quotes_become_paragraphs() -> None:
     )
     paragraphs = extract_article(article_page(middle)).paragraphs
     assert paragraphs[3:8] == [
-        "First point, with detail.", "Second point.", "We will build it.", "Year | Cost",
+        "First point, with detail.",
+        "Second point.",
+        "We will build it.",
+        "Year | Cost",
         "2024 | $48m",
     ]
 
@@ -573,8 +589,12 @@ def test_corpus_headline(corpus: Path, page: str) -> None:
 
 @pytest.mark.parametrize(
     "page",
-    ["trafilatura/theatlantic.com.disasters.html", "trafilatura/wien.orf.at__0a6291ebbce4.html",
-     "trafilatura/reuters.com.parasite.html", "trafilatura/netzpolitik.org.abmahnungen.html"],
+    [
+        "trafilatura/theatlantic.com.disasters.html",
+        "trafilatura/wien.orf.at__0a6291ebbce4.html",
+        "trafilatura/reuters.com.parasite.html",
+        "trafilatura/netzpolitik.org.abmahnungen.html",
+    ],
 )
 def test_corpus_snippets(corpus: Path, page: str) -> None:
     article, truth = load(corpus, page)

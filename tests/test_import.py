@@ -21,9 +21,11 @@ from archiver.warcscan import scan_warc
 
 from helpers import run
 
-STORY = ("<html><head><title>Harbour plan</title></head><body><article><h1>Harbour plan</h1>"
-         "<p>The council approved the harbour plan on Tuesday after a long debate.</p>"
-         "<p>Critics said the costs were too high for the town.</p></article></body></html>")
+STORY = (
+    "<html><head><title>Harbour plan</title></head><body><article><h1>Harbour plan</h1>"
+    "<p>The council approved the harbour plan on Tuesday after a long debate.</p>"
+    "<p>Critics said the costs were too high for the town.</p></article></body></html>"
+)
 WGET = shutil.which("wget")
 needs_wget = pytest.mark.skipif(WGET is None, reason="wget is not installed")
 
@@ -32,8 +34,9 @@ needs_wget = pytest.mark.skipif(WGET is None, reason="wget is not installed")
 def site() -> Iterator[HTTPServer]:
     http = HTTPServer(host="127.0.0.1", port=0)
     http.expect_request("/story").respond_with_data(STORY, content_type="text/html; charset=utf-8")
-    http.expect_request("/second").respond_with_data(STORY.replace("harbour", "bridge"),
-                                                     content_type="text/html")
+    http.expect_request("/second").respond_with_data(
+        STORY.replace("harbour", "bridge"), content_type="text/html"
+    )
     http.expect_request("/style.css").respond_with_data("p {}", content_type="text/css")
     http.expect_request("/moved").respond_with_data("", status=301, headers={"Location": "/second"})
     http.start()
@@ -46,9 +49,20 @@ def wget_warc(folder: Path, site: HTTPServer, compress: bool = True) -> Path:
     """A WARC written by wget itself: two pages, a stylesheet and a redirect."""
     folder.mkdir(parents=True, exist_ok=True)
     urls = [site.url_for(p) for p in ("/story", "/style.css", "/moved")]
-    subprocess.run([WGET or "wget", "-q", f"--warc-file={folder / 'site'}", "-O", "/dev/null",
-                    *([] if compress else ["--no-warc-compression"]), *urls],
-                   check=True, timeout=60, cwd=folder)
+    subprocess.run(
+        [
+            WGET or "wget",
+            "-q",
+            f"--warc-file={folder / 'site'}",
+            "-O",
+            "/dev/null",
+            *([] if compress else ["--no-warc-compression"]),
+            *urls,
+        ],
+        check=True,
+        timeout=60,
+        cwd=folder,
+    )
     return folder / ("site.warc.gz" if compress else "site.warc")
 
 
@@ -67,8 +81,11 @@ def import_json(root: Path, *files: Path) -> list[dict]:
 
 def state(root: Path) -> tuple[list[str], list[tuple]]:
     """Every file of an archive and every catalogue row: to show nothing changed."""
-    files = sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file()
-                   and not p.name.startswith("index.sqlite3"))
+    files = sorted(
+        str(p.relative_to(root))
+        for p in root.rglob("*")
+        if p.is_file() and not p.name.startswith("index.sqlite3")
+    )
     with sqlite3.connect(root / "index.sqlite3") as db:
         rows = db.execute("SELECT * FROM captures ORDER BY seq").fetchall()
     return files, rows
@@ -85,8 +102,7 @@ def test_wget_warc_becomes_captures(wget_file: Path, site: HTTPServer, tmp_path:
     urls = sorted(c["url"] for c in result["captures"])
     assert urls == [site.url_for("/second"), site.url_for("/story")]  # no CSS, no redirect
     assert (root / result["source"]).read_bytes() == original  # kept byte for byte
-    history = json.loads(run("history", "--archive", str(root), "--json",
-                             site.url_for("/story")).stdout)
+    history = json.loads(run("history", "--archive", str(root), "--json", site.url_for("/story")).stdout)
     assert len(history["captures"]) == 1 and history["captures"][0]["status"] == 200
 
     verified = run("verify", "--archive", str(root), "--json")
@@ -99,31 +115,34 @@ def test_wget_warc_becomes_captures(wget_file: Path, site: HTTPServer, tmp_path:
 
 
 @needs_wget
-def test_imported_and_own_captures_share_history_and_diff(wget_file: Path, site: HTTPServer,
-                                                         tmp_path: Path) -> None:
+def test_imported_and_own_captures_share_history_and_diff(
+    wget_file: Path, site: HTTPServer, tmp_path: Path
+) -> None:
     root = tmp_path / "archive"
     import_json(root, wget_file)
     site.clear()
     site.expect_request("/story").respond_with_data(
-        STORY.replace("on Tuesday", "on Wednesday"), content_type="text/html; charset=utf-8")
+        STORY.replace("on Tuesday", "on Wednesday"), content_type="text/html; charset=utf-8"
+    )
     capture(root, site.url_for("/story"))
-    history = json.loads(run("history", "--archive", str(root), "--json",
-                             site.url_for("/story")).stdout)["captures"]
+    history = json.loads(run("history", "--archive", str(root), "--json", site.url_for("/story")).stdout)[
+        "captures"
+    ]
     assert [c["change"] for c in history] == ["first", "changed"]
     result = run("diff", "--archive", str(root), "--json", site.url_for("/story"))
     assert result.exit_code == 1 and "Wednesday" in result.stdout
     site.clear()
     site.expect_request("/story").respond_with_data(STORY, content_type="text/html; charset=utf-8")
-    site.expect_request("/second").respond_with_data(STORY.replace("harbour", "bridge"),
-                                                     content_type="text/html")
+    site.expect_request("/second").respond_with_data(
+        STORY.replace("harbour", "bridge"), content_type="text/html"
+    )
     site.expect_request("/style.css").respond_with_data("p {}", content_type="text/css")
     site.expect_request("/moved").respond_with_data("", status=301, headers={"Location": "/second"})
 
 
 @needs_wget
 @pytest.mark.parametrize("form", ["uncompressed", "one gzip stream"])
-def test_unreadable_by_offset_is_recompressed_per_record(form: str, site: HTTPServer,
-                                                         tmp_path: Path) -> None:
+def test_unreadable_by_offset_is_recompressed_per_record(form: str, site: HTTPServer, tmp_path: Path) -> None:
     plain = wget_warc(tmp_path / "in", site, compress=False)
     given = plain if form == "uncompressed" else tmp_path / "in" / "whole.warc.gz"
     if form == "one gzip stream":
@@ -137,8 +156,9 @@ def test_unreadable_by_offset_is_recompressed_per_record(form: str, site: HTTPSe
     assert scan.offset_access and len(scan.records) == result["records"]
     manifest = json.loads(run("verify", "--archive", str(root), "--json").stdout)
     assert manifest["ok"], manifest
-    metadata = next(r for r in scan_warc(root / result["captures"][0]["warc_path"]).records
-                    if r.type == "metadata")
+    metadata = next(
+        r for r in scan_warc(root / result["captures"][0]["warc_path"]).records if r.type == "metadata"
+    )
     source = json.loads(metadata.content or b"")["manifest"]["source"]
     assert source["recompressed"] and source["file"] == result["source"]
     assert source["original_sha256"] == hashlib.sha256(given.read_bytes()).hexdigest()
@@ -147,8 +167,12 @@ def test_unreadable_by_offset_is_recompressed_per_record(form: str, site: HTTPSe
 @needs_wget
 def test_wacz_from_py_wacz_and_from_archiver(wget_file: Path, tmp_path: Path) -> None:
     made = tmp_path / "pywacz.wacz"
-    subprocess.run([str(Path(sys.executable).parent / "wacz"), "create", "-f", str(wget_file),
-                    "-o", str(made)], check=True, capture_output=True, timeout=120)
+    subprocess.run(
+        [str(Path(sys.executable).parent / "wacz"), "create", "-f", str(wget_file), "-o", str(made)],
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
     first = tmp_path / "first"
     [result] = import_json(first, made)
     assert len(result["captures"]) == 2 and "!archive/" in result["file"]
@@ -175,10 +199,12 @@ def test_zip_escaping_its_folder_is_refused(tmp_path: Path, site: HTTPServer) ->
 
 
 @needs_wget
-@pytest.mark.parametrize("damage", ["truncated", "not a warc", "payload changed",
-                                    "length wrong", "empty", "bad package hash"])
-def test_malformed_input_is_refused_and_archive_unchanged(damage: str, wget_file: Path,
-                                                          site: HTTPServer, tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    "damage", ["truncated", "not a warc", "payload changed", "length wrong", "empty", "bad package hash"]
+)
+def test_malformed_input_is_refused_and_archive_unchanged(
+    damage: str, wget_file: Path, site: HTTPServer, tmp_path: Path
+) -> None:
     root = tmp_path / "archive"
     capture(root, site.url_for("/story"))
     before = state(root)
@@ -201,8 +227,10 @@ def test_malformed_input_is_refused_and_archive_unchanged(damage: str, wget_file
         bad = tmp_path / "bad.wacz"
         with zipfile.ZipFile(bad, "w") as z:
             z.writestr("archive/site.warc.gz", data)
-            z.writestr("datapackage.json", json.dumps(
-                {"resources": [{"path": "archive/site.warc.gz", "hash": "sha256:" + "0" * 64}]}))
+            z.writestr(
+                "datapackage.json",
+                json.dumps({"resources": [{"path": "archive/site.warc.gz", "hash": "sha256:" + "0" * 64}]}),
+            )
     result = run("import", "--archive", str(root), str(bad))
     assert result.exit_code == 2, result.output
     assert result.stderr.startswith("archiver: error: ") and result.stderr.count("\n") == 1
@@ -232,8 +260,11 @@ def repack(source: Path, target: Path, change: dict[str, bytes | None]) -> None:
                 new.writestr(info, old.read(info.filename))
         for name, data in change.items():
             if data is not None:
-                new.writestr(name, data, compress_type=zipfile.ZIP_STORED
-                             if name.endswith(".gz") else zipfile.ZIP_DEFLATED)
+                new.writestr(
+                    name,
+                    data,
+                    compress_type=zipfile.ZIP_STORED if name.endswith(".gz") else zipfile.ZIP_DEFLATED,
+                )
 
 
 @pytest.fixture(scope="module")
@@ -263,23 +294,33 @@ def forged(made: dict[str, Path], target: Path) -> None:
     fake = next((made["evil"] / "warcs").rglob("*.warc.gz")).read_bytes()
     victim.update(hash="sha256:" + hashlib.sha256(fake).hexdigest(), bytes=len(fake))
     data = json.dumps(datapackage, indent=2).encode()
-    repack(made["package"], target, {
-        victim["path"]: fake, "datapackage.json": data,
-        "datapackage-digest.json": _digest_file(data, created, keys.load_private_key(made["evil"]))})
+    repack(
+        made["package"],
+        target,
+        {
+            victim["path"]: fake,
+            "datapackage.json": data,
+            "datapackage-digest.json": _digest_file(data, created, keys.load_private_key(made["evil"])),
+        },
+    )
 
 
-@pytest.mark.parametrize("damage", ["datapackage edited", "warc missing", "unlisted file",
-                                    "forged and re-signed", "digest file a list"])
-def test_import_refuses_a_package_that_fails_the_check(damage: str, signed_export: dict[str, Path],
-                                                       tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    "damage",
+    ["datapackage edited", "warc missing", "unlisted file", "forged and re-signed", "digest file a list"],
+)
+def test_import_refuses_a_package_that_fails_the_check(
+    damage: str, signed_export: dict[str, Path], tmp_path: Path
+) -> None:
     package = signed_export["package"]
     bad = tmp_path / "bad.wacz"
     with zipfile.ZipFile(package) as z:
         warc = next(n for n in z.namelist() if n.startswith("archive/"))
         datapackage = z.read("datapackage.json")
     if damage == "datapackage edited":
-        repack(package, bad, {"datapackage.json": datapackage.replace(b"archiver export",
-                                                                     b"archiver exp0rt")})
+        repack(
+            package, bad, {"datapackage.json": datapackage.replace(b"archiver export", b"archiver exp0rt")}
+        )
     elif damage == "warc missing":
         repack(package, bad, {warc: None})
     elif damage == "unlisted file":
@@ -288,8 +329,10 @@ def test_import_refuses_a_package_that_fails_the_check(damage: str, signed_expor
         forged(signed_export, bad)
         # each part verifies on its own: only the package check as a whole catches it
         with zipfile.ZipFile(bad) as z:
-            assert all(r["hash"] == "sha256:" + hashlib.sha256(z.read(r["path"])).hexdigest()
-                       for r in json.loads(z.read("datapackage.json"))["resources"])
+            assert all(
+                r["hash"] == "sha256:" + hashlib.sha256(z.read(r["path"])).hexdigest()
+                for r in json.loads(z.read("datapackage.json"))["resources"]
+            )
     else:
         repack(package, bad, {"datapackage-digest.json": b"[1, 2]"})
     root = tmp_path / "new" / "archive"  # a folder that does not exist yet

@@ -39,8 +39,12 @@ def test_captures_replay_in_pywb(httpserver: HTTPServer, archive_dir: Path, tmp_
     warcs = [str(p) for p in sorted((archive_dir / "warcs").rglob("*.warc.gz"))]
     subprocess.run([BIN / "wb-manager", "add", "coll", *warcs], cwd=site, check=True, capture_output=True)
     port = free_port()
-    server = subprocess.Popen([BIN / "wayback", "-p", str(port), "-b", "127.0.0.1"], cwd=site,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = subprocess.Popen(
+        [BIN / "wayback", "-p", str(port), "-b", "127.0.0.1"],
+        cwd=site,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         base = f"http://127.0.0.1:{port}/coll"
         for _ in range(100):

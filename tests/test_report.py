@@ -201,7 +201,7 @@ def test_html_escapes_hostile_text_and_is_self_contained() -> None:
     before = replace(OLD, headline=f"Title {evil}", paragraphs=[*OLD.paragraphs, f"Text {evil}."])
     after = replace(NEW, headline=f"New title {evil}", paragraphs=[*NEW.paragraphs, f"More {evil}."])
     page = render_html(
-        diff_articles(before, after), f"{URL}?q=\"><script>", BEFORE_INFO, AFTER_INFO, before, after
+        diff_articles(before, after), f'{URL}?q="><script>', BEFORE_INFO, AFTER_INFO, before, after
     )
     assert page.startswith("<!DOCTYPE html>") and "<style>" in page
     assert "<script" not in page.lower()

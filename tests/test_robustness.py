@@ -23,20 +23,25 @@ from archiver.store import Archive
 
 from helpers import rewrite_metadata, run, run_process
 
-PAGE = ("<html><head><title>{t}</title></head><body><article><h1>{t}</h1>"
-        "<p>{b}</p><p>Officials said the work would take 12 weeks.</p></article></body></html>")
-PAGES = {"/a": ("Harbour plan", "The council approved the harbour plan on Tuesday."),
-         "/b": ("Bridge opens", "The new bridge opens to traffic on Monday."),
-         "/c": ("School budget", "The school budget grows by 4 percent next year."),
-         "/d": ("Library hours", "The library will open on Sundays from March.")}
+PAGE = (
+    "<html><head><title>{t}</title></head><body><article><h1>{t}</h1>"
+    "<p>{b}</p><p>Officials said the work would take 12 weeks.</p></article></body></html>"
+)
+PAGES = {
+    "/a": ("Harbour plan", "The council approved the harbour plan on Tuesday."),
+    "/b": ("Bridge opens", "The new bridge opens to traffic on Monday."),
+    "/c": ("School budget", "The school budget grows by 4 percent next year."),
+    "/d": ("Library hours", "The library will open on Sundays from March."),
+}
 
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[HTTPServer]:
     http = HTTPServer(host="127.0.0.1", port=0)
     for path, (title, body) in PAGES.items():
-        http.expect_request(path).respond_with_data(PAGE.format(t=title, b=body),
-                                                    content_type="text/html; charset=utf-8")
+        http.expect_request(path).respond_with_data(
+            PAGE.format(t=title, b=body), content_type="text/html; charset=utf-8"
+        )
     http.start()
     yield http
     http.clear()
@@ -95,11 +100,11 @@ def one_line_error(result: Result | subprocess.CompletedProcess, *needles: str) 
 
 
 def reader_commands(url: str, out: Path) -> list[list[str]]:
-    return [["list"], ["history", url], ["show", url], ["diff", url], ["verify"],
-            ["export", "-o", str(out)]]
+    return [["list"], ["history", url], ["show", url], ["diff", url], ["verify"], ["export", "-o", str(out)]]
 
 
 # -- 1. a damaged catalogue ----------------------------------------------------------------
+
 
 def scribble_pages(path: Path) -> None:
     """Overwrite everything after the first page: SQLite opens it, then finds it malformed."""
@@ -110,7 +115,8 @@ def scribble_pages(path: Path) -> None:
 
 @pytest.mark.parametrize("damage", ["garbage", "pages"])
 def test_damaged_catalogue_is_one_line_then_reindex_moves_it_aside(
-        archive: Path, server: HTTPServer, tmp_path: Path, damage: str) -> None:
+    archive: Path, server: HTTPServer, tmp_path: Path, damage: str
+) -> None:
     before = rows(archive)
     # make the catalogue one file (no WAL), so damage to it is all the damage there is
     sqlite3.connect(archive / INDEX_NAME).execute("PRAGMA wal_checkpoint(TRUNCATE)").connection.close()
@@ -122,11 +128,17 @@ def test_damaged_catalogue_is_one_line_then_reindex_moves_it_aside(
     damaged = index.read_bytes()
     files = capture_files(archive)
     url = server.url_for("/a")
-    commands = [*reader_commands(url, tmp_path / "x.wacz"), ["capture", url],
-                ["import", str(archive / files[0])]]
+    commands = [
+        *reader_commands(url, tmp_path / "x.wacz"),
+        ["capture", url],
+        ["import", str(archive / files[0])],
+    ]
     for command in commands:
-        message = one_line_error(run(*command, "--archive", str(archive)),
-                                 f"the catalogue {index} is damaged (", "rebuild it with `archiver reindex`")
+        message = one_line_error(
+            run(*command, "--archive", str(archive)),
+            f"the catalogue {index} is damaged (",
+            "rebuild it with `archiver reindex`",
+        )
         assert "Traceback" not in message
     assert capture_files(archive) == files  # nothing written, nothing removed
     one_line_error(run_process("list", "--archive", str(archive)), "is damaged")  # a real process too
@@ -150,7 +162,7 @@ def test_verify_reports_catalogue_pages_no_query_touches(archive: Path) -> None:
     page = db.execute("SELECT rootpage FROM sqlite_master WHERE name = 'padding'").fetchone()[0]
     db.close()
     data = bytearray((archive / INDEX_NAME).read_bytes())
-    data[(page - 1) * 4096:page * 4096] = b"Z" * 4096
+    data[(page - 1) * 4096 : page * 4096] = b"Z" * 4096
     (archive / INDEX_NAME).write_bytes(bytes(data))
     result = run("verify", "--archive", str(archive), "--json")
     assert result.exit_code == 1
@@ -160,9 +172,11 @@ def test_verify_reports_catalogue_pages_no_query_touches(archive: Path) -> None:
 
 # -- 2. a missing catalogue beside captures ------------------------------------------------
 
+
 @pytest.mark.parametrize("how", ["deleted", "blank", "emptied"])
-def test_missing_catalogue_never_starts_a_second_chain(archive: Path, server: HTTPServer,
-                                                      tmp_path: Path, how: str) -> None:
+def test_missing_catalogue_never_starts_a_second_chain(
+    archive: Path, server: HTTPServer, tmp_path: Path, how: str
+) -> None:
     before = rows(archive)
     files = capture_files(archive)
     remove_catalogue(archive)
@@ -176,13 +190,13 @@ def test_missing_catalogue_never_starts_a_second_chain(archive: Path, server: HT
         assert result.exit_code == 1  # the URL failed (with its one-line reason); nothing else
         assert "its catalogue lists none" in result.stderr and "archiver reindex" in result.stderr
     else:
-        one_line_error(result, f"{archive} has captures but no catalogue; rebuild it with "
-                               "`archiver reindex`")
+        one_line_error(result, f"{archive} has captures but no catalogue; rebuild it with `archiver reindex`")
         # (`diff URL` on a folder with no catalogue is cli.diff's business, not tested here)
         for command in (c for c in reader_commands(url, tmp_path / "x.wacz") if c[0] != "diff"):
             one_line_error(run(*command, "--archive", str(archive)), "has captures but no catalogue")
-        one_line_error(run("import", str(archive / files[0]), "--archive", str(archive)),
-                       "has captures but no catalogue")
+        one_line_error(
+            run("import", str(archive / files[0]), "--archive", str(archive)), "has captures but no catalogue"
+        )
     assert capture_files(archive) == files
 
     result = run("reindex", "--archive", str(archive))
@@ -206,8 +220,9 @@ def make_fork(archive: Path, server: HTTPServer, tmp_path: Path) -> str:
     return made["id"]
 
 
-def test_reindex_indexes_a_forked_chain_and_says_so(archive: Path, server: HTTPServer,
-                                                     tmp_path: Path) -> None:
+def test_reindex_indexes_a_forked_chain_and_says_so(
+    archive: Path, server: HTTPServer, tmp_path: Path
+) -> None:
     first = rows(archive)[0][0]
     forked = make_fork(archive, server, tmp_path)
     result = run("reindex", "--archive", str(archive))
@@ -217,11 +232,14 @@ def test_reindex_indexes_a_forked_chain_and_says_so(archive: Path, server: HTTPS
     assert first in warnings[0] and forked in warnings[0] and "run `archiver verify`" in warnings[0]
     assert "reindexed 4 captures" in result.stdout
     assert sorted(row[1] for row in rows(archive)) == [1, 1, 2, 3]  # every capture is findable
-    assert json.loads(run("history", server.url_for("/d"), "--archive", str(archive),
-                          "--json").stdout)["captures"][0]["id"] == forked
+    assert (
+        json.loads(run("history", server.url_for("/d"), "--archive", str(archive), "--json").stdout)[
+            "captures"
+        ][0]["id"]
+        == forked
+    )
     report = json.loads(run("verify", "--archive", str(archive), "--json").stdout)
-    assert any(p["check"] == "chain" and "seq 1 is also claimed" in p["message"]
-               for p in report["problems"])
+    assert any(p["check"] == "chain" and "seq 1 is also claimed" in p["message"] for p in report["problems"])
     # a writer continues the chain after its head; it never adds another fork
     made = capture(archive, server.url_for("/c"))[0]
     assert Archive(archive, create=False).get(made["id"]).seq == 4
@@ -249,14 +267,19 @@ def test_schema_2_catalogue_is_migrated_with_its_rows(archive: Path) -> None:
 
 # -- 3. a read-only archive ----------------------------------------------------------------
 
+
 def snapshot(root: Path, side_files: bool = False) -> dict[str, bytes]:
     """Every file of the archive (SQLite's -wal/-shm side files only if asked)."""
-    return {p.relative_to(root).as_posix(): p.read_bytes() for p in root.rglob("*")
-            if p.is_file() and (side_files or not p.name.endswith(("-wal", "-shm")))}
+    return {
+        p.relative_to(root).as_posix(): p.read_bytes()
+        for p in root.rglob("*")
+        if p.is_file() and (side_files or not p.name.endswith(("-wal", "-shm")))
+    }
 
 
-def test_read_only_archive_in_process(archive: Path, server: HTTPServer, tmp_path: Path,
-                                      monkeypatch: pytest.MonkeyPatch) -> None:
+def test_read_only_archive_in_process(
+    archive: Path, server: HTTPServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Tests run as root, where permissions stop nothing: make the archive read-only in the
     archiver's eyes, and check that readers work and write nothing, writers refuse."""
     assert run("key", "init", "--archive", str(archive)).exit_code == 0
@@ -268,8 +291,7 @@ def test_read_only_archive_in_process(archive: Path, server: HTTPServer, tmp_pat
         result = run(*command, "--archive", str(archive))
         assert result.exit_code == 0, (command, result.output)
     assert snapshot(archive) == before  # no extraction cached, no lock file, nothing
-    for command in (["capture", url], ["import", str(tmp_path / "x.wacz")], ["reindex"],
-                    ["key", "init"]):
+    for command in (["capture", url], ["import", str(tmp_path / "x.wacz")], ["reindex"], ["key", "init"]):
         one_line_error(run(*command, "--archive", str(archive)), f"{archive} is read-only")
     assert snapshot(archive) == before
 
@@ -300,9 +322,14 @@ def other_user() -> list[str]:
 
 
 def run_as(prefix: list[str], cwd: Path, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([*prefix, sys.executable, "-m", "archiver", *args], capture_output=True,
-                          text=True, timeout=120, cwd=cwd,
-                          env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1", "HOME": str(cwd)})
+    return subprocess.run(
+        [*prefix, sys.executable, "-m", "archiver", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=cwd,
+        env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1", "HOME": str(cwd)},
+    )
 
 
 def make_read_only(root: Path) -> None:
@@ -310,8 +337,7 @@ def make_read_only(root: Path) -> None:
 
 
 @pytest.mark.parametrize("leftover_wal", [False, True])
-def test_read_only_archive_for_another_user(shared: Path, server: HTTPServer,
-                                            leftover_wal: bool) -> None:
+def test_read_only_archive_for_another_user(shared: Path, server: HTTPServer, leftover_wal: bool) -> None:
     """chmod -R a-w, then every command as a user that permissions bind: readers work from a
     catalogue SQLite cannot write beside (immutable, or a private copy when a write-ahead
     log holds captures the main file lacks); writers refuse in one line."""
@@ -353,8 +379,7 @@ def test_read_only_archive_for_another_user(shared: Path, server: HTTPServer,
     assert verified["ok"] and verified["checks"][0]["checked"] == expected
     assert (out / "x.wacz").stat().st_size > 0
     for command in (["capture", url], ["import", str(out / "x.wacz")], ["reindex"], ["key", "init"]):
-        one_line_error(run_as(prefix, shared, *command, "--archive", str(root)),
-                       f"{root} is read-only")
+        one_line_error(run_as(prefix, shared, *command, "--archive", str(root)), f"{root} is read-only")
     assert snapshot(root, side_files=True) == before  # not a byte, not a file more or less
     if not prefix:
         return
@@ -362,31 +387,44 @@ def test_read_only_archive_for_another_user(shared: Path, server: HTTPServer,
     subprocess.run(["chmod", "-R", "u+w", str(root)], check=True)
     assert run_process("key", "init", "--archive", str(root)).returncode == 0
     make_read_only(root)
-    one_line_error(run_as(prefix, shared, "export", "-o", str(out / "y.wacz"), "--archive", str(root)),
-                   "archive-key.pem")
+    one_line_error(
+        run_as(prefix, shared, "export", "-o", str(out / "y.wacz"), "--archive", str(root)), "archive-key.pem"
+    )
     exported = run_as(prefix, shared, "key", "export", "--archive", str(root))
-    assert exported.returncode == 0 and exported.stdout.encode() == \
-        (root / "keys" / "archive-key.pub.pem").read_bytes()
+    assert (
+        exported.returncode == 0
+        and exported.stdout.encode() == (root / "keys" / "archive-key.pub.pem").read_bytes()
+    )
     assert run_as(prefix, shared, "verify", "--archive", str(root)).returncode == 0
 
 
 # -- 4. verify names a missing file --------------------------------------------------------
 
+
 def test_verify_a_missing_file_says_so(archive: Path, tmp_path: Path) -> None:
     for target in ("/nonexistent.wacz", "missing.warc.gz", "old.warc", "some/dir/capture"):
         one_line_error(run("verify", "--archive", str(archive), target), f"no such file: {target}")
-    one_line_error(run("verify", "--archive", str(tmp_path / "none"), "/nonexistent.wacz"),
-                   "no such file: /nonexistent.wacz")
+    one_line_error(
+        run("verify", "--archive", str(tmp_path / "none"), "/nonexistent.wacz"),
+        "no such file: /nonexistent.wacz",
+    )
     one_line_error(run("verify", "--archive", str(archive), "20991231"), "no capture with id 20991231")
     one_line_error(run("verify", "--archive", str(archive), str(tmp_path)), "not a file")
 
 
 # -- 5. reindex: stray files and a broken chain --------------------------------------------
 
-@pytest.mark.parametrize("junk", [b"junk\n", b"", gzip.compress(b"not a WARC record\r\n\r\n"),
-                                  gzip.compress(b"WARC/1.1\r\nWARC-Type: resource\r\n"
-                                                b"Content-Length: 2\r\n\r\nhi\r\n\r\n")],
-                         ids=["text", "empty", "gzip-not-warc", "warc-without-metadata"])
+
+@pytest.mark.parametrize(
+    "junk",
+    [
+        b"junk\n",
+        b"",
+        gzip.compress(b"not a WARC record\r\n\r\n"),
+        gzip.compress(b"WARC/1.1\r\nWARC-Type: resource\r\nContent-Length: 2\r\n\r\nhi\r\n\r\n"),
+    ],
+    ids=["text", "empty", "gzip-not-warc", "warc-without-metadata"],
+)
 def test_reindex_skips_a_stray_file_and_names_it(archive: Path, junk: bytes) -> None:
     before = rows(archive)
     stray = archive / "warcs" / "2026" / "11" / "29" / "junk.warc.gz"
@@ -396,8 +434,9 @@ def test_reindex_skips_a_stray_file_and_names_it(archive: Path, junk: bytes) -> 
     assert result.exit_code == 1
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1
-    assert lines[0].startswith("archiver: warning: skipped warcs/2026/11/29/junk.warc.gz: "
-                               "not a capture file (")
+    assert lines[0].startswith(
+        "archiver: warning: skipped warcs/2026/11/29/junk.warc.gz: not a capture file ("
+    )
     assert "reindexed 3 captures" in result.stdout and "1 files skipped" in result.stdout
     assert rows(archive) == before
     assert stray.read_bytes() == junk  # kept: reindex never deletes
@@ -413,13 +452,16 @@ def test_reindex_skips_a_duplicate_copy_of_a_capture(archive: Path) -> None:
     shutil.copy(original, copy)
     result = run("reindex", "--archive", str(archive))
     assert result.exit_code == 1
-    assert result.stderr.strip() == (f"archiver: warning: skipped warcs/2001/01/01/{original.name}: "
-                                     f"capture {before[0][0]} is already in {before[0][8]} (a copy?)")
+    assert result.stderr.strip() == (
+        f"archiver: warning: skipped warcs/2001/01/01/{original.name}: "
+        f"capture {before[0][0]} is already in {before[0][8]} (a copy?)"
+    )
     assert rows(archive) == before
 
 
-@pytest.mark.parametrize(("seq", "message"), [(2, "chain broken after seq 1 (seq 2 missing)"),
-                                              (1, "chain broken before seq 2")])
+@pytest.mark.parametrize(
+    ("seq", "message"), [(2, "chain broken after seq 1 (seq 2 missing)"), (1, "chain broken before seq 2")]
+)
 def test_reindex_says_when_the_chain_is_broken(archive: Path, seq: int, message: str) -> None:
     (archive / rows(archive)[seq - 1][8]).unlink()
     result = run("reindex", "--archive", str(archive))
@@ -434,6 +476,7 @@ def test_clean_reindex_is_silent(archive: Path) -> None:
 
 
 # -- 6. signatures: captures made before the key -------------------------------------------
+
 
 @pytest.fixture
 def half_signed(tmp_path: Path, server: HTTPServer) -> tuple[Path, Path]:
@@ -471,20 +514,21 @@ def test_unsigned_captures_before_the_key_are_counted_not_failed(half_signed: tu
     assert code == 0 and report["unsigned_before_first_signed"] == 1, report
 
 
-def test_signature_stripped_after_signing_began_fails_in_both_modes(
-        half_signed: tuple[Path, Path]) -> None:
+def test_signature_stripped_after_signing_began_fails_in_both_modes(half_signed: tuple[Path, Path]) -> None:
     root, pem = half_signed
     rewrite_metadata(root, 4, lambda metadata: metadata.pop("signature"))
     for args in ((), ("--pubkey", str(pem))):
         code, report = verify_json(root, *args)
         assert code == 1
         assert [p["message"] for p in report["problems"]] == [
-            "capture is not signed although earlier ones are (signature removed?)"]
+            "capture is not signed although earlier ones are (signature removed?)"
+        ]
         assert report["unsigned_before_first_signed"] == 2
 
 
-def test_pubkey_on_an_archive_with_no_signed_capture_fails(tmp_path: Path, server: HTTPServer,
-                                                           half_signed: tuple[Path, Path]) -> None:
+def test_pubkey_on_an_archive_with_no_signed_capture_fails(
+    tmp_path: Path, server: HTTPServer, half_signed: tuple[Path, Path]
+) -> None:
     _, pem = half_signed
     root = tmp_path / "unkeyed"
     capture(root, server.url_for("/a"), server.url_for("/b"))
@@ -496,15 +540,19 @@ def test_pubkey_on_an_archive_with_no_signed_capture_fails(tmp_path: Path, serve
     assert "none of the 2 captures checked is signed" in report["problems"][0]["message"]
 
 
-def test_export_says_how_many_captures_are_signed(half_signed: tuple[Path, Path],
-                                                  tmp_path: Path, server: HTTPServer) -> None:
+def test_export_says_how_many_captures_are_signed(
+    half_signed: tuple[Path, Path], tmp_path: Path, server: HTTPServer
+) -> None:
     root, pem = half_signed
     result = run("export", "--archive", str(root), "-o", str(tmp_path / "all.wacz"))
     assert result.exit_code == 0 and "package signed; 2 of 4 captures signed" in result.stdout
     result = run("export", "--archive", str(root), "-o", str(tmp_path / "b.wacz"), server.url_for("/b"))
     assert "package signed; 0 of 1 captures signed" in result.stdout
-    data = json.loads(run("export", "--archive", str(root), "--json", "-o",
-                          str(tmp_path / "a.wacz"), server.url_for("/a")).stdout)
+    data = json.loads(
+        run(
+            "export", "--archive", str(root), "--json", "-o", str(tmp_path / "a.wacz"), server.url_for("/a")
+        ).stdout
+    )
     assert data["signed"] is True and data["captures"] == 2 and data["signed_captures"] == 1
     code, report = verify_json(root, "--pubkey", str(pem), str(tmp_path / "all.wacz"))
     assert code == 0 and report["unsigned_before_first_signed"] == 2

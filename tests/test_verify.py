@@ -49,21 +49,33 @@ def build_archive(root: Path, server: HTTPServer) -> Built:
     a second story twice and a 404."""
     assert run("key", "init", "--archive", str(root)).exit_code == 0
     urls = {name: server.url_for(f"/{name}") for name in ("story", "old", "new", "other", "gone")}
-    server.expect_oneshot_request("/story").respond_with_data(PAGE.format(t="Story", b="First."),
-                                                              content_type="text/html")
-    server.expect_oneshot_request("/story").respond_with_data(PAGE.format(t="Story", b="First."),
-                                                              content_type="text/html")
-    server.expect_oneshot_request("/story").respond_with_data(PAGE.format(t="Story", b="Edited!"),
-                                                              content_type="text/html")
+    server.expect_oneshot_request("/story").respond_with_data(
+        PAGE.format(t="Story", b="First."), content_type="text/html"
+    )
+    server.expect_oneshot_request("/story").respond_with_data(
+        PAGE.format(t="Story", b="First."), content_type="text/html"
+    )
+    server.expect_oneshot_request("/story").respond_with_data(
+        PAGE.format(t="Story", b="Edited!"), content_type="text/html"
+    )
     server.expect_request("/old").respond_with_data("", status=301, headers={"Location": "/new"})
-    server.expect_request("/new").respond_with_data(PAGE.format(t="New", b="Moved."),
-                                                    content_type="text/html")
-    server.expect_request("/other").respond_with_data(PAGE.format(t="Other", b="x" * 5000),
-                                                      content_type="text/html; charset=utf-8")
+    server.expect_request("/new").respond_with_data(
+        PAGE.format(t="New", b="Moved."), content_type="text/html"
+    )
+    server.expect_request("/other").respond_with_data(
+        PAGE.format(t="Other", b="x" * 5000), content_type="text/html; charset=utf-8"
+    )
     server.expect_request("/gone").respond_with_data("not here", status=404)
     ids = []
-    for url in (urls["story"], urls["story"], urls["old"], urls["story"], urls["other"],
-                urls["other"], urls["gone"]):
+    for url in (
+        urls["story"],
+        urls["story"],
+        urls["old"],
+        urls["story"],
+        urls["other"],
+        urls["other"],
+        urls["gone"],
+    ):
         ids += [c["id"] for c in capture(root, url)]
     return Built(root, ids, urls)
 
@@ -99,8 +111,9 @@ def assert_problem(root: Path, capture: str, check: str | None = None, *args: st
     """Verify must exit 1 and report a problem of `check` naming `capture`."""
     code, report = verify_json(root, *args)
     assert code == 1 and not report["ok"], report
-    named = [p for p in report["problems"] if p["capture"] == capture
-             and (check is None or p["check"] == check)]
+    named = [
+        p for p in report["problems"] if p["capture"] == capture and (check is None or p["check"] == check)
+    ]
     assert named, report["problems"]
     return report["problems"]
 
@@ -118,6 +131,7 @@ def set_row(root: Path, capture_id: str, **values: object) -> None:
 
 
 # -- untouched ---------------------------------------------------------------------------
+
 
 def test_untouched_archive_passes_every_check(pristine: Built) -> None:
     code, report = verify_json(pristine.root)
@@ -153,6 +167,7 @@ def test_errors_exit_2_with_one_line(tmp_path: Path) -> None:
 
 # -- tampering ---------------------------------------------------------------------------
 
+
 def members(path: Path) -> list[int]:
     """Offsets of the gzip members of a capture file."""
     from archiver.warcscan import scan_warc
@@ -165,9 +180,13 @@ def test_one_flipped_byte_is_found(built: Built, where: str) -> None:
     path = built.path(5)  # the "other" story: a response with a 5 KB payload
     starts = members(path)
     response = starts[2]
-    offset = {"gzip header": response + 4, "warc header": response + 20,
-              "payload": (response + starts[3]) // 2, "trailer": starts[3] - 6,
-              "last byte": path.stat().st_size - 1}[where]
+    offset = {
+        "gzip header": response + 4,
+        "warc header": response + 20,
+        "payload": (response + starts[3]) // 2,
+        "trailer": starts[3] - 6,
+        "last byte": path.stat().st_size - 1,
+    }[where]
     flip(path, offset)
     assert_problem(built.root, built.ids[4], "gzip")
 
@@ -269,9 +288,17 @@ def test_two_captures_swapped_in_the_catalogue(built: Built) -> None:
     assert any(p["capture"] == built.ids[2] and "seq" in p["message"] for p in problems)
 
 
-@pytest.mark.parametrize(("column", "value"), [
-    ("payload_sha256", "0" * 64), ("response_offset", 1), ("captured_at", "2001-01-01T00:00:00Z"),
-    ("canonical_url", "http://example.com/"), ("signed", 0), ("prev_manifest_sha256", None)])
+@pytest.mark.parametrize(
+    ("column", "value"),
+    [
+        ("payload_sha256", "0" * 64),
+        ("response_offset", 1),
+        ("captured_at", "2001-01-01T00:00:00Z"),
+        ("canonical_url", "http://example.com/"),
+        ("signed", 0),
+        ("prev_manifest_sha256", None),
+    ],
+)
 def test_edited_catalogue_row(built: Built, column: str, value: object) -> None:
     set_row(built.root, built.ids[3], **{column: value})
     problems = assert_problem(built.root, built.ids[3], "catalogue")
@@ -288,6 +315,7 @@ def test_unknown_file_in_warcs(built: Built) -> None:
 def resign(built: Built, seq: int, private_key: object) -> None:
     """Re-sign a capture's manifest with `private_key`, the file and catalogue otherwise in
     step (only the signature is wrong)."""
+
     def sign(metadata: dict) -> None:
         metadata["signature"] = keys.sign(private_key, canonical_json(metadata["manifest"]))
 
@@ -303,8 +331,7 @@ def test_signature_made_with_another_key(built: Built) -> None:
     assert "another key" in problems[0]["message"]
 
 
-def test_whole_archive_resigned_with_a_new_key_fails_the_given_pubkey(built: Built,
-                                                                       tmp_path: Path) -> None:
+def test_whole_archive_resigned_with_a_new_key_fails_the_given_pubkey(built: Built, tmp_path: Path) -> None:
     """An attacker who replaces the archive key and re-signs everything passes a check with
     the archive's own key, not one with the key the archivist published before."""
     from cryptography.hazmat.primitives.asymmetric import ec
@@ -341,9 +368,21 @@ def test_no_false_alarm_while_capturing(built: Built, server: HTTPServer) -> Non
     import sys
 
     urls = [built.urls["other"]] * 6
-    writer = subprocess.Popen([sys.executable, "-m", "archiver", "capture", "--archive",
-                               str(built.root), "--concurrency", "2", *urls],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    writer = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "archiver",
+            "capture",
+            "--archive",
+            str(built.root),
+            "--concurrency",
+            "2",
+            *urls,
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     runs = 0
     while writer.poll() is None or runs == 0:
         report = verify(built.root, [])

@@ -41,15 +41,20 @@ def package(built: Built, tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def wacz_validate(path: Path, *extra: str) -> subprocess.CompletedProcess:
-    return subprocess.run([str(WACZ_TOOL), "validate", "-f", str(path), *extra],
-                          capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [str(WACZ_TOOL), "validate", "-f", str(path), *extra], capture_output=True, text=True, timeout=120
+    )
 
 
 def test_layout_and_py_wacz_validation(package: Path, built: Built) -> None:
     with zipfile.ZipFile(package) as z:
         names = z.namelist()
-        assert {"indexes/index.cdxj", "pages/pages.jsonl", "datapackage.json",
-                "datapackage-digest.json"} <= set(names)
+        assert {
+            "indexes/index.cdxj",
+            "pages/pages.jsonl",
+            "datapackage.json",
+            "datapackage-digest.json",
+        } <= set(names)
         warcs = [n for n in names if n.startswith("archive/")]
         assert len(warcs) == 7 and all(n.endswith(".warc.gz") for n in warcs)
         assert all(z.getinfo(n).compress_type == zipfile.ZIP_STORED for n in warcs)
@@ -79,7 +84,8 @@ def test_anonymous_signature_checks_with_plain_cryptography(package: Path, built
     assert digest_file["hash"] == signed["hash"] == "sha256:" + hashlib.sha256(datapackage).hexdigest()
     assert signed["created"] == json.loads(datapackage)["created"]
     published = serialization.load_pem_public_key(
-        run("key", "export", "--archive", str(built.root)).stdout.encode())
+        run("key", "export", "--archive", str(built.root)).stdout.encode()
+    )
     key = serialization.load_der_public_key(base64.b64decode(signed["publicKey"]))
     assert key.public_numbers() == published.public_numbers()
     raw = base64.b64decode(signed["signature"])
@@ -91,18 +97,21 @@ def test_anonymous_signature_checks_with_plain_cryptography(package: Path, built
 def test_third_party_verify_with_pubkey(package: Path, built: Built, tmp_path: Path) -> None:
     pem = tmp_path / "archive.pem"
     pem.write_text(run("key", "export", "--archive", str(built.root)).stdout)
-    result = run("verify", "--archive", str(tmp_path / "none"), "--json", "--pubkey", str(pem),
-                 str(package))
+    result = run("verify", "--archive", str(tmp_path / "none"), "--json", "--pubkey", str(pem), str(package))
     report = json.loads(result.stdout)
     assert result.exit_code == 0 and report["ok"], report
     checked = {c["check"]: c["checked"] for c in report["checks"]}
     assert checked["signatures"] == 8 and checked["manifests"] == 7  # package + 7 captures
 
     other = tmp_path / "other.pem"
-    other.write_bytes(ec.generate_private_key(ec.SECP256R1()).public_key().public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo))
-    result = run("verify", "--archive", str(tmp_path / "none"), "--json", "--pubkey", str(other),
-                 str(package))
+    other.write_bytes(
+        ec.generate_private_key(ec.SECP256R1())
+        .public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    )
+    result = run(
+        "verify", "--archive", str(tmp_path / "none"), "--json", "--pubkey", str(other), str(package)
+    )
     assert result.exit_code == 1
     assert len(json.loads(result.stdout)["problems"]) == 8
 
@@ -149,8 +158,13 @@ def test_pywb_replays_the_package(package: Path, built: Built, tmp_path: Path) -
                 (collection / name).write_bytes(z.read(name))
     row = built.row(6)  # a revisit: pywb resolves it to the payload of capture 5
     stamp = row["captured_at"][:19].replace("-", "").replace("T", "").replace(":", "")
-    done = subprocess.run([sys.executable, "-c", PYWB_GET, f"/news/{stamp}id_/{built.urls['other']}"],
-                          cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-c", PYWB_GET, f"/news/{stamp}id_/{built.urls['other']}"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     response = json.loads(done.stdout.splitlines()[-1])
     assert response["status"] == 200 and response["type"].startswith("text/html")
     assert "x" * 5000 in response["body"] and "<h1>Other</h1>" in response["body"]
@@ -158,8 +172,7 @@ def test_pywb_replays_the_package(package: Path, built: Built, tmp_path: Path) -
 
 def test_export_one_url_brings_revisit_originals(built: Built, tmp_path: Path) -> None:
     path = tmp_path / "story.wacz"
-    result = run("export", "--archive", str(built.root), "--json", "-o", str(path),
-                 built.urls["story"])
+    result = run("export", "--archive", str(built.root), "--json", "-o", str(path), built.urls["story"])
     assert result.exit_code == 0 and json.loads(result.stdout)["captures"] == 3
     with zipfile.ZipFile(path) as z:
         pages = [json.loads(line) for line in z.read("pages/pages.jsonl").splitlines()[1:]]
@@ -182,8 +195,9 @@ def test_unsigned_archive_exports_unsigned(tmp_path: Path, httpserver: HTTPServe
 
 
 def test_export_errors(built: Built, tmp_path: Path) -> None:
-    result = run("export", "--archive", str(built.root), "-o", str(tmp_path / "x.wacz"),
-                 "http://127.0.0.1:1/never")
+    result = run(
+        "export", "--archive", str(built.root), "-o", str(tmp_path / "x.wacz"), "http://127.0.0.1:1/never"
+    )
     assert result.exit_code == 2 and "no captures" in result.stderr
     assert not (tmp_path / "x.wacz").exists()
 
@@ -202,18 +216,31 @@ def test_package_signed_by_another_key_than_its_captures(package: Path, tmp_path
     other = tmp_path / "other"
     keys.init_key(other)
     resigned = tmp_path / "resigned.wacz"
-    rewrite(package, resigned, {"datapackage-digest.json": _digest_file(
-        datapackage, created, keys.load_private_key(other))})
+    rewrite(
+        package,
+        resigned,
+        {"datapackage-digest.json": _digest_file(datapackage, created, keys.load_private_key(other))},
+    )
     result = run("verify", "--archive", str(tmp_path / "none"), "--json", str(resigned))
     assert result.exit_code == 1
     assert [p["message"] for p in problems_of(result)] == [
-        "package signed by a different key than its captures"]
+        "package signed by a different key than its captures"
+    ]
 
 
-@pytest.mark.parametrize("change", ["digest file a list", "resources of strings",
-                                    "datapackage a list", "garbage public key", "signedData a string"])
-def test_malformed_package_json_is_a_problem_not_a_traceback(change: str, package: Path,
-                                                             tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    "change",
+    [
+        "digest file a list",
+        "resources of strings",
+        "datapackage a list",
+        "garbage public key",
+        "signedData a string",
+    ],
+)
+def test_malformed_package_json_is_a_problem_not_a_traceback(
+    change: str, package: Path, tmp_path: Path
+) -> None:
     with zipfile.ZipFile(package) as z:
         digest_file = json.loads(z.read("datapackage-digest.json"))
     if change == "digest file a list":
@@ -245,15 +272,19 @@ def test_created_time_and_sizes_are_checked(package: Path, tmp_path: Path) -> No
     result = run("verify", "--archive", str(tmp_path / "none"), "--json", str(changed))
     assert result.exit_code == 1
     assert [p["message"] for p in problems_of(result)] == [
-        "signedData created differs from the created time in datapackage.json"]
+        "signedData created differs from the created time in datapackage.json"
+    ]
 
     datapackage["resources"][0]["bytes"] += 1
     changed = tmp_path / "bytes.wacz"
     rewrite(package, changed, {"datapackage.json": json.dumps(datapackage).encode()})
     result = run("verify", "--archive", str(tmp_path / "none"), "--json", str(changed))
     assert result.exit_code == 1
-    assert any(p["message"].startswith("file size ") and p["path"].endswith(
-        "!" + datapackage["resources"][0]["path"]) for p in problems_of(result))
+    assert any(
+        p["message"].startswith("file size ")
+        and p["path"].endswith("!" + datapackage["resources"][0]["path"])
+        for p in problems_of(result)
+    )
 
 
 def test_extra_and_missing_files(package: Path, tmp_path: Path) -> None:
@@ -267,8 +298,10 @@ def test_extra_and_missing_files(package: Path, tmp_path: Path) -> None:
         for info in source.infolist():
             if info.filename != name:
                 out.writestr(info, source.read(info.filename))
-    for changed, message in ((extra, "file is not listed in datapackage.json"),
-                             (missing, "file listed in datapackage.json is missing")):
+    for changed, message in (
+        (extra, "file is not listed in datapackage.json"),
+        (missing, "file listed in datapackage.json is missing"),
+    ):
         result = run("verify", "--archive", str(tmp_path / "none"), "--json", str(changed))
         assert result.exit_code == 1 and message in [p["message"] for p in problems_of(result)]
 
@@ -281,8 +314,7 @@ def test_pubkey_covers_captures_made_before_the_key(tmp_path: Path, httpserver: 
     path, pem = tmp_path / "early.wacz", tmp_path / "archive.pem"
     assert run("export", "--archive", str(root), "-o", str(path)).exit_code == 0
     pem.write_text(run("key", "export", "--archive", str(root)).stdout)
-    result = run("verify", "--archive", str(tmp_path / "none"), "--json", "--pubkey", str(pem),
-                 str(path))
+    result = run("verify", "--archive", str(tmp_path / "none"), "--json", "--pubkey", str(pem), str(path))
     report = json.loads(result.stdout)
     assert result.exit_code == 0 and report["ok"], report
     assert any("unsigned" in note and "package signature" in note for note in report["notes"])
@@ -290,8 +322,7 @@ def test_pubkey_covers_captures_made_before_the_key(tmp_path: Path, httpserver: 
     other = tmp_path / "other"  # a package not signed with the given key: nothing ties them
     assert run("key", "init", "--archive", str(other)).exit_code == 0
     pem.write_text(run("key", "export", "--archive", str(other)).stdout)
-    result = run("verify", "--archive", str(tmp_path / "none"), "--json", "--pubkey", str(pem),
-                 str(path))
+    result = run("verify", "--archive", str(tmp_path / "none"), "--json", "--pubkey", str(pem), str(path))
     found = [p for p in problems_of(result) if p["message"].startswith("none of the 1 captures")]
     assert result.exit_code == 1 and found and found[0]["path"] == str(path)
 
@@ -320,9 +351,13 @@ def test_reexport_of_an_imported_signed_package(tmp_path: Path, httpserver: HTTP
         assert {c["check"]: c["checked"] for c in report["checks"]}["manifests"] == 3
 
     with zipfile.ZipFile(again) as z:  # a source changed inside the package is still found
-        source = next(n for n in z.namelist() if n.startswith("archive/") and
-                      z.getinfo(n).file_size and n not in {f"archive/{p.name}" for p in
-                                                           (second / "warcs").rglob("*.warc.gz")})
+        source = next(
+            n
+            for n in z.namelist()
+            if n.startswith("archive/")
+            and z.getinfo(n).file_size
+            and n not in {f"archive/{p.name}" for p in (second / "warcs").rglob("*.warc.gz")}
+        )
         data = bytearray(z.read(source))
     data[8] ^= 0x01  # gzip header: decompresses the same, only the file's SHA-256 differs
     with zipfile.ZipFile(again) as z:
@@ -331,8 +366,8 @@ def test_reexport_of_an_imported_signed_package(tmp_path: Path, httpserver: HTTP
         if resource["path"] == source:
             resource["hash"] = "sha256:" + hashlib.sha256(bytes(data)).hexdigest()
     changed = tmp_path / "changed.wacz"
-    rewrite(again, changed, {source: bytes(data),
-                             "datapackage.json": json.dumps(datapackage).encode()})
+    rewrite(again, changed, {source: bytes(data), "datapackage.json": json.dumps(datapackage).encode()})
     result = run("verify", "--archive", str(tmp_path / "none"), "--json", str(changed))
     assert "source file SHA-256 differs from the one its capture manifest records" in [
-        p["message"] for p in problems_of(result)]
+        p["message"] for p in problems_of(result)
+    ]
