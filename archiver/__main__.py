@@ -1,5 +1,5 @@
 """`python -m archiver`."""
 
-from .cli import main
+from archiver.cli import main
 
 main()

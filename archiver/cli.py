@@ -10,8 +10,8 @@ from typing import Any
 
 import click
 
-from . import __version__
-from .errors import ArchiverError
+from archiver import __version__
+from archiver.errors import ArchiverError
 
 EXIT_ERROR = 2
 
@@ -44,7 +44,7 @@ def handle_errors(func: Callable[..., Any]) -> Callable[..., Any]:
             if not isinstance(exc, sqlite3.DatabaseError):
                 raise
             # the catalogue failing mid-command (damaged pages, disk errors): still one line
-            from .catalogue import catalogue_error
+            from archiver.archive.catalogue import catalogue_error
 
             _fail(str(catalogue_error(kwargs.get("archive_dir") or Path("archives"), exc)))
 
@@ -66,7 +66,7 @@ json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON f
 def open_archive(path: Path, create: bool = False, rebuild: bool = False):  # -> store.Archive
     """The archive at `path`: for reading (works on read-only media) unless `create` (a
     writer: refused on a read-only archive) or `rebuild` (reindex)."""
-    from .store import Archive
+    from archiver.archive.folder import Archive
 
     return Archive(path, create=create, rebuild=rebuild)
 
@@ -146,8 +146,8 @@ def capture(
     as_json: bool,
 ) -> None:
     """Fetch each URL and store it as a WARC 1.1 capture in the archive."""
-    from .batch import capture_many
-    from .capture import DEFAULT_USER_AGENT, FetchOptions
+    from archiver.capture.batch import capture_many
+    from archiver.capture.fetch import DEFAULT_USER_AGENT, FetchOptions
 
     targets = list(urls)
     if input_file is not None:
@@ -172,7 +172,7 @@ def capture(
 @handle_errors
 def history(url: str, archive_dir: Path, as_json: bool) -> None:
     """Show every capture of an article."""
-    from .listing import history_rows, history_table, print_json_line
+    from archiver.output.tables import history_rows, history_table, print_json_line
 
     canonical, captures = open_archive(archive_dir).article_captures(url)
     if not captures:
@@ -190,7 +190,7 @@ def history(url: str, archive_dir: Path, as_json: bool) -> None:
 @handle_errors
 def list_articles(archive_dir: Path, as_json: bool) -> None:
     """List the archive's articles with capture counts and last capture time."""
-    from .listing import articles_table, print_json_line
+    from archiver.output.tables import articles_table, print_json_line
 
     rows = open_archive(archive_dir).articles()
     if as_json:
@@ -206,8 +206,8 @@ def list_articles(archive_dir: Path, as_json: bool) -> None:
 @handle_errors
 def show(target: str, archive_dir: Path, as_json: bool) -> None:
     """Print the article extracted from a capture (the latest of a URL by default)."""
-    from .compare import latest_version
-    from .listing import print_json_line, show_article
+    from archiver.diff.select import latest_version
+    from archiver.output.tables import print_json_line, show_article
 
     version = latest_version(open_archive(archive_dir), target)
     if as_json:
@@ -244,9 +244,11 @@ def diff(
     URL compares its two latest captures (or --from/--to); A B takes two capture ids or
     WARC files (made by any tool). Exit 0: no edits, 1: edits found, 2: error.
     """
-    from . import report
-    from .compare import diff_versions, resolve_pair, timeline
-    from .urls import canonicalize
+    from archiver.diff.select import diff_versions, resolve_pair, timeline
+    from archiver.output.diffjson import to_json
+    from archiver.output.html import render_html
+    from archiver.output.terminal import render_terminal, render_timeline
+    from archiver.urls import canonicalize
 
     if len(targets) > 2:
         raise click.UsageError("give a URL, or two capture ids / WARC files")
@@ -254,7 +256,7 @@ def diff(
         raise click.UsageError("--all walks the whole history: it takes no --from, --to or --html")
     if from_id and from_id == to_id:
         raise click.UsageError("--from and --to name the same capture")
-    from .urls import looks_like_path
+    from archiver.urls import looks_like_path
 
     for target in (*targets, from_id or "", to_id or ""):
         if looks_like_path(target) and not Path(target).exists():
@@ -267,9 +269,9 @@ def diff(
         steps = timeline(archive, targets[0])
         url = steps[0][0].url
         if as_json:
-            print_json([report.to_json(d, url, a.info, b.info) for a, b, d in steps])
+            print_json([to_json(d, url, a.info, b.info) for a, b, d in steps])
         else:
-            report.render_timeline(console(), [(a.info, b.info, d) for a, b, d in steps], url)
+            render_timeline(console(), [(a.info, b.info, d) for a, b, d in steps], url)
         sys.exit(1 if any(d.has_edits or d.body_missing for _, _, d in steps) else 0)
     before, after = resolve_pair(archive, targets, from_id, to_id)
     if before.info["id"] == after.info["id"]:
@@ -284,12 +286,12 @@ def diff(
     result = diff_versions(before, after)
     url = after.url
     if html_file is not None:
-        page = report.render_html(result, url, before.info, after.info, before.article, after.article)
+        page = render_html(result, url, before.info, after.info, before.article, after.article)
         write_text_atomic(html_file, page)
     if as_json:
-        print_json(report.to_json(result, url, before.info, after.info))
+        print_json(to_json(result, url, before.info, after.info))
     else:
-        report.render_terminal(console(), result, url, before.info, after.info)
+        render_terminal(console(), result, url, before.info, after.info)
     sys.exit(1 if result.has_edits or result.body_missing else 0)
 
 
@@ -347,8 +349,8 @@ def reindex(archive_dir: Path) -> None:
 def verify(targets: tuple[str, ...], pubkey: Any, archive_dir: Path, as_json: bool) -> None:
     """Check gzip members, record digests, catalogue rows, the manifest chain and signatures
     (no argument: the whole archive). Exit 0: all good, 1: problems found, 2: error."""
-    from .verify import BarProgress, render
-    from .verify import verify as run_verify
+    from archiver.evidence.verify import BarProgress, render
+    from archiver.evidence.verify import verify as run_verify
 
     progress = BarProgress()
     try:
@@ -372,8 +374,8 @@ def key() -> None:
 @handle_errors
 def key_init(archive_dir: Path) -> None:
     """Create the archive's key pair; from now on every capture is signed."""
-    from .keys import init_key, public_key_path
-    from .store import is_read_only
+    from archiver.archive.folder import is_read_only
+    from archiver.evidence.keys import init_key, public_key_path
 
     if archive_dir.exists() and is_read_only(archive_dir, writer=True):
         raise ArchiverError(f"{archive_dir} is read-only")
@@ -389,7 +391,7 @@ def key_init(archive_dir: Path) -> None:
 @handle_errors
 def key_export(archive_dir: Path) -> None:
     """Print the archive's public key (PEM) to give to third parties."""
-    from .keys import load_private_key, load_public_key, public_key_path, public_pem
+    from archiver.evidence.keys import load_private_key, load_public_key, public_key_path, public_pem
 
     try:
         private = load_private_key(archive_dir)
@@ -422,8 +424,8 @@ def export(urls: tuple[str, ...], output: Path, archive_dir: Path, as_json: bool
     """Write the captures of URL... (default: all) as a WACZ 1.1.1 package, signed when the
     archive has a key. Check one with `wacz validate -f FILE` and
     `archiver verify --pubkey KEY.pem FILE`."""
-    from .urls import canonicalize
-    from .wacz import export as write_wacz
+    from archiver.evidence.package import export as write_wacz
+    from archiver.urls import canonicalize
 
     result = write_wacz(archive_dir, list(urls), output)
     archive = open_archive(archive_dir)  # the same choice as the export: all, or each URL's
@@ -457,8 +459,8 @@ def export(urls: tuple[str, ...], output: Path, archive_dir: Path, as_json: bool
 def import_(files: tuple[Path, ...], archive_dir: Path, as_json: bool) -> None:
     """Bring in WARC/WACZ files made by other tools: each HTML response becomes a capture.
     Input is checked first; anything malformed is refused and the archive left as it was."""
-    from .ingest import import_files
-    from .listing import capture_line
+    from archiver.evidence.importer import import_files
+    from archiver.output.tables import capture_line
 
     results = import_files(archive_dir, list(files))
     if as_json:
@@ -487,6 +489,6 @@ def import_(files: tuple[Path, ...], archive_dir: Path, as_json: bool) -> None:
 @handle_errors
 def demo(archive_dir: Path | None) -> None:
     """Offline demo: serve a sample article, capture it, edit it, capture again, compare."""
-    from .demo import run_demo
+    from archiver.demo import run_demo
 
     sys.exit(run_demo(archive_dir, console()))

@@ -14,12 +14,12 @@ from pathlib import Path
 
 from rich.console import Console
 
-from .capture import FetchOptions, capture_url
-from .compare import timeline
-from .listing import capture_line, history_rows, history_table
-from .report import render_terminal, render_timeline
-from .store import Archive
-from .urls import canonicalize
+from archiver.archive.folder import Archive
+from archiver.capture.fetch import FetchOptions, capture_url
+from archiver.diff.select import timeline
+from archiver.output.tables import capture_line, history_rows, history_table
+from archiver.output.terminal import render_terminal, render_timeline
+from archiver.urls import canonicalize
 
 ARTICLE_PATH = "/2026/01/02/mayor-letter"
 HEADLINES = [

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from urllib.parse import urlsplit
 
-from .errors import ArchiverError
+from archiver.errors import ArchiverError
 
 TRACKING_PARAMS = (
     "fbclid",

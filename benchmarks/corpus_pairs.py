@@ -35,8 +35,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from archiver.claims import split_sentences
-from archiver.extract import Article, decode_html, extract_article
+from archiver.article.claims import split_sentences
+from archiver.article.decode import decode_html
+from archiver.article.extract import Article, extract_article
 
 if TYPE_CHECKING:
     from lxml.html import HtmlElement

@@ -39,8 +39,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import corpus_pairs as cp
 
 from archiver import claims
-from archiver.diff import diff_articles
-from archiver.extract import Article, extract_response
+from archiver.article.extract import Article, extract_response
+from archiver.diff.differ import diff_articles
 
 HEADERS = [("Content-Type", "text/html; charset=utf-8")]
 DEFAULT_KINDS = ("number", "paragraph_moved", "noise_outside")

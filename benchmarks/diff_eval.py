@@ -52,10 +52,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import corpus_pairs as cp
 
-from archiver.claims import split_sentences
+from archiver.article.claims import split_sentences
 
 if TYPE_CHECKING:
-    from archiver.diff import ArticleDiff, Change
+    from archiver.diff.model import ArticleDiff, Change
 
 GOALS = {
     "noise_outside": 98.0,
@@ -254,10 +254,10 @@ def _scratch() -> str | None:
 
 def run_page(task: tuple[str, str, int, tuple[str, ...], bool]) -> PageOutcome:
     """Build a page's pairs, capture and diff each through the real pipeline, score both ways."""
-    from archiver.capture import FetchOptions, capture_url
-    from archiver.compare import resolve_pair
-    from archiver.diff import diff_articles
-    from archiver.store import Archive
+    from archiver.archive.folder import Archive
+    from archiver.capture.fetch import FetchOptions, capture_url
+    from archiver.diff.differ import diff_articles
+    from archiver.diff.select import resolve_pair
 
     corpus, page, seed, kinds, sync_copies = task
     started = time.perf_counter()

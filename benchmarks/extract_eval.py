@@ -36,7 +36,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from archiver.extract import Article, extract_response
+from archiver.article.extract import Article, extract_response
 
 HEADERS = [("Content-Type", "text/html")]
 _QUOTES = str.maketrans({c: "'" for c in "‘’‚‛′`´"} | {c: '"' for c in "“”„‟″«»"})

@@ -78,7 +78,7 @@ def rewrite_metadata(root: Path, seq: int, change: Callable[[dict], None]) -> No
     import io
     import sqlite3
 
-    from archiver.warc import CaptureWriter
+    from archiver.warc.writer import CaptureWriter
 
     db = sqlite3.connect(root / "index.sqlite3")
     db.row_factory = sqlite3.Row

@@ -18,7 +18,7 @@ from pytest_httpserver import HTTPServer
 from warcio.archiveiterator import ArchiveIterator
 from werkzeug import Request, Response
 
-from archiver.store import Archive
+from archiver.archive.folder import Archive
 from archiver.urls import canonicalize
 
 from helpers import raw_records, run, run_process, sha256

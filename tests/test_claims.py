@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from archiver.claims import Features, features, normalize, number_value, split_sentences
+from archiver.article.claims import Features, features, normalize, number_value, split_sentences
 
 
 @pytest.mark.parametrize(
@@ -151,7 +151,7 @@ def test_split_sentences_never_loses_text() -> None:
 
 def test_plain_split_path_agrees_with_pysbd() -> None:
     """Paragraphs without abbreviations, quotes or odd punctuation skip pysbd: same result."""
-    from archiver.claims import _NEEDS_PYSBD, _segmenter
+    from archiver.article.claims import _NEEDS_PYSBD, _segmenter
 
     paragraphs = [
         "The council met on Monday. It voted to close the library. (The vote was close.) "

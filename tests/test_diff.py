@@ -8,17 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from archiver.claims import split_sentences
-from archiver.diff import (
-    SEVERITIES,
-    ArticleDiff,
-    Change,
-    diff_articles,
-    holds_article,
-    severity,
-    word_diff,
-)
-from archiver.extract import Article
+from archiver.article.claims import split_sentences
+from archiver.article.extract import Article
+from archiver.diff.classify import severity
+from archiver.diff.differ import diff_articles, holds_article
+from archiver.diff.model import SEVERITIES, ArticleDiff, Change, word_diff
 
 SEED = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "seed-article.txt"
 FALLBACK_HEADLINE = "Putin Sends New Year’s Letter to Donald Trump – Here’s What It Said"

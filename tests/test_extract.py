@@ -13,8 +13,8 @@ from pathlib import Path
 import brotli
 import pytest
 
-from archiver.decode import decode_html
-from archiver.extract import Article, extract_article, extract_response
+from archiver.article.decode import decode_html
+from archiver.article.extract import Article, extract_article, extract_response
 
 TEXT = "Café au lait, naïve façade — “quoted” résumé, déjà vu. Straße, Grüße, schön, Ærø."
 HTML = f"<html><head><title>t</title></head><body><p>{TEXT}</p></body></html>"

@@ -17,7 +17,7 @@ import pytest
 from pytest_httpserver import HTTPServer
 from test_verify import capture
 
-from archiver.warcscan import scan_warc
+from archiver.warc.scanner import scan_warc
 
 from helpers import run
 
@@ -284,8 +284,8 @@ def signed_export(tmp_path_factory: pytest.TempPathFactory, site: HTTPServer) ->
 def forged(made: dict[str, Path], target: Path) -> None:
     """A capture replaced by another archive's capture of the same page, datapackage.json
     updated, and the package re-signed with that archive's key."""
-    from archiver import keys
-    from archiver.wacz import _digest_file
+    from archiver.evidence import keys
+    from archiver.evidence.package import _digest_file
 
     with zipfile.ZipFile(made["package"]) as z:
         datapackage = json.loads(z.read("datapackage.json"))

@@ -18,8 +18,8 @@ import pytest
 from click.testing import Result
 from pytest_httpserver import HTTPServer
 
-from archiver.catalogue import INDEX_NAME, MIGRATIONS, SCHEMA_VERSION
-from archiver.store import Archive
+from archiver.archive.catalogue import INDEX_NAME, MIGRATIONS, SCHEMA_VERSION
+from archiver.archive.folder import Archive
 
 from helpers import rewrite_metadata, run, run_process
 
@@ -285,7 +285,7 @@ def test_read_only_archive_in_process(
     assert run("key", "init", "--archive", str(archive)).exit_code == 0
     sqlite3.connect(archive / INDEX_NAME).execute("PRAGMA wal_checkpoint(TRUNCATE)").connection.close()
     before = snapshot(archive)
-    monkeypatch.setattr("archiver.store.is_read_only", lambda root, writer: True)
+    monkeypatch.setattr("archiver.archive.folder.is_read_only", lambda root, writer: True)
     url = server.url_for("/a")
     for command in reader_commands(url, tmp_path / "x.wacz"):
         result = run(*command, "--archive", str(archive))

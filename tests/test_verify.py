@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 from pytest_httpserver import HTTPServer
 
-from archiver import keys
-from archiver.store import canonical_json
-from archiver.verify import verify
+from archiver.archive.folder import canonical_json
+from archiver.evidence import keys
+from archiver.evidence.verify import verify
 
 from helpers import rewrite_metadata, run
 
@@ -170,7 +170,7 @@ def test_errors_exit_2_with_one_line(tmp_path: Path) -> None:
 
 def members(path: Path) -> list[int]:
     """Offsets of the gzip members of a capture file."""
-    from archiver.warcscan import scan_warc
+    from archiver.warc.scanner import scan_warc
 
     return [record.offset for record in scan_warc(path).records]
 
@@ -232,8 +232,8 @@ def test_gzip_padding_flip_is_caught_by_the_file_digest(built: Built) -> None:
 
 
 def test_index_from_schema_1_is_migrated(tmp_path: Path) -> None:
-    from archiver.catalogue import MIGRATIONS, SCHEMA_VERSION
-    from archiver.store import Archive
+    from archiver.archive.catalogue import MIGRATIONS, SCHEMA_VERSION
+    from archiver.archive.folder import Archive
 
     root = tmp_path / "old"
     root.mkdir()

@@ -207,8 +207,8 @@ def problems_of(result) -> list[dict]:
 
 
 def test_package_signed_by_another_key_than_its_captures(package: Path, tmp_path: Path) -> None:
-    from archiver import keys
-    from archiver.wacz import _digest_file
+    from archiver.evidence import keys
+    from archiver.evidence.package import _digest_file
 
     with zipfile.ZipFile(package) as z:
         datapackage = z.read("datapackage.json")

@@ -37,13 +37,14 @@ from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 from typing import IO, Any
 
-from . import keys
-from .capture import iso, new_capture_id
-from .errors import ArchiverError
-from .store import SOURCES, Archive, Capture, canonical_json, file_sha256, manifest_digest
-from .urls import canonicalize
-from .warc import GZIP_LEVEL, SOFTWARE, CaptureWriter, RecordSpan
-from .warcscan import FileScan, ScannedRecord, scan_stream, scan_warc
+from archiver.archive.catalogue import Capture
+from archiver.archive.folder import SOURCES, Archive, canonical_json, file_sha256, manifest_digest
+from archiver.capture.fetch import iso, new_capture_id
+from archiver.errors import ArchiverError
+from archiver.evidence import keys
+from archiver.urls import canonicalize
+from archiver.warc.scanner import FileScan, ScannedRecord, scan_stream, scan_warc
+from archiver.warc.writer import GZIP_LEVEL, SOFTWARE, CaptureWriter, RecordSpan
 
 HTML_TYPES = ("text/html", "application/xhtml+xml")
 REVISIT_PROFILE_SUFFIX = "identical-payload-digest"
@@ -134,7 +135,7 @@ def _precheck(path: Path) -> None:
             raise ArchiverError(f"{path}: not a .warc, .warc.gz or .wacz file")
         _refuse_pageless(str(path), _scan_or_refuse(str(path), path))
         return
-    from .wacz import check_package
+    from archiver.evidence.package import check_package
 
     try:
         with zipfile.ZipFile(path) as package:

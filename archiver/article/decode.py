@@ -12,6 +12,7 @@ from collections.abc import Callable
 
 log = logging.getLogger(__name__)
 
+
 _META_SCAN_BYTES = 8192  # how far into the body to look for <meta charset>
 _DETECT_BYTES = 65536  # how much of an undeclared body charset detection reads
 _MIN_HIGH_BYTES_TO_DETECT = 20  # fewer non-ASCII bytes than this: detection is a coin toss

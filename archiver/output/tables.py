@@ -12,8 +12,8 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from .extract import Article
-from .store import Capture
+from archiver.archive.catalogue import Capture
+from archiver.article.extract import Article
 
 
 def short(digest: str) -> str:

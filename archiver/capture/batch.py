@@ -10,11 +10,11 @@ from pathlib import Path
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from .capture import FetchOptions, capture_url, new_session
-from .errors import ArchiverError
-from .listing import capture_line, print_json_line
-from .store import Archive
-from .urls import canonicalize
+from archiver.archive.folder import Archive
+from archiver.capture.fetch import FetchOptions, capture_url, new_session
+from archiver.errors import ArchiverError
+from archiver.output.tables import capture_line, print_json_line
+from archiver.urls import canonicalize
 
 
 def _unique(urls: list[str]) -> list[str]:

@@ -1,4 +1,4 @@
-"""WARC 1.1 writing with SHA-256 digests, and reading records back by offset."""
+"""WARC 1.1 writing with SHA-256 digests (warcio underneath), one gzip member per record."""
 
 from __future__ import annotations
 
@@ -8,16 +8,13 @@ import json
 import socket
 import zlib
 from dataclasses import dataclass
-from pathlib import Path
 from typing import BinaryIO
 
-from warcio.archiveiterator import ArchiveIterator
-from warcio.bufferedreaders import ChunkedDataReader
 from warcio.recordloader import ArcWarcRecord
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
-from . import __version__
+from archiver import __version__
 
 SOFTWARE = f"archiver/{__version__}"
 REVISIT_PROFILE = "http://netpreserve.org/warc/1.1/revisits/identical-payload-digest"
@@ -199,78 +196,3 @@ def make_record_id() -> str:
 def http_headers(status_line: str, headers: list[tuple[str, str]], protocol: str) -> StatusAndHeaders:
     """warcio's representation of an HTTP status line and header list."""
     return StatusAndHeaders(status_line, headers, protocol=protocol)
-
-
-@dataclass
-class HttpResponse:
-    """An archived HTTP response: status, headers and the payload as received (still encoded)."""
-
-    status: int
-    headers: list[tuple[str, str]]
-    body: bytes
-    target_uri: str
-    date: str
-
-    def header(self, name: str) -> str | None:
-        name = name.lower()
-        return next((v for k, v in self.headers if k.lower() == name), None)
-
-
-def response_from_record(record: ArcWarcRecord) -> HttpResponse:
-    """Turn a response or revisit record into an HttpResponse (revisits have an empty body)."""
-    http = record.http_headers
-    status = int(http.get_statuscode() or 0) if http else 0
-    body = record.raw_stream
-    if http and "chunked" in (http.get_header("Transfer-Encoding") or "").lower():
-        body = ChunkedDataReader(body)  # other tools (wget) store the chunk framing as sent
-    return HttpResponse(
-        status=status,
-        headers=list(http.headers) if http else [],
-        body=body.read(),
-        target_uri=record.rec_headers.get_header("WARC-Target-URI") or "",
-        date=record.rec_headers.get_header("WARC-Date") or "",
-    )
-
-
-def read_response(path: Path, offset: int) -> HttpResponse:
-    """Read the response (or revisit) record at `offset` of `path`."""
-    with open(path, "rb") as handle:
-        handle.seek(offset)
-        for record in ArchiveIterator(handle):
-            if record.rec_type not in ("response", "revisit"):
-                raise ValueError(f"record at offset {offset} of {path.name} is {record.rec_type}")
-            return response_from_record(record)
-    raise ValueError(f"no record at offset {offset} of {path.name}")
-
-
-@dataclass
-class ScannedRecord:
-    """A record found by scanning a WARC file: where it is and, if asked for, its content."""
-
-    offset: int
-    length: int
-    rec_type: str
-    record_id: str
-    content_type: str
-    content: bytes
-
-
-def scan_records(path: Path, read_types: tuple[str, ...] = ("metadata",)) -> list[ScannedRecord]:
-    """Every record of a WARC file with its offset and length; the (decoded) content of
-    records whose type is in `read_types` is read, others are skipped."""
-    found = []
-    with open(path, "rb") as handle:
-        iterator = ArchiveIterator(handle)
-        for record in iterator:
-            content = record.content_stream().read() if record.rec_type in read_types else b""
-            found.append(
-                ScannedRecord(
-                    offset=iterator.get_record_offset(),
-                    length=iterator.get_record_length(),
-                    rec_type=record.rec_type,
-                    record_id=record.rec_headers.get_header("WARC-Record-ID") or "",
-                    content_type=record.rec_headers.get_header("Content-Type") or "",
-                    content=content,
-                )
-            )
-    return found

@@ -6,7 +6,7 @@ import base64
 import os
 from pathlib import Path
 
-from .errors import ArchiverError
+from archiver.errors import ArchiverError
 
 ALGORITHM = "ecdsa-p256-sha256"
 

@@ -29,9 +29,10 @@ from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 from typing import IO, Any
 
-from . import __version__, keys
-from .errors import ArchiverError
-from .verify import (
+from archiver import __version__
+from archiver.errors import ArchiverError
+from archiver.evidence import keys
+from archiver.evidence.verify import (
     CaptureFile,
     Report,
     capture_in_scan,
@@ -39,7 +40,7 @@ from .verify import (
     check_signatures,
     report_scan,
 )
-from .warcscan import read_record_at, scan_stream
+from archiver.warc.scanner import read_record_at, scan_stream
 
 WACZ_VERSION = "1.1.1"
 SIGNING_SPEC_VERSION = "0.1.0"
@@ -72,7 +73,7 @@ class ExportResult:
 
 def export(root: Path, urls: list[str], output: Path) -> ExportResult:
     """Write the captures of `urls` (all captures when empty) as a WACZ package at `output`."""
-    from .store import Archive
+    from archiver.archive.folder import Archive
 
     archive = Archive(root, create=False)
     try:
@@ -105,7 +106,7 @@ def export(root: Path, urls: list[str], output: Path) -> ExportResult:
 
 def _choose(archive: Any, urls: list[str]) -> list:
     """The captures to export, in seq order: all, or every capture of each URL."""
-    from .urls import canonicalize
+    from archiver.urls import canonicalize
 
     if not urls:
         chosen = archive.all()

@@ -14,12 +14,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from . import keys
-from .catalogue import INDEX_NAME
-from .errors import ArchiverError
-from .store import SOURCES
-from .urls import looks_like_path
-from .warcscan import FileScan, ScannedRecord, read_record_at, scan_warc
+from archiver.archive.catalogue import INDEX_NAME
+from archiver.archive.folder import SOURCES
+from archiver.errors import ArchiverError
+from archiver.evidence import keys
+from archiver.urls import looks_like_path
+from archiver.warc.scanner import FileScan, ScannedRecord, read_record_at, scan_warc
 
 # -- findings ----------------------------------------------------------------------------
 
@@ -206,7 +206,7 @@ class Verifier:
         progress: ProgressHook | None = None,
         workers: int | None = None,
     ) -> None:
-        from .store import Archive
+        from archiver.archive.folder import Archive
 
         self.archive = Archive(root, create=False)
         self.root = self.archive.root
@@ -263,7 +263,7 @@ class Verifier:
         return stack
 
     def _resolve(self, target: str, rows: list) -> list:
-        from .urls import canonicalize
+        from archiver.urls import canonicalize
 
         path = Path(target)
         if path.is_file():
@@ -372,7 +372,7 @@ class Verifier:
                 report.add("manifests", "no archiver metadata record with a manifest", **where)
             return None
         metadata, record = found
-        from .store import manifest_digest
+        from archiver.archive.folder import manifest_digest
 
         try:
             capture = CaptureFile(scan, metadata, record, manifest_digest(metadata["manifest"]))
@@ -566,7 +566,7 @@ class Verifier:
         """For a partial check: the manifest digest of the capture at `seq`, read from its file."""
         if full:
             return None
-        from .store import manifest_digest
+        from archiver.archive.folder import manifest_digest
 
         rows = [row for row in self.rows if row.seq == seq]
         if not rows:
@@ -628,7 +628,7 @@ def check_signatures(
     is reported (default: the file of the first unsigned one)."""
     from cryptography.hazmat.primitives.asymmetric import ec
 
-    from .store import canonical_json
+    from archiver.archive.folder import canonical_json
 
     embedded_keys: set[str] = set()
     ordered = sorted(captures, key=_seq_of)
@@ -757,7 +757,7 @@ def verify(
     for target in outside:
         public_key, source = trusted_key(None, pubkey_pem)
         if target.lower().endswith(".wacz"):
-            from .wacz import check_package
+            from archiver.evidence.package import check_package
 
             _merge(report, check_package(Path(target), public_key, source))
         else:
@@ -809,7 +809,7 @@ def check_file(path: Path, public_key: Any, key_source: str) -> Report:
 def capture_in_scan(report: Report, scan: FileScan, where: str) -> list[CaptureFile]:
     """The archiver capture in a WARC outside the archive, its manifest checked against its
     records (there is no catalogue or chain to compare with)."""
-    from .store import manifest_digest
+    from archiver.archive.folder import manifest_digest
 
     found = capture_metadata(scan) if scan.records else None
     if found is None:
@@ -907,7 +907,7 @@ def render(console: Any, report: Report) -> None:
         )
     for note in report.notes:
         console.print(f"note: {escape(note)}", highlight=False, soft_wrap=True)
-    from .listing import human_size
+    from archiver.output.tables import human_size
 
     size = human_size(report.bytes)
     console.print(

@@ -15,7 +15,7 @@ from dataclasses import dataclass, fields
 from datetime import UTC, datetime
 from pathlib import Path
 
-from .errors import ArchiverError
+from archiver.errors import ArchiverError
 
 INDEX_NAME = "index.sqlite3"
 SCHEMA_VERSION = 3

@@ -6,12 +6,14 @@ import hashlib
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from .diff import ArticleDiff, diff_articles, holds_article
-from .errors import ArchiverError
-from .extract import EXTRACTOR_VERSION, Article, extract_response
-from .store import Archive, Capture
-from .urls import canonicalize
-from .warc import HttpResponse, read_response, scan_records
+from archiver.archive.catalogue import Capture
+from archiver.archive.folder import Archive
+from archiver.article.extract import EXTRACTOR_VERSION, Article, extract_response
+from archiver.diff.differ import diff_articles, holds_article
+from archiver.diff.model import ArticleDiff
+from archiver.errors import ArchiverError
+from archiver.urls import canonicalize
+from archiver.warc.reader import HttpResponse, read_response, scan_records
 
 GONE = (404, 410)
 HTML_TYPES = ("text/html", "application/xhtml+xml")

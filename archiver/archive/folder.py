@@ -20,7 +20,7 @@ from pathlib import Path
 
 from warcio.exceptions import ArchiveLoadFailed
 
-from .catalogue import (
+from archiver.archive.catalogue import (
     COLUMNS,
     INDEX_NAME,
     Capture,
@@ -32,9 +32,9 @@ from .catalogue import (
     no_catalogue_message,
     one_line,
 )
-from .errors import ArchiverError
-from .urls import canonicalize
-from .warc import HttpResponse, read_response, scan_records
+from archiver.errors import ArchiverError
+from archiver.urls import canonicalize
+from archiver.warc.reader import HttpResponse, read_response, scan_records
 
 # what reading a file that is not (or no longer) one of our capture WARCs can raise
 UNREADABLE = (

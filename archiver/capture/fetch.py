@@ -15,11 +15,13 @@ from urllib.parse import urljoin, urlsplit
 
 import requests
 
-from . import __version__, keys
-from .errors import ArchiverError
-from .store import Archive, Capture, canonical_json, file_sha256, manifest_digest
-from .urls import canonicalize, check_url
-from .warc import SOFTWARE, CaptureWriter, RecordSpan, http_headers, make_record_id
+from archiver import __version__
+from archiver.archive.catalogue import Capture
+from archiver.archive.folder import Archive, canonical_json, file_sha256, manifest_digest
+from archiver.errors import ArchiverError
+from archiver.evidence import keys
+from archiver.urls import canonicalize, check_url
+from archiver.warc.writer import SOFTWARE, CaptureWriter, RecordSpan, http_headers, make_record_id
 
 REDIRECT_STATUSES = (301, 302, 303, 307, 308)
 RETRY_STATUSES = (429, 503)

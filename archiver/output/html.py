@@ -1,0 +1,187 @@
+"""A diff as one self-contained HTML page. Page text is hostile input: every string this
+module did not write itself is escaped."""
+
+from __future__ import annotations
+
+import html
+from typing import TYPE_CHECKING
+
+from archiver.article.claims import split_sentences
+from archiver.diff.model import ArticleDiff, Change, WordOp
+from archiver.output.sanitize import clean
+from archiver.output.summary import (
+    WALL_NAMES,
+    CaptureInfo,
+    gone_notices,
+    metadata_rows,
+    status_line,
+    summary_line,
+)
+
+if TYPE_CHECKING:
+    from archiver.article.extract import Article
+
+
+_BEFORE_OPS = frozenset({"equal", "delete"})
+_AFTER_OPS = frozenset({"equal", "insert"})
+_ALL_OPS = frozenset({"equal", "delete", "insert"})
+
+_CSS = """
+body{font:16px/1.5 Georgia,serif;margin:0 auto;max-width:1200px;padding:1em;color:#222}
+header{font-family:system-ui,sans-serif;font-size:14px;border-bottom:1px solid #ccc}
+.url{word-break:break-all;font-weight:bold}
+.notice{background:#fde2e1;border-left:4px solid #c00;padding:.3em .6em;font-family:sans-serif}
+.cols{display:grid;grid-template-columns:1fr 1fr;gap:2em}
+@media (max-width:800px){.cols{grid-template-columns:1fr}}
+.cols h2{font-size:1.4em;line-height:1.25}
+.side{font-family:sans-serif;font-size:12px;text-transform:uppercase;color:#777}
+del{background:#fdd;color:#900;text-decoration:line-through}
+ins{background:#cfc;color:#060;text-decoration:none}
+.s.removed{background:#fdd;text-decoration:line-through;text-decoration-color:#c66}
+.s.added{background:#dfd}
+.s.modified{background:#fff6cc}
+.s.moved{outline:1px dashed #36c;background:#eef3ff}
+p.moved{border-left:4px solid #36c;padding-left:.5em}
+p.added{border-left:4px solid #393;padding-left:.5em}
+p.removed{border-left:4px solid #c33;padding-left:.5em}
+sup a{font:bold 11px sans-serif;color:#36c;text-decoration:none}
+ol.changes{font-family:system-ui,sans-serif;font-size:15px;padding-left:1.5em}
+ol.changes li{margin:.6em 0;padding:.4em;border-bottom:1px solid #eee}
+.badge{display:inline-block;font-size:11px;padding:0 .5em;border-radius:3px;margin-right:.3em;
+color:#fff;background:#666;text-transform:uppercase;letter-spacing:.03em}
+.sev-high{background:#c00}.sev-medium{background:#d80}.sev-low{background:#999}
+.f-number{background:#d2691e}.f-quote{background:#6a3d9a}.f-attribution{background:#1f5fbf}
+.f-hedge{background:#b8a000}.f-negation{background:#b00}.f-entity{background:#08838a}
+.f-correction{background:#2e7d32}
+.kind{font-weight:bold;margin-right:.4em}.where a{color:#36c;font-size:12px}
+.summary{font-family:sans-serif;font-weight:bold}
+"""
+
+
+def _esc(text: object) -> str:
+    return html.escape(clean(text), quote=True)
+
+
+def _html_words(words: tuple[WordOp, ...], keep: frozenset[str]) -> str:
+    tags = {"equal": "{}", "delete": "<del>{}</del>", "insert": "<ins>{}</ins>"}
+    return " ".join(tags[op].format(_esc(chunk)) for op, chunk in words if op in keep)
+
+
+def _badges_html(change_flags: tuple[str, ...], severity: str | None = None) -> str:
+    badges = [f'<span class="badge sev-{severity}">{severity}</span>'] if severity else []
+    badges += [f'<span class="badge f-{_esc(f)}">{_esc(f)}</span>' for f in change_flags]
+    return "".join(badges)
+
+
+def render_html(
+    diff: ArticleDiff,
+    url: str,
+    before: CaptureInfo,
+    after: CaptureInfo,
+    before_article: Article,
+    after_article: Article,
+) -> str:
+    """A self-contained page: both versions side by side with edits marked, and the list."""
+    status = status_line(diff, after)
+    notices = "".join(f'<p class="notice">{_esc(n)}</p>' for n in [status] if status)
+    if not status:  # a list of edits: a gone notice (if any) above it, the summary line
+        notices += "".join(f'<p class="notice">{_esc(n)}</p>' for n in gone_notices(diff, after))
+        notices += f'<p class="summary">{_esc(summary_line(diff))}</p>{_metadata_html(diff)}'
+    columns = (
+        _column("before", before, before_article, diff, _BEFORE_OPS),
+        _column("after", after, after_article, diff, _AFTER_OPS),
+    )
+    return (
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        '<meta http-equiv="Content-Security-Policy" '
+        "content=\"default-src 'none'; style-src 'unsafe-inline'; img-src data:\">"
+        '<meta name="viewport" content="width=device-width,initial-scale=1">'
+        f"<title>Edits: {_esc(url)}</title><style>{_CSS}</style></head><body>"
+        f"<header>{_header_html(url, before, after)}</header>{notices}"
+        f"{_changes_html(diff)}"
+        f'<div class="cols">{columns[0]}{columns[1]}</div></body></html>\n'
+    )
+
+
+def _header_html(url: str, before: CaptureInfo, after: CaptureInfo) -> str:
+    link = _esc(url)
+    if url.lower().startswith(("http://", "https://")):
+        link = f'<a href="{_esc(url)}" rel="noreferrer noopener">{link}</a>'
+    rows = "".join(
+        f"<tr><th>{label}</th><td>{_esc(info.get('captured_at', ''))}</td>"
+        f"<td>{_esc(info.get('id', ''))}</td><td><code>{_esc(info.get('sha256', ''))}</code>"
+        "</td></tr>"
+        for label, info in (("before", before), ("after", after))
+    )
+    return f'<p class="url">{link}</p><table>{rows}</table>'
+
+
+def _metadata_html(diff: ArticleDiff) -> str:
+    items = "".join(
+        f"<li>{_esc(label)}: <del>{_esc(was)}</del> → <ins>{_esc(now)}</ins></li>"
+        for label, was, now in metadata_rows(diff)
+    )
+    return f"<ul>{items}</ul>" if items else ""
+
+
+def _changes_html(diff: ArticleDiff) -> str:
+    headline = ""
+    if diff.headline.changed:  # outside the numbered list: its numbers match the text's marks
+        words = _html_words(diff.headline.words, _ALL_OPS)
+        headline = (
+            f'<div class="changes" id="headline">{_badges_html(diff.headline.flags, "high")}'
+            f'<span class="kind">headline</span><div>{words}</div></div>'
+        )
+    items = []
+    for number, change in enumerate(diff.changes, 1):
+        kind = change.kind if change.level == "sentence" else f"{change.kind} paragraph"
+        body = _esc(change.after) if change.kind == "moved" else _html_words(change.words, _ALL_OPS)
+        links = " → ".join(
+            f'<a href="#{side[0]}{span.sentences[0]}">{side} ¶{span.paragraph + 1}</a>'
+            for side, span in (("before", change.before_span), ("after", change.after_span))
+            if span
+        )
+        items.append(
+            f'<li id="c{number}">{_badges_html(change.flags, change.severity)}'
+            f'<span class="kind">{_esc(kind)}</span><span class="where">{links}</span>'
+            f"<div>{body}</div></li>"
+        )
+    return headline + (f'<ol class="changes">{"".join(items)}</ol>' if items else "")
+
+
+def _column(side: str, info: CaptureInfo, article: Article, diff: ArticleDiff, keep: frozenset[str]) -> str:
+    marks: dict[int, tuple[int, Change]] = {}
+    for number, change in enumerate(diff.changes, 1):
+        span = change.before_span if side == "before" else change.after_span
+        marks |= dict.fromkeys(span.sentences if span else (), (number, change))
+    headline = _html_words(diff.headline.words, keep) if diff.headline.changed else None
+    parts = [
+        f'<section><div class="side">{side} · {_esc(info.get("captured_at", ""))}</div>',
+        f"<h2>{headline or _esc(article.headline)}</h2>",
+    ]
+    if (side == "after" and diff.body_missing) or (side == "before" and diff.body_restored):
+        wall = f" ({WALL_NAMES.get(diff.wall, diff.wall)})" if diff.wall else ""
+        parts.append(f'<p class="notice">No article body in this capture{_esc(wall)}</p>')
+    index = 0
+    for p, paragraph in enumerate(article.paragraphs):
+        sentences = split_sentences(paragraph)
+        rendered = [_sentence_html(side, index + k, s, marks, keep) for k, s in enumerate(sentences)]
+        mark = marks.get(index)
+        level = f' class="{mark[1].kind}"' if mark and mark[1].level == "paragraph" else ""
+        if sentences:
+            parts.append(f'<p id="{side[0]}p{p}"{level}>{" ".join(rendered)}</p>')
+        index += len(sentences)
+    return "".join(parts) + "</section>"
+
+
+def _sentence_html(
+    side: str, index: int, text: str, marks: dict[int, tuple[int, Change]], keep: frozenset[str]
+) -> str:
+    anchor = f'id="{side[0]}{index}"'
+    if index not in marks:
+        return f"<span {anchor}>{_esc(text)}</span>"
+    number, change = marks[index]
+    body = _html_words(change.words, keep) if change.kind == "modified" else _esc(text)
+    span = change.before_span if side == "before" else change.after_span
+    ref = f'<sup><a href="#c{number}">{number}</a></sup>' if span and index == span.sentences[-1] else ""
+    return f'<span {anchor} class="s {change.kind}">{body}{ref}</span>'
