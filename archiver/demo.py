@@ -15,8 +15,10 @@ from pathlib import Path
 from rich.console import Console
 
 from archiver.archive.folder import Archive
-from archiver.capture.fetch import FetchOptions, capture_url
+from archiver.capture.fetch import FetchOptions
+from archiver.capture.save import capture_url
 from archiver.diff.select import timeline
+from archiver.errors import ExitStatus
 from archiver.output.tables import capture_line, history_rows, history_table
 from archiver.output.terminal import render_terminal, render_timeline
 from archiver.urls import canonicalize
@@ -87,7 +89,7 @@ def serve(pages: dict[str, str]) -> Iterator[str]:
         server.server_close()
 
 
-def run_demo(archive_dir: Path | None, console: Console) -> int:
+def run_demo(archive_dir: Path | None, console: Console) -> ExitStatus:
     """Capture the sample three times (original, same article with new page churn, edited),
     then show the history and what changed. Returns the exit code."""
     with tempfile.TemporaryDirectory(prefix="archiver-demo-") as scratch:
@@ -120,4 +122,4 @@ def run_demo(archive_dir: Path | None, console: Console) -> int:
         console.print(f"\n[bold]What changed in the last capture[/] ({again})\n")
         before, after, diff = steps[-1]
         render_terminal(console, diff, canonical, before.info, after.info)
-        return 0
+        return ExitStatus.OK

@@ -255,7 +255,8 @@ def _scratch() -> str | None:
 def run_page(task: tuple[str, str, int, tuple[str, ...], bool]) -> PageOutcome:
     """Build a page's pairs, capture and diff each through the real pipeline, score both ways."""
     from archiver.archive.folder import Archive
-    from archiver.capture.fetch import FetchOptions, capture_url
+    from archiver.capture.fetch import FetchOptions
+    from archiver.capture.save import capture_url
     from archiver.diff.differ import diff_articles
     from archiver.diff.select import resolve_pair
 

@@ -42,7 +42,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from archiver.archive.folder import Archive  # noqa: E402
-from archiver.capture.fetch import FetchOptions, capture_url, new_session  # noqa: E402
+from archiver.capture.fetch import FetchOptions, new_session  # noqa: E402
+from archiver.capture.save import capture_url  # noqa: E402
 
 GOAL_RATIO = 0.5
 SEED = 1729

@@ -285,7 +285,7 @@ def forged(made: dict[str, Path], target: Path) -> None:
     """A capture replaced by another archive's capture of the same page, datapackage.json
     updated, and the package re-signed with that archive's key."""
     from archiver.evidence import keys
-    from archiver.evidence.package import _digest_file
+    from archiver.evidence.export import _digest_file
 
     with zipfile.ZipFile(made["package"]) as z:
         datapackage = json.loads(z.read("datapackage.json"))

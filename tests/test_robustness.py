@@ -261,7 +261,7 @@ def test_schema_2_catalogue_is_migrated_with_its_rows(archive: Path) -> None:
     Archive(archive).close()
     assert rows(archive) == before
     db = sqlite3.connect(archive / INDEX_NAME)
-    assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 3
+    assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 4
     db.close()
 
 
@@ -285,7 +285,7 @@ def test_read_only_archive_in_process(
     assert run("key", "init", "--archive", str(archive)).exit_code == 0
     sqlite3.connect(archive / INDEX_NAME).execute("PRAGMA wal_checkpoint(TRUNCATE)").connection.close()
     before = snapshot(archive)
-    monkeypatch.setattr("archiver.archive.folder.is_read_only", lambda root, writer: True)
+    monkeypatch.setattr("archiver.archive.layout.is_read_only", lambda root, writer: True)
     url = server.url_for("/a")
     for command in reader_commands(url, tmp_path / "x.wacz"):
         result = run(*command, "--archive", str(archive))

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from pytest_httpserver import HTTPServer
 
-from archiver.archive.folder import canonical_json
+from archiver.record import canonical_json
 from archiver.evidence import keys
 from archiver.evidence.verify import verify
 

@@ -208,7 +208,7 @@ def problems_of(result) -> list[dict]:
 
 def test_package_signed_by_another_key_than_its_captures(package: Path, tmp_path: Path) -> None:
     from archiver.evidence import keys
-    from archiver.evidence.package import _digest_file
+    from archiver.evidence.export import _digest_file
 
     with zipfile.ZipFile(package) as z:
         datapackage = z.read("datapackage.json")

@@ -1,24 +1,26 @@
-"""The SQLite catalogue file: its schema and migrations, and opening it for writing,
-read-only (evidence on read-only media) or for a rebuild, telling damage from permissions."""
+"""The SQLite catalogue file: its schema and migrations, and opening it for writing, for
+reading (never migrating or writing anything: evidence on read-only media, or an archive an
+older archiver still uses) or for a rebuild, telling damage from permissions."""
 
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import os
 import shutil
 import sqlite3
 import tempfile
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, fields
+from dataclasses import astuple
 from datetime import UTC, datetime
 from pathlib import Path
 
+from archiver.archive import lock
+from archiver.archive.layout import INDEX_NAME, fsync_dir, has_capture_files
 from archiver.errors import ArchiverError
+from archiver.record import COLUMNS, Capture
 
-INDEX_NAME = "index.sqlite3"
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 MIGRATIONS: dict[int, str] = {
     1: """
     CREATE TABLE captures (
@@ -95,39 +97,13 @@ MIGRATIONS: dict[int, str] = {
     CREATE INDEX captures_by_article ON captures (canonical_url, captured_at);
     CREATE INDEX captures_by_payload ON captures (payload_sha256);
     """,
+    # The extraction cache is keyed by everything extraction depends on (payload digest,
+    # declared charset and encoding, URL, extractor version), hashed into one key.
+    4: """
+    DROP TABLE extracts;
+    CREATE TABLE extracts (key TEXT PRIMARY KEY, article TEXT NOT NULL);
+    """,
 }
-
-
-@dataclass
-class Capture:
-    """One row of the catalogue: a capture and where its records are."""
-
-    id: str
-    seq: int
-    url: str
-    canonical_url: str
-    final_url: str
-    status: int
-    content_type: str | None
-    captured_at: str
-    warc_path: str
-    response_offset: int
-    response_length: int
-    metadata_offset: int
-    metadata_length: int
-    response_record_id: str
-    payload_sha256: str
-    payload_length: int
-    revisit: bool
-    refers_to: str | None
-    bytes: int
-    manifest_sha256: str
-    prev_manifest_sha256: str | None
-    signed: bool
-    warc_sha256: str | None = None  # of the file's bytes as written
-
-
-COLUMNS = [f.name for f in fields(Capture)]
 
 
 class Catalogue:
@@ -138,7 +114,9 @@ class Catalogue:
         self.root = Path(root)
         self._writer, self.rebuild, self.read_only = writer, rebuild, read_only
         self._snapshot: tempfile.TemporaryDirectory | None = None
+        self._cache_db: sqlite3.Connection | None = None
         self.moved_aside: Path | None = None
+        self.version = SCHEMA_VERSION
         self.db = self._open()
 
     @property
@@ -147,14 +125,32 @@ class Catalogue:
 
     def close(self) -> None:
         self.db.close()
+        if self._cache_db is not None:
+            self._cache_db.close()
         if self._snapshot is not None:
             self._snapshot.cleanup()
             self._snapshot = None
 
+    def cache_db(self) -> sqlite3.Connection | None:
+        """A connection that may write the extraction cache, or None: only a catalogue of the
+        current schema on writable media takes cache entries (a cache, never evidence; a
+        reader never migrates the schema to make room for one)."""
+        if self._writer:
+            return self.db
+        if self.read_only or self.version != SCHEMA_VERSION or self._snapshot is not None:
+            return None
+        if self._cache_db is None:
+            try:
+                self._cache_db = sqlite3.connect(self.index_path, timeout=5, isolation_level=None)
+            except sqlite3.DatabaseError:
+                self.read_only = True
+                return None
+        return self._cache_db
+
     def _open(self) -> sqlite3.Connection:
         """Connect to the catalogue and bring its schema up to date; a damaged one is an
         ArchiverError (or, when rebuilding, moved aside); a read-only one is opened so."""
-        if self.read_only:
+        if not self._writer:
             return self._open_read_only()
         try:
             return self._open_writable()
@@ -162,9 +158,6 @@ class Catalogue:
             kind = error_kind(exc)
             if kind == "read-only" and self._writer:
                 raise ArchiverError(f"{self.root} is read-only") from None
-            if kind in ("read-only", "cannot open") and not self._writer:
-                self.read_only = True  # e.g. a read-only mount this process could not tell
-                return self._open_read_only()
             if kind == "damaged" and self.rebuild:
                 self._move_damaged_aside()
                 try:
@@ -195,8 +188,8 @@ class Catalogue:
         return db
 
     def _open_read_only(self) -> sqlite3.Connection:
-        """The catalogue of an archive this process cannot write (read-only media, or
-        permissions): `mode=ro`; when SQLite cannot make its -shm file beside it,
+        """The catalogue for reading, never written or migrated (an older schema is read as it
+        is): `mode=ro`; when SQLite cannot make its -shm file beside it,
         `immutable=1`, or, if a write-ahead log holds changes not yet in the file, a private
         copy of both (SQLite applies the log only where it can write)."""
         index = self.index_path
@@ -233,6 +226,7 @@ class Catalogue:
                     raise ArchiverError(no_catalogue_message(self.root))
                 raise ArchiverError(f"no archive at {self.root} (its catalogue is empty)")
             _check_schema(db)
+            self.version = version
         except BaseException:
             db.close()
             raise
@@ -243,16 +237,12 @@ class Catalogue:
         kept for whoever wants to look at it, so `reindex` can start afresh."""
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
         aside = self.root / f"{INDEX_NAME}.damaged-{stamp}"
-        with open(self.root / ".lock", "a+b") as handle:
-            fcntl.flock(handle, fcntl.LOCK_EX)
-            try:
-                for suffix in ("", "-wal", "-shm"):
-                    source = self.root / f"{INDEX_NAME}{suffix}"
-                    if source.exists():
-                        os.replace(source, Path(f"{aside}{suffix}"))
-                fsync_dir(self.root)
-            finally:
-                fcntl.flock(handle, fcntl.LOCK_UN)
+        with lock.exclusive(self.root):
+            for suffix in ("", "-wal", "-shm"):
+                source = self.root / f"{INDEX_NAME}{suffix}"
+                if source.exists():
+                    os.replace(source, Path(f"{aside}{suffix}"))
+            fsync_dir(self.root)
         self.moved_aside = aside
 
     def _migrate(self) -> None:
@@ -281,27 +271,17 @@ class Catalogue:
         self.db.execute("COMMIT")
 
 
+def insert_capture(db: sqlite3.Connection, capture: Capture) -> None:
+    """Add a capture's row and make its manifest the chain head (inside a transaction)."""
+    marks = ",".join("?" * len(COLUMNS))
+    db.execute(f"INSERT INTO captures ({','.join(COLUMNS)}) VALUES ({marks})", astuple(capture))
+    db.execute("INSERT OR REPLACE INTO state VALUES ('chain_head', ?)", (capture.manifest_sha256,))
+
+
 def one_line(exc: BaseException) -> str:
     """An exception as one short line, for error messages."""
     text = " ".join(str(exc).split()) or type(exc).__name__
     return text if len(text) <= 120 else text[:117] + "..."
-
-
-def is_read_only(root: Path, writer: bool) -> bool:
-    """True when this process cannot write the archive: a read-only mount (even for root),
-    or no write permission on the folder or catalogue (or, for a writer, on warcs/)."""
-    root = Path(root)
-    with contextlib.suppress(OSError):
-        if os.statvfs(root).f_flag & os.ST_RDONLY:
-            return True
-    paths = [root, root / INDEX_NAME] + ([root / "warcs"] if writer else [])
-    return not all(os.access(path, os.W_OK) for path in paths if path.exists())
-
-
-def has_capture_files(root: Path) -> bool:
-    """Whether warcs/ holds any *.warc.gz file (stops at the first)."""
-    warcs = Path(root) / "warcs"
-    return warcs.is_dir() and any(not p.name.startswith(".") for p in warcs.rglob("*.warc.gz"))
 
 
 def no_catalogue_message(root: Path) -> str:
@@ -369,14 +349,4 @@ def _use_wal(db: sqlite3.Connection) -> None:
 def _check_schema(db: sqlite3.Connection) -> None:
     """Raise sqlite3.DatabaseError unless the catalogue's tables have the columns we use."""
     db.execute(f"SELECT {','.join(c for c in COLUMNS if c != 'warc_sha256')} FROM captures LIMIT 0")
-    db.execute("SELECT payload_sha256, extractor_version, article FROM extracts LIMIT 0")
     db.execute("SELECT key, value FROM state LIMIT 0")
-
-
-def fsync_dir(folder: Path) -> None:
-    """Make a rename or new file in `folder` durable."""
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

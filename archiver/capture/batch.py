@@ -1,20 +1,25 @@
-"""Capture many URLs at once, with a progress bar on a terminal and plain lines otherwise."""
+"""Capture many URLs at once, with a progress bar on a terminal and plain lines otherwise.
+Ctrl-C stops the batch at once: fetches in flight are abandoned (their temporary files are
+never published), the captures already made are reported, and the exit status is 130."""
 
 from __future__ import annotations
 
+import os
 import sys
 import threading
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import Future, ThreadPoolExecutor, as_completed, wait
+from dataclasses import replace
 from pathlib import Path
 
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
 from archiver.archive.folder import Archive
-from archiver.capture.fetch import FetchOptions, capture_url, new_session
-from archiver.errors import ArchiverError
+from archiver.capture.fetch import FetchOptions, new_session
+from archiver.capture.save import capture_url
+from archiver.errors import ArchiverError, ExitStatus
+from archiver.output.console import say, stderr_console, stdout_console
 from archiver.output.tables import capture_line, print_json_line
 from archiver.urls import canonicalize
+
+GRACE = 0.8  # seconds an interrupted batch waits for captures finishing their commit
 
 
 def _unique(urls: list[str]) -> list[str]:
@@ -32,9 +37,41 @@ def _unique(urls: list[str]) -> list[str]:
     return unique
 
 
-def capture_many(root: Path, urls: list[str], options: FetchOptions, concurrency: int, as_json: bool) -> int:
-    """Capture `urls` into the archive at `root`; print one result per URL; return failures."""
+class _Reporter:
+    """Prints one result line per URL as it completes, and counts."""
+
+    def __init__(self, as_json: bool) -> None:
+        self.as_json = as_json
+        self.out = stdout_console()
+        self.done = self.failures = 0
+        self.seen: set[Future[dict]] = set()
+
+    def report(self, url: str, future: Future[dict]) -> None:
+        self.seen.add(future)
+        self.done += 1
+        try:
+            result = future.result()
+        except ArchiverError as exc:
+            self.failures += 1
+            if self.as_json:
+                print_json_line({"url": url, "error": str(exc)})
+            say("error", exc)
+            return
+        if self.as_json:
+            print_json_line(result)
+        else:
+            capture_line(self.out, result)
+
+
+def capture_many(
+    root: Path, urls: list[str], options: FetchOptions, concurrency: int, as_json: bool
+) -> ExitStatus:
+    """Capture `urls` into the archive at `root`; print one result per URL."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
     local = threading.local()
+    cancel = threading.Event()
+    options = replace(options, cancel=cancel)
 
     def work(url: str) -> dict:
         if not hasattr(local, "archive"):
@@ -43,38 +80,48 @@ def capture_many(root: Path, urls: list[str], options: FetchOptions, concurrency
 
     urls = _unique(urls)
     Archive(root).close()  # create the layout and schema once, before the workers race
-    piped = not sys.stdout.isatty()
-    out = Console(highlight=False, width=160 if piped else None, soft_wrap=piped)
-    err = Console(stderr=True, highlight=False)
-    failures = 0
+    err = stderr_console()
     show_bar = err.is_terminal and len(urls) > 1 and not as_json
-    progress = Progress(
-        TextColumn("capturing"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=err,
-        transient=True,
-        disable=not show_bar,
-    )
-    with progress, ThreadPoolExecutor(max_workers=min(concurrency, len(urls))) as pool:
-        task = progress.add_task("capture", total=len(urls))
-        futures = {pool.submit(work, url): url for url in urls}
-        for future in as_completed(futures):
-            progress.advance(task)
-            try:
-                result = future.result()
-            except ArchiverError as exc:
-                failures += 1
-                if as_json:
-                    print_json_line({"url": futures[future], "error": str(exc)})
-                progress.console.print(
-                    f"archiver: error: {exc}", highlight=False, markup=False, soft_wrap=True
-                )
-                continue
-            if as_json:
-                print_json_line(result)
-            else:
-                capture_line(out, result)
+    columns = (TextColumn("capturing"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    progress = Progress(*columns, console=err, transient=True, disable=not show_bar)
+    reporter = _Reporter(as_json)
+    pool = ThreadPoolExecutor(max_workers=min(concurrency, len(urls)))
+    futures: dict[Future[dict], str] = {}
+    try:
+        with progress:
+            task = progress.add_task("capture", total=len(urls))
+            futures = {pool.submit(work, url): url for url in urls}
+            for future in as_completed(futures):
+                reporter.report(futures[future], future)
+                progress.advance(task)
+    except KeyboardInterrupt:
+        _interrupted(pool, futures, cancel, reporter, len(urls))
+    pool.shutdown()
     sys.stdout.flush()
-    return failures
+    return ExitStatus.PROBLEMS if reporter.failures else ExitStatus.OK
+
+
+def _interrupted(
+    pool: ThreadPoolExecutor,
+    futures: dict[Future[dict], str],
+    cancel: threading.Event,
+    reporter: _Reporter,
+    total: int,
+) -> None:
+    """Abandon the batch: no new capture starts or commits, captures finishing their commit
+    get a moment and are reported, then the process ends with 130 without waiting for
+    fetches blocked on the network."""
+    cancel.set()
+    pool.shutdown(wait=False, cancel_futures=True)
+    pending = [f for f in futures if not f.cancelled() and f not in reporter.seen]
+    finished, _ = wait(pending, timeout=GRACE)
+    for future in finished:
+        if not isinstance(future.exception(), KeyboardInterrupt):
+            reporter.report(futures[future], future)
+    captured = reporter.done - reporter.failures
+    sys.stdout.flush()
+    say(
+        "",
+        f"interrupted: {captured} of {total} URLs captured, the rest abandoned (nothing half-written kept)",
+    )
+    os._exit(ExitStatus.INTERRUPTED)

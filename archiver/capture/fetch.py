@@ -1,11 +1,11 @@
-"""Fetch a page over HTTP(S) and store the exchange as a WARC 1.1 capture."""
+"""Fetch a page over HTTP(S), following redirects by hand so every hop is kept, each
+payload spooled exactly as received (no content decoding), within --max-size and --max-time."""
 
 from __future__ import annotations
 
 import hashlib
-import os
-import secrets
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -16,12 +16,8 @@ from urllib.parse import urljoin, urlsplit
 import requests
 
 from archiver import __version__
-from archiver.archive.catalogue import Capture
-from archiver.archive.folder import Archive, canonical_json, file_sha256, manifest_digest
 from archiver.errors import ArchiverError
-from archiver.evidence import keys
-from archiver.urls import canonicalize, check_url
-from archiver.warc.writer import SOFTWARE, CaptureWriter, RecordSpan, http_headers, make_record_id
+from archiver.urls import check_url
 
 REDIRECT_STATUSES = (301, 302, 303, 307, 308)
 RETRY_STATUSES = (429, 503)
@@ -40,6 +36,7 @@ class FetchOptions:
     retries: int = 2
     backoff: float = 0.5
     max_redirects: int = 10
+    cancel: threading.Event | None = field(default=None, compare=False)  # set: abandon the fetch
 
 
 @dataclass
@@ -63,40 +60,11 @@ class Hop:
         return next((v for k, v in self.headers if k.lower() == name), None)
 
 
-@dataclass
-class CaptureResult:
-    """What `capture` reports for one URL."""
-
-    capture: Capture
-    unchanged: bool | None  # None: first capture of this article
-
-    def to_json(self) -> dict:
-        c = self.capture
-        return {
-            "id": c.id,
-            "url": c.url,
-            "final_url": c.final_url,
-            "canonical_url": c.canonical_url,
-            "status": c.status,
-            "captured_at": c.captured_at,
-            "warc_path": c.warc_path,
-            "payload_sha256": c.payload_sha256,
-            "bytes": c.bytes,
-            "revisit": c.revisit,
-            "unchanged": self.unchanged,
-        }
-
-
 def new_session() -> requests.Session:
     """A requests session that neither decodes nor follows anything on its own."""
     session = requests.Session()
     session.trust_env = False
     return session
-
-
-def iso(moment: datetime) -> str:
-    """WARC-Date form: UTC, microseconds, Z."""
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def _request_head(prepared: requests.PreparedRequest) -> bytes:
@@ -160,6 +128,8 @@ def _exchange(session: requests.Session, url: str, options: FetchOptions) -> Hop
     deadline = time.monotonic() + options.max_time
     try:
         for chunk in _raw_chunks(response.raw):
+            if options.cancel is not None and options.cancel.is_set():
+                raise KeyboardInterrupt
             if time.monotonic() > deadline:
                 raise ArchiverError(
                     f"{url}: response took longer than --max-time ({options.max_time:g}s); not captured"
@@ -171,10 +141,10 @@ def _exchange(session: requests.Session, url: str, options: FetchOptions) -> Hop
                 )
             digest.update(chunk)
             spool.write(chunk)
-    except (requests.exceptions.RequestException, OSError, Exception) as exc:
+    except BaseException as exc:
         spool.close()
         response.close()
-        if isinstance(exc, ArchiverError):
+        if isinstance(exc, ArchiverError | KeyboardInterrupt) or not isinstance(exc, Exception):
             raise
         if "timed out" in str(exc).lower():
             raise ArchiverError(f"{url}: no data for {options.timeout:g}s (--timeout)") from None
@@ -238,159 +208,3 @@ def fetch(session: requests.Session, url: str, options: FetchOptions) -> list[Ho
                 h.body.close()
             raise ArchiverError(f"{url}: too many redirects (more than {options.max_redirects})")
         current = check_url(urljoin(current, location))
-
-
-def new_capture_id(moment: datetime) -> str:
-    """Sortable capture id: UTC time to the millisecond, then 6 random hex digits."""
-    return moment.strftime("%Y%m%d%H%M%S%f")[:17] + "-" + secrets.token_hex(3)
-
-
-def capture_url(
-    archive: Archive, url: str, options: FetchOptions, session: requests.Session | None = None
-) -> CaptureResult:
-    """Fetch `url` and add it to `archive` as one WARC file and one catalogue row."""
-    hops = fetch(session or new_session(), url, options)
-    try:
-        return _store(archive, url, hops)
-    finally:
-        for hop in hops:
-            hop.body.close()
-
-
-def _store(archive: Archive, url: str, hops: list[Hop]) -> CaptureResult:
-    """Write the exchange records to a temporary file, then, under the archive's writer
-    lock, chain and sign the manifest, fsync, rename and index."""
-    final = hops[-1]
-    canonical = canonicalize(url)
-    capture_id = new_capture_id(hops[0].started)
-    path = archive.warc_path_for(capture_id)
-    original = archive.original_with_payload(canonical, final.payload_sha256)
-    temp = archive.temp_path_for(path)
-    try:
-        with open(temp, "wb") as out:
-            writer = CaptureWriter(out)
-            writer.warcinfo(path.name, {"isPartOf": capture_id})
-            response = _write_exchanges(writer, hops, original)
-            facts = _facts(capture_id, url, canonical, hops, response.record_id, original)
-            with archive.writer_lock():
-                prev, seq = archive.chain_state()
-                history = archive.history(canonical)
-                metadata, manifest_sha, signed = _write_metadata(
-                    writer, facts, seq, prev, keys.load_private_key(archive.root)
-                )
-                out.flush()
-                os.fsync(out.fileno())
-                capture = Capture(
-                    id=capture_id,
-                    seq=seq,
-                    url=url,
-                    canonical_url=canonical,
-                    final_url=final.url,
-                    status=final.status,
-                    content_type=final.header("Content-Type"),
-                    captured_at=facts["captured_at"],
-                    warc_path=archive.relative(path),
-                    response_offset=response.offset,
-                    response_length=response.length,
-                    metadata_offset=metadata.offset,
-                    metadata_length=metadata.length,
-                    response_record_id=response.record_id,
-                    payload_sha256=final.payload_sha256,
-                    payload_length=final.body_length,
-                    revisit=original is not None,
-                    refers_to=original.id if original else None,
-                    bytes=out.tell(),
-                    manifest_sha256=manifest_sha,
-                    prev_manifest_sha256=prev,
-                    signed=signed,
-                    warc_sha256=file_sha256(temp),
-                )
-                archive.commit_write(temp, path, capture)
-    finally:
-        temp.unlink(missing_ok=True)
-    unchanged = history[-1].payload_sha256 == final.payload_sha256 if history else None
-    return CaptureResult(capture, unchanged)
-
-
-def _write_exchanges(writer: CaptureWriter, hops: list[Hop], original: Capture | None) -> RecordSpan:
-    """A request and a response record per hop (a revisit for an unchanged final payload);
-    returns the final response's span."""
-    for index, hop in enumerate(hops):
-        date = iso(hop.started)
-        response_id = make_record_id()
-        writer.request(hop.url, date, hop.request_head, response_id)
-        status = http_headers(f"{hop.status} {hop.reason}".strip(), hop.headers, hop.protocol)
-        if index == len(hops) - 1 and original is not None:
-            span = writer.revisit(
-                hop.url,
-                date,
-                response_id,
-                status,
-                hop.payload_sha256,
-                original.response_record_id,
-                original.final_url,
-                original.captured_at,
-            )
-        else:
-            span = writer.response(
-                hop.url, date, response_id, status, hop.body, hop.body_length, hop.payload_sha256
-            )
-    return span
-
-
-def _facts(
-    capture_id: str, url: str, canonical: str, hops: list[Hop], response_id: str, original: Capture | None
-) -> dict:
-    """The capture's facts, as stored in its metadata record."""
-    final = hops[-1]
-    return {
-        "id": capture_id,
-        "url": url,
-        "canonical_url": canonical,
-        "final_url": final.url,
-        "status": final.status,
-        "reason": final.reason,
-        "content_type": final.header("Content-Type"),
-        "captured_at": iso(hops[0].started),
-        "fetch_start": iso(hops[0].started),
-        "fetch_end": iso(final.ended),
-        "redirects": [
-            {"url": h.url, "status": h.status, "location": h.header("Location")} for h in hops[:-1]
-        ],
-        "payload_sha256": final.payload_sha256,
-        "payload_length": final.body_length,
-        "response_record_id": response_id,
-        "revisit_of": original.id if original else None,
-        "software": SOFTWARE,
-    }
-
-
-def _write_metadata(
-    writer: CaptureWriter, facts: dict, seq: int, prev: str | None, private_key: object | None
-) -> tuple[RecordSpan, str, bool]:
-    """The metadata record: facts, the manifest chained to `prev`, and its signature."""
-    manifest = {
-        "capture_id": facts["id"],
-        "seq": seq,
-        "url": facts["url"],
-        "canonical_url": facts["canonical_url"],
-        "final_url": facts["final_url"],
-        "captured_at": facts["captured_at"],
-        "prev": prev,
-        "records": [
-            {
-                "type": s.rec_type,
-                "id": s.record_id,
-                "block_digest": s.block_digest,
-                "payload_digest": s.payload_digest,
-            }
-            for s in writer.spans
-        ],
-    }
-    data: dict = {"capture": facts, "manifest": manifest, "manifest_sha256": manifest_digest(manifest)}
-    if private_key is not None:
-        data["signature"] = keys.sign(private_key, canonical_json(manifest))
-    span = writer.metadata(
-        f"urn:archiver:capture:{facts['id']}", facts["fetch_end"], facts["response_record_id"], data
-    )
-    return span, data["manifest_sha256"], "signature" in data

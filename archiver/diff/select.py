@@ -6,14 +6,15 @@ import hashlib
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from archiver.archive.catalogue import Capture
+from archiver.archive import cache
 from archiver.archive.folder import Archive
 from archiver.article.extract import EXTRACTOR_VERSION, Article, extract_response
 from archiver.diff.differ import diff_articles, holds_article
 from archiver.diff.model import ArticleDiff
 from archiver.errors import ArchiverError
+from archiver.record import Capture
 from archiver.urls import canonicalize
-from archiver.warc.reader import HttpResponse, read_response, scan_records
+from archiver.warc.reader import HttpResponse, iter_responses
 
 GONE = (404, 410)
 HTML_TYPES = ("text/html", "application/xhtml+xml")
@@ -53,12 +54,15 @@ def capture_version(archive: Archive, capture: Capture) -> Version:
         "sha256": capture.payload_sha256,
         "status": capture.status,
     }
-    cached = archive.cached_extract(capture.payload_sha256, EXTRACTOR_VERSION)
-    if cached is not None and capture.status not in GONE:
-        return Version(info, Article.from_dict(cached), capture.url)
-    article = _article(archive.response(capture), capture.content_type, f"capture {capture.id}")
-    if capture.status not in GONE:
-        archive.store_extract(capture.payload_sha256, EXTRACTOR_VERSION, article.to_dict())
+    if capture.status in GONE:
+        return Version(info, Article(), capture.url)
+    response = archive.response(capture)
+    key = cache.cache_key(capture.payload_sha256, response.headers, response.target_uri, EXTRACTOR_VERSION)
+    found = cache.cached(archive.catalogue, key)
+    if found is not None:
+        return Version(info, Article.from_dict(found), capture.url)
+    article = _article(response, capture.content_type, f"capture {capture.id}")
+    cache.store(archive.catalogue, key, article.to_dict())
     return Version(info, article, capture.url)
 
 
@@ -66,14 +70,12 @@ def warc_pages(path: Path) -> dict[str, HttpResponse]:
     """The HTML pages in a WARC file made by any tool (e.g. `wget --warc-file`): the last
     response for each canonical URL."""
     try:
-        records = scan_records(path, read_types=())
         pages: dict[str, HttpResponse] = {}
         revisits = 0
-        for record in records:
-            revisits += record.rec_type == "revisit"
-            if record.rec_type != "response":
+        for response in iter_responses(path):
+            if response is None:
+                revisits += 1
                 continue
-            response = read_response(path, record.offset)
             if response.status and _is_html(response.header("Content-Type"), response.body):
                 pages[canonicalize(response.target_uri)] = response
     except ArchiverError:

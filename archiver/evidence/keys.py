@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 from archiver.errors import ArchiverError
@@ -76,6 +77,12 @@ def public_der_b64(public_key) -> str:
 
     der = public_key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
     return base64.b64encode(der).decode()
+
+
+def signer(root: Path) -> Callable[[bytes], dict[str, str]] | None:
+    """A function signing with the archive's private key, or None when it has none."""
+    private_key = load_private_key(root)
+    return None if private_key is None else lambda data: sign(private_key, data)
 
 
 def sign(private_key, data: bytes) -> dict[str, str]:

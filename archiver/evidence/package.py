@@ -1,243 +1,33 @@
-"""WACZ 1.1.1 export (the Webrecorder package format), signed when the archive has a key,
-and the package check that `archiver verify FILE.wacz` runs.
-
-A package holds the chosen captures' WARC files unchanged under `archive/` (plus the
-originals of revisits and the sources of imported captures), `indexes/index.cdxj` (made by
-cdxj-indexer, the indexer py-wacz uses), `pages/pages.jsonl` (one page per capture),
-`datapackage.json` (SHA-256 and size of every file) and `datapackage-digest.json` (SHA-256 of
-datapackage.json and, with a key, its anonymous signature per the WACZ signing spec: ECDSA
-with SHA-256 over the `hash` string, raw r||s signature in base64, SPKI public key in base64).
-
-A third party checks a package with the public key the archivist gave them:
-
-    wacz validate -f FILE.wacz                           # structure and every file hash (py-wacz)
-    archiver verify --pubkey archive.pem FILE.wacz       # also the package signature, every
-                                                         # record digest and capture signature
-"""
+"""The WACZ package check `archiver verify FILE.wacz` (and `import`) runs: the file hashes
+and sizes datapackage.json lists, the datapackage digest and its anonymous signature (WACZ
+signing spec), and every WARC record inside, the package's own captures as members of its
+chain, the imported sources they cite by their SHA-256."""
 
 from __future__ import annotations
 
 import hashlib
-import io
 import json
-import os
 import re
 import zipfile
 import zlib
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 from typing import IO, Any
 
-from archiver import __version__
 from archiver.errors import ArchiverError
 from archiver.evidence import keys
-from archiver.evidence.verify import (
-    CaptureFile,
-    Report,
-    capture_in_scan,
-    capture_metadata,
-    check_signatures,
-    report_scan,
-)
-from archiver.warc.scanner import read_record_at, scan_stream
+from archiver.evidence.findings import Report, report_scan
+from archiver.evidence.signatures import check_signatures
+from archiver.evidence.warcfile import capture_in_scan
+from archiver.record import CaptureFile, find_metadata
+from archiver.warc.scanner import scan_stream
 
-WACZ_VERSION = "1.1.1"
-SIGNING_SPEC_VERSION = "0.1.0"
-SOFTWARE = f"archiver {__version__}"
 COPY_CHUNK = 1 << 20
-PAGES_HEADER = {"format": "json-pages-1.0", "id": "pages", "title": "All Pages"}
 
 
-@dataclass
-class ExportResult:
-    """What `export` wrote."""
-
-    path: Path
-    captures: int
-    warc_files: int
-    bytes: int
-    signed: bool
-    public_key: str | None
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "path": str(self.path),
-            "captures": self.captures,
-            "warc_files": self.warc_files,
-            "bytes": self.bytes,
-            "signed": self.signed,
-            "public_key": self.public_key,
-        }
-
-
-def export(root: Path, urls: list[str], output: Path) -> ExportResult:
-    """Write the captures of `urls` (all captures when empty) as a WACZ package at `output`."""
-    from archiver.archive.folder import Archive
-
-    archive = Archive(root, create=False)
-    try:
-        captures = _choose(archive, urls)
-        files = _files(archive, captures)
-    finally:
-        archive.close()
-    private_key = keys.load_private_key(root)
-    temp = output.with_name(f".{output.name}.tmp")
-    try:
-        with zipfile.ZipFile(temp, "w", allowZip64=True) as package:
-            resources = [_copy_into(package, f"archive/{name}", path) for name, path in files]
-            resources.append(_write(package, "indexes/index.cdxj", _index(files)))
-            resources.append(_write(package, "pages/pages.jsonl", _pages(captures)))
-            created = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-            datapackage = _datapackage(resources, created, captures)
-            package.writestr(_info("datapackage.json"), datapackage)
-            package.writestr(
-                _info("datapackage-digest.json"), _digest_file(datapackage, created, private_key)
-            )
-        os.replace(temp, output)
-    except OSError as exc:
-        temp.unlink(missing_ok=True)
-        raise ArchiverError(f"cannot write {output}: {exc.strerror or exc}") from None
-    public = keys.public_der_b64(private_key.public_key()) if private_key else None
-    return ExportResult(
-        output, len(captures), len(files), output.stat().st_size, private_key is not None, public
-    )
-
-
-def _choose(archive: Any, urls: list[str]) -> list:
-    """The captures to export, in seq order: all, or every capture of each URL."""
-    from archiver.urls import canonicalize
-
-    if not urls:
-        chosen = archive.all()
-    else:
-        chosen = []
-        for url in urls:
-            found = archive.history(canonicalize(url))
-            if not found:
-                raise ArchiverError(f"no captures of {url} in {archive.root}")
-            chosen += found
-    if not chosen:
-        raise ArchiverError(f"the archive {archive.root} has no captures to export")
-    return sorted({c.id: c for c in chosen}.values(), key=lambda c: c.seq)
-
-
-def _files(archive: Any, captures: list) -> list[tuple[str, Path]]:
-    """(name in archive/, path) of each WARC the package needs: the captures' files, the
-    originals their revisits point to, and the sources of imported captures."""
-    wanted: dict[str, Path] = {}
-    for capture in captures:
-        chain = [capture]
-        if capture.revisit and capture.refers_to:
-            original = archive.get(capture.refers_to)
-            if original is not None:
-                chain.append(original)
-        for item in chain:
-            path = archive.root / item.warc_path
-            wanted[path.name] = path
-        source = _source_of(archive.root / capture.warc_path, capture.metadata_offset)
-        if source:
-            path = archive.root / source
-            wanted[_safe_name("-".join(Path(source).parts[-2:]))] = path
-    missing = [str(path) for path in wanted.values() if not path.is_file()]
-    if missing:
-        raise ArchiverError(f"cannot export: missing file {missing[0]} (run `archiver verify`)")
-    return sorted(wanted.items())
-
-
-def _source_of(path: Path, metadata_offset: int) -> str | None:
-    """The imported source file a capture's manifest cites, if any."""
-    try:
-        record = read_record_at(path, metadata_offset)
-        source = json.loads(record.content or b"")["manifest"].get("source")
-    except (OSError, ValueError, KeyError, TypeError):
-        raise ArchiverError(f"cannot read the metadata of {path} (run `archiver verify`)") from None
-    return source.get("file") if isinstance(source, dict) else None
-
-
-def _safe_name(name: str) -> str:
+def resource_name(name: str) -> str:
     """A file name frictionless accepts as a resource name (lowercase letters, digits, -._)."""
     return re.sub(r"[^a-z0-9._-]+", "-", name.lower())
-
-
-def _info(name: str, stored: bool = False) -> zipfile.ZipInfo:
-    info = zipfile.ZipInfo(name, datetime.now(UTC).timetuple()[:6])
-    info.compress_type = zipfile.ZIP_STORED if stored else zipfile.ZIP_DEFLATED
-    return info
-
-
-def _copy_into(package: zipfile.ZipFile, name: str, path: Path) -> dict[str, Any]:
-    """Store a WARC uncompressed in the zip (so replay can seek), hashing it on the way."""
-    digest, size = hashlib.sha256(), path.stat().st_size
-    with (
-        open(path, "rb") as source,
-        package.open(_info(name, stored=True), "w", force_zip64=size > 1 << 31) as target,
-    ):
-        while chunk := source.read(COPY_CHUNK):
-            digest.update(chunk)
-            target.write(chunk)
-    return _resource(name, digest.hexdigest(), size)
-
-
-def _write(package: zipfile.ZipFile, name: str, data: bytes) -> dict[str, Any]:
-    package.writestr(_info(name), data)
-    return _resource(name, hashlib.sha256(data).hexdigest(), len(data))
-
-
-def _resource(name: str, sha256: str, size: int) -> dict[str, Any]:
-    return {"name": _safe_name(Path(name).name), "path": name, "hash": f"sha256:{sha256}", "bytes": size}
-
-
-def _index(files: list[tuple[str, Path]]) -> bytes:
-    """Sorted CDXJ lines for the response and revisit records of every file."""
-    from cdxj_indexer.main import CDXJIndexer
-
-    lines: list[str] = []
-    for name, path in files:
-        out = io.StringIO()
-        CDXJIndexer(out, [str(path)], filename=name, records="response,revisit").process_all()
-        lines += out.getvalue().splitlines(keepends=True)
-    return "".join(sorted(set(lines))).encode()
-
-
-def _pages(captures: list) -> bytes:
-    """pages.jsonl: one page per capture, at the URL and time it was captured."""
-    lines = [PAGES_HEADER] + [{"id": c.id, "url": c.url, "ts": c.captured_at} for c in captures]
-    return "".join(json.dumps(line, ensure_ascii=False) + "\n" for line in lines).encode()
-
-
-def _datapackage(resources: list[dict], created: str, captures: list) -> bytes:
-    first = captures[0]
-    package = {
-        "profile": "data-package",
-        "resources": resources,
-        "wacz_version": WACZ_VERSION,
-        "software": SOFTWARE,
-        "created": created,
-        "title": f"archiver export of {len(captures)} capture(s)",
-    }
-    if len({c.canonical_url for c in captures}) == 1:
-        package["mainPageURL"], package["mainPageDate"] = first.url, first.captured_at
-    return json.dumps(package, indent=2, ensure_ascii=False).encode()
-
-
-def _digest_file(datapackage: bytes, created: str, private_key: Any) -> bytes:
-    """datapackage-digest.json, with the anonymous signedData when there is a key."""
-    digest = "sha256:" + hashlib.sha256(datapackage).hexdigest()
-    data: dict[str, Any] = {"path": "datapackage.json", "hash": digest}
-    if private_key is not None:
-        data["signedData"] = {
-            "hash": digest,
-            "created": created,
-            "software": SOFTWARE,
-            "version": SIGNING_SPEC_VERSION,
-            "signature": keys.sign_p1363(private_key, digest.encode()),
-            "publicKey": keys.public_der_b64(private_key.public_key()),
-        }
-    return json.dumps(data, indent=2).encode()
-
-
-# -- checking a package ------------------------------------------------------------------
 
 
 @dataclass
@@ -478,11 +268,11 @@ def _package_captures(report: Report, scanned: list[_Scanned], path: Path) -> li
     source from another archiver holds that archive's captures, with their own chain)."""
     cited: dict[str, list[tuple[str, str]]] = {}
     for item in scanned:
-        found = capture_metadata(item.scan) if item.scan.records else None
+        found = find_metadata(item.scan) if item.scan.records else None
         manifest = found[0].get("manifest") if found else None
         source = manifest.get("source") if isinstance(manifest, dict) else None
         if isinstance(source, dict) and isinstance(source.get("file"), str):
-            name = "archive/" + _safe_name("-".join(PurePosixPath(source["file"]).parts[-2:]))
+            name = "archive/" + resource_name("-".join(PurePosixPath(source["file"]).parts[-2:]))
             cited.setdefault(name, []).append((str(manifest.get("capture_id")), str(source.get("sha256"))))
     present = {item.name for item in scanned}
     for name, citing in sorted(cited.items()):

@@ -4,195 +4,24 @@ manifest chain and signatures (files read with the independent reader in warcsca
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
-import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
-from archiver.archive.catalogue import INDEX_NAME
-from archiver.archive.folder import SOURCES
+from archiver.archive import lock
+from archiver.archive.layout import INDEX_NAME, LOCK_NAME, SOURCES, leftovers
 from archiver.errors import ArchiverError
-from archiver.evidence import keys
+from archiver.evidence.findings import ProgressHook, Report, merge, report_scan
+from archiver.evidence.signatures import check_signatures, trusted_key
+from archiver.evidence.warcfile import check_file, list_difference
+from archiver.record import CaptureFile, find_metadata, manifest_digest
 from archiver.urls import looks_like_path
-from archiver.warc.scanner import FileScan, ScannedRecord, read_record_at, scan_warc
+from archiver.warc.scanner import FileScan, read_record_at, scan_warc
 
-# -- findings ----------------------------------------------------------------------------
-
-CHECKS = {
-    "gzip": "gzip members decompress",
-    "digests": "record digests recompute",
-    "manifests": "manifests match their records",
-    "catalogue": "catalogue rows match the files",
-    "files": "no file missing, none unknown",
-    "chain": "manifest chain unbroken, in order",
-    "signatures": "signatures valid",
-    "package": "package hashes and signature",
-}
-
-
-@dataclass
-class Problem:
-    """One thing found wrong: which check, which capture, file and record, and what."""
-
-    check: str
-    message: str
-    capture: str | None = None
-    path: str | None = None
-    record: str | None = None
-
-    def to_json(self) -> dict[str, str | None]:
-        return {
-            "check": self.check,
-            "capture": self.capture,
-            "path": self.path,
-            "record": self.record,
-            "message": self.message,
-        }
-
-
-@dataclass
-class Report:
-    """Counts per check and the problems found."""
-
-    checked: dict[str, int] = field(default_factory=dict)
-    problems: list[Problem] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-    bytes: int = 0
-    chain_head: str | None = None
-    unsigned_early: int = 0  # unsigned captures before the first signed one (made before the key)
-    unsigned_unkeyed: int = 0  # unsigned captures where no capture checked is signed
-
-    def count(self, check: str, amount: int = 1) -> None:
-        self.checked[check] = self.checked.get(check, 0) + amount
-
-    def add(self, check: str, message: str, **where: str | None) -> None:
-        self.problems.append(Problem(check, message, **where))
-
-    def failed(self, check: str) -> int:
-        return sum(1 for p in self.problems if p.check == check)
-
-    @property
-    def ok(self) -> bool:
-        return not self.problems
-
-    def rows(self) -> list[tuple[str, int, int]]:
-        """(check description, units checked, problems) for the checks that ran."""
-        names = [name for name in CHECKS if name in self.checked or self.failed(name)]
-        return [(CHECKS[name], self.checked.get(name, 0), self.failed(name)) for name in names]
-
-    def note_rows(self) -> list[tuple[str, int]]:
-        """(what, how many) facts worth a row of the summary that are not failures."""
-        rows = []
-        if self.unsigned_early:
-            rows.append(("unsigned captures (made before the key existed)", self.unsigned_early))
-        if self.unsigned_unkeyed:
-            rows.append(("unsigned captures (no capture checked is signed)", self.unsigned_unkeyed))
-        return rows
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "ok": self.ok,
-            "bytes": self.bytes,
-            "chain_head": self.chain_head,
-            "checks": [
-                {
-                    "check": name,
-                    "description": CHECKS[name],
-                    "checked": self.checked.get(name, 0),
-                    "problems": self.failed(name),
-                }
-                for name in CHECKS
-                if name in self.checked or self.failed(name)
-            ],
-            "unsigned_captures": self.unsigned_early + self.unsigned_unkeyed,
-            "unsigned_before_first_signed": self.unsigned_early,
-            "problems": [p.to_json() for p in self.problems],
-            "notes": self.notes,
-        }
-
-
-class ProgressHook(Protocol):
-    """Told the total bytes to read, then each amount read (from worker threads)."""
-
-    def start(self, total: int) -> None: ...
-
-    def advance(self, amount: int) -> None: ...
-
-
-def report_scan(report: Report, scan: FileScan, capture: str | None, path: str) -> None:
-    """Turn a file scan's read and digest failures into problems."""
-    if scan.compressed:
-        report.count("gzip")
-    report.bytes += scan.size
-    for offset, message in scan.errors:
-        check = "gzip" if "gzip" in message or "truncated" in message else "digests"
-        where = f"offset {offset}" if offset is not None else None
-        report.add(check, message, capture=capture, path=path, record=where)
-    for record in scan.records:
-        report.count("digests")
-        if record.block_ok is False:
-            report.add(
-                "digests",
-                "block digest does not match the record's content",
-                capture=capture,
-                path=path,
-                record=record.where(),
-            )
-        if record.payload_ok is False:
-            report.add(
-                "digests",
-                "payload digest does not match the record's payload",
-                capture=capture,
-                path=path,
-                record=record.where(),
-            )
-
-
-# -- the archive -------------------------------------------------------------------------
-
-
-@dataclass
-class CaptureFile:
-    """What a capture's own WARC file says about it."""
-
-    scan: FileScan
-    metadata: dict[str, Any]
-    metadata_record: ScannedRecord
-    manifest_sha256: str
-
-    @property
-    def manifest(self) -> dict[str, Any]:
-        return self.metadata["manifest"]
-
-    @property
-    def facts(self) -> dict[str, Any]:
-        return self.metadata["capture"]
-
-
-def capture_metadata(scan: FileScan) -> tuple[dict[str, Any], ScannedRecord] | None:
-    """The archiver metadata record of a scanned capture file, if it has one."""
-    for record in scan.records:
-        if (
-            record.type == "metadata"
-            and record.content is not None
-            and record.headers.get("content-type", "").startswith("application/json")
-        ):
-            try:
-                data = json.loads(record.content)
-            except ValueError:
-                continue
-            if (
-                isinstance(data, dict)
-                and isinstance(data.get("manifest"), dict)
-                and isinstance(data.get("capture"), dict)
-            ):
-                return data, record
-    return None
+LOCK_WAIT = 30.0  # seconds verify waits for a writer to finish before reading without it
 
 
 class Verifier:
@@ -223,10 +52,21 @@ class Verifier:
     def run(self, targets: Iterable[str]) -> Report:
         """Verify the captures named by URL, id or file (no targets: the whole archive)."""
         targets = list(targets)
-        with self._still():
+        with lock.shared(self.root, timeout=LOCK_WAIT) as still:
             self.disk = {folder: self._files_on_disk(folder) for folder in ("warcs", SOURCES)}
             self.rows = self.archive.all()
-            self.head = self.archive.chain_state()[0]
+            self.head = self.archive.chain_head()
+            left = leftovers(self.root)
+        if not still and (self.root / LOCK_NAME).exists() and not self.archive.read_only:
+            self.report.notes.append(
+                f"another archiver held the archive for more than {LOCK_WAIT:g}s; checked without "
+                "waiting, so a capture committed meanwhile may show as a difference"
+            )
+        for path in left:
+            self.report.notes.append(
+                f"left by a writer that died: {self._relative(path) or path} "
+                "(the next capture, import or reindex clears it)"
+            )
         chosen = {row.id: row for target in targets for row in self._resolve(target, self.rows)}
         if not targets:
             self._check_catalogue_file()
@@ -251,16 +91,6 @@ class Verifier:
                 " rebuild it with `archiver reindex`",
                 path=INDEX_NAME,
             )
-
-    def _still(self) -> contextlib.ExitStack:
-        """The writer lock, to hold writers off while files are listed and the catalogue read
-        (so a capture committed meanwhile raises no false alarm); none on a read-only archive
-        (no writer can be at work there, and the lock file cannot be made)."""
-        stack = contextlib.ExitStack()
-        if not self.archive.read_only:
-            with contextlib.suppress(OSError, ArchiverError):
-                stack.enter_context(self.archive.writer_lock())
-        return stack
 
     def _resolve(self, target: str, rows: list) -> list:
         from archiver.urls import canonicalize
@@ -365,15 +195,13 @@ class Verifier:
             return None
         if not scan.offset_access and not scan.errors:
             report.add("gzip", "records are not each in their own gzip member", **where)
-        found = capture_metadata(scan)
+        found = find_metadata(scan)
         report.count("manifests")
         if found is None:
             if not scan.errors:  # else the read failure is the problem already reported
                 report.add("manifests", "no archiver metadata record with a manifest", **where)
             return None
         metadata, record = found
-        from archiver.archive.folder import manifest_digest
-
         try:
             capture = CaptureFile(scan, metadata, record, manifest_digest(metadata["manifest"]))
             self._check_manifest(capture, relative, where)
@@ -391,7 +219,7 @@ class Verifier:
         listed = [(r.type, r.record_id, r.block_digest, r.payload_digest) for r in records[:index]]
         claimed = [(r["type"], r["id"], r["block_digest"], r["payload_digest"]) for r in manifest["records"]]
         if listed != claimed:
-            report.add("manifests", _list_difference(claimed, listed), **where)
+            report.add("manifests", list_difference(claimed, listed), **where)
         if index != len(records) - 1:
             report.add("manifests", "records follow the metadata record", **where)
         if capture.metadata.get("manifest_sha256") != capture.manifest_sha256:
@@ -566,8 +394,6 @@ class Verifier:
         """For a partial check: the manifest digest of the capture at `seq`, read from its file."""
         if full:
             return None
-        from archiver.archive.folder import manifest_digest
-
         rows = [row for row in self.rows if row.seq == seq]
         if not rows:
             return None
@@ -606,135 +432,6 @@ class Verifier:
         )
 
 
-def check_signatures(
-    report: Report,
-    captures: list[CaptureFile],
-    public_key: Any,
-    key_source: str,
-    require: bool,
-    path_of: Callable[[CaptureFile], str],
-    first_signed_seq: int | None = None,
-    location: str | None = None,
-) -> None:
-    """Each signed manifest verifies with the trusted key (or, without one, with the key it
-    carries); once signing has begun, every later capture is signed.
-
-    Unsigned captures before the first signed one were made before the key existed: a note
-    (the signed manifests after them cover them through the hash chain), counted in the
-    summary. An unsigned capture after a signed one is a problem (a signature stripped). With
-    `require` (--pubkey), captures of which none is signed are a problem: the key proves
-    nothing about them. `first_signed_seq` is where signing began in the whole chain, when
-    only some of its captures are checked; `location` is where a problem about all of them
-    is reported (default: the file of the first unsigned one)."""
-    from cryptography.hazmat.primitives.asymmetric import ec
-
-    from archiver.archive.folder import canonical_json
-
-    embedded_keys: set[str] = set()
-    ordered = sorted(captures, key=_seq_of)
-    signed = [_seq_of(c) for c in ordered if isinstance(c.metadata.get("signature"), dict)]
-    known = [seq for seq in (*signed, first_signed_seq) if isinstance(seq, int)]
-    first_signed = min(known, default=None)
-    unkeyed, first_unkeyed = 0, None
-    for capture in ordered:
-        where = {
-            "capture": capture.facts.get("id"),
-            "path": path_of(capture),
-            "record": capture.metadata_record.where(),
-        }
-        signature = capture.metadata.get("signature")
-        if not isinstance(signature, dict):
-            if first_signed is None:
-                unkeyed += 1
-                first_unkeyed = first_unkeyed or capture
-            elif _seq_of(capture) < first_signed:
-                report.unsigned_early += 1
-            else:
-                report.count("signatures")
-                report.add(
-                    "signatures",
-                    "capture is not signed although earlier ones are (signature removed?)",
-                    **where,
-                )
-            continue
-        report.count("signatures")
-        data = canonical_json(capture.manifest)
-        key = public_key
-        if key is None:
-            embedded_keys.add(str(signature.get("publicKey", "")))
-            try:
-                key = keys.load_public_der_b64(str(signature.get("publicKey", "")))
-                if not isinstance(key, ec.EllipticCurvePublicKey):
-                    raise ArchiverError("not an elliptic-curve key")
-            except ArchiverError:
-                report.add("signatures", "signature carries no readable public key", **where)
-                continue
-        if not keys.verify_signature(key, data, str(signature.get("signature", ""))):
-            other = public_key is not None and signature.get("publicKey") != keys.public_der_b64(public_key)
-            report.add(
-                "signatures",
-                "signature does not verify with "
-                + (
-                    f"{key_source} (made with another key)"
-                    if other
-                    else key_source
-                    if public_key is not None
-                    else "the key it carries"
-                ),
-                **where,
-            )
-    report.unsigned_unkeyed += unkeyed
-    if unkeyed and require:
-        report.count("signatures")
-        report.add(
-            "signatures",
-            f"none of the {unkeyed} captures checked is signed, so nothing ties them to the {key_source}",
-            path=location or (path_of(first_unkeyed) if first_unkeyed else None),
-        )
-    if public_key is None and captures and embedded_keys:
-        report.notes.append(
-            "no archive key or --pubkey: signatures were checked only against the "
-            "public keys they carry, which proves integrity, not authorship"
-        )
-        if len(embedded_keys) > 1:
-            report.add("signatures", f"captures are signed with {len(embedded_keys)} different keys")
-
-
-def _seq_of(capture: CaptureFile) -> int:
-    """A capture's position in the chain (0 when its manifest has no usable seq)."""
-    seq = capture.manifest.get("seq")
-    return seq if isinstance(seq, int) and not isinstance(seq, bool) else 0
-
-
-def _list_difference(claimed: list[tuple], listed: list[tuple]) -> str:
-    """Say how a file's records differ from its manifest's list."""
-    if len(claimed) != len(listed):
-        return f"manifest lists {len(claimed)} records, the file has {len(listed)} before the metadata"
-    for number, (want, have) in enumerate(zip(claimed, listed, strict=True)):
-        if want != have:
-            labels = ("type", "record id", "block digest", "payload digest")
-            what = next(label for label, a, b in zip(labels, want, have, strict=True) if a != b)
-            return f"record {number + 1} ({have[0]} {have[1]}): {what} differs from the manifest"
-    return "records differ from the manifest"
-
-
-# -- entry points ------------------------------------------------------------------------
-
-
-def trusted_key(root: Path | None, pubkey_pem: bytes | None) -> tuple[Any, str]:
-    """The key signatures must verify with: --pubkey, else the archive's own, else none."""
-    if pubkey_pem is not None:
-        return keys.load_public_key(pubkey_pem), "--pubkey key"
-    if root is not None:
-        public = keys.public_key_path(root)
-        if public.exists():
-            return keys.load_public_key(public.read_bytes()), "the archive key"
-        private = keys.load_private_key(root)
-        if private is not None:
-            return private.public_key(), "the archive key"
-    return None, "no key"
-
-
 def verify(
     root: Path, targets: Iterable[str], pubkey_pem: bytes | None = None, progress: ProgressHook | None = None
 ) -> Report:
@@ -759,9 +456,9 @@ def verify(
         if target.lower().endswith(".wacz"):
             from archiver.evidence.package import check_package
 
-            _merge(report, check_package(Path(target), public_key, source))
+            merge(report, check_package(Path(target), public_key, source))
         else:
-            _merge(report, check_file(Path(target), public_key, source))
+            merge(report, check_file(Path(target), public_key, source))
     return report
 
 
@@ -777,142 +474,3 @@ def _outside_archive(root: Path, target: str) -> bool:
     except ValueError:
         return True
     return False
-
-
-def _merge(into: Report, other: Report) -> None:
-    for name, amount in other.checked.items():
-        into.count(name, amount)
-    into.problems += other.problems
-    into.notes += [note for note in other.notes if note not in into.notes]
-    into.bytes += other.bytes
-    into.unsigned_early += other.unsigned_early
-    into.unsigned_unkeyed += other.unsigned_unkeyed
-
-
-def check_file(path: Path, public_key: Any, key_source: str) -> Report:
-    """A WARC file on its own: gzip members, digests, and any archiver manifest in it."""
-    report = Report()
-    scan = scan_warc(path)
-    report_scan(report, scan, None, str(path))
-    captures = capture_in_scan(report, scan, str(path))
-    check_signatures(
-        report,
-        captures,
-        public_key,
-        key_source,
-        require=public_key is not None,
-        path_of=lambda capture: str(path),
-    )
-    return report
-
-
-def capture_in_scan(report: Report, scan: FileScan, where: str) -> list[CaptureFile]:
-    """The archiver capture in a WARC outside the archive, its manifest checked against its
-    records (there is no catalogue or chain to compare with)."""
-    from archiver.archive.folder import manifest_digest
-
-    found = capture_metadata(scan) if scan.records else None
-    if found is None:
-        return []
-    metadata, record = found
-    report.count("manifests")
-    try:
-        capture = CaptureFile(scan, metadata, record, manifest_digest(metadata["manifest"]))
-        listed = [
-            (r.type, r.record_id, r.block_digest, r.payload_digest)
-            for r in scan.records[: scan.records.index(record)]
-        ]
-        claimed = [
-            (r["type"], r["id"], r["block_digest"], r["payload_digest"]) for r in capture.manifest["records"]
-        ]
-    except (KeyError, TypeError, ValueError) as exc:
-        report.add("manifests", f"metadata record is malformed ({exc!r})", path=where)
-        return []
-    if listed != claimed:
-        report.add(
-            "manifests", _list_difference(claimed, listed), capture=capture.facts.get("id"), path=where
-        )
-    return [capture]
-
-
-# -- terminal ----------------------------------------------------------------------------
-
-
-class BarProgress:
-    """A byte-counting rich progress bar on stderr, shown only on a terminal and for large jobs."""
-
-    MIN_BYTES = 64 << 20
-
-    def __init__(self) -> None:
-        from rich import progress as bars
-        from rich.console import Console
-
-        console = Console(stderr=True)
-        self.bar = bars.Progress(
-            bars.TextColumn("verifying"),
-            bars.BarColumn(),
-            bars.DownloadColumn(),
-            bars.TransferSpeedColumn(),
-            bars.TimeRemainingColumn(),
-            console=console,
-            transient=True,
-            disable=not console.is_terminal,
-        )
-        self.task = self.bar.add_task("verify", total=0)
-        self.total = 0
-        self.lock = threading.Lock()
-
-    def start(self, total: int) -> None:
-        self.total += total
-        self.bar.update(self.task, total=self.total)
-        if self.total >= self.MIN_BYTES and not self.bar.live.is_started:
-            self.bar.start()
-
-    def advance(self, amount: int) -> None:
-        with self.lock:
-            self.bar.advance(self.task, amount)
-
-    def stop(self) -> None:
-        self.bar.stop()
-
-
-def render(console: Any, report: Report) -> None:
-    """The table of checks, then each problem with its capture, file and record."""
-    from rich import box
-    from rich.markup import escape
-    from rich.table import Table
-
-    table = Table(title="Verification", title_justify="left", box=box.SIMPLE_HEAD)
-    for name in ("check", "checked", "problems", "result"):
-        table.add_column(name)
-    for description, checked, failed in report.rows():
-        table.add_row(description, str(checked), str(failed), "[red]FAIL[/]" if failed else "[green]ok[/]")
-    for description, count in report.note_rows():
-        table.add_row(description, str(count), "", "note")
-    console.print(table)
-    for problem in report.problems:
-        where = " ".join(
-            part
-            for part in (
-                f"capture {problem.capture}" if problem.capture else "",
-                problem.path or "",
-                f"({problem.record})" if problem.record else "",
-            )
-            if part
-        )
-        console.print(
-            f"[red]problem[/] {escape(f'[{problem.check}] {where}: {problem.message}')}",
-            highlight=False,
-            soft_wrap=True,
-        )
-    for note in report.notes:
-        console.print(f"note: {escape(note)}", highlight=False, soft_wrap=True)
-    from archiver.output.tables import human_size
-
-    size = human_size(report.bytes)
-    console.print(
-        f"[green]all good[/]: {size} verified"
-        if report.ok
-        else f"[red]{len(report.problems)} problem(s) found[/] in {size}",
-        highlight=False,
-    )

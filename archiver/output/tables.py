@@ -12,8 +12,9 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from archiver.archive.catalogue import Capture
 from archiver.article.extract import Article
+from archiver.output.sanitize import clean
+from archiver.record import Capture
 
 
 def short(digest: str) -> str:
@@ -45,8 +46,8 @@ def capture_line(console: Console, result: dict) -> None:
     style = "green" if result["status"] < 400 else "yellow"
     line = Text.assemble(
         (str(result["status"]), style),
-        f" {result['url']} -> ",
-        (result["id"], "bold"),
+        f" {clean(result['url'])} -> ",
+        (clean(result["id"]), "bold"),
         f" {human_size(result['bytes'])} sha256:{short(result['payload_sha256'])} {state}",
         " (revisit)" if result["revisit"] else "",
     )
@@ -79,16 +80,18 @@ def history_rows(captures: list[Capture]) -> list[dict]:
 
 
 def history_table(console: Console, url: str, rows: list[dict]) -> None:
-    table = Table(title=Text(f"Captures of {readable(url)}"), title_justify="left", box=box.SIMPLE_HEAD)
+    table = Table(
+        title=Text(f"Captures of {clean(readable(url))}"), title_justify="left", box=box.SIMPLE_HEAD
+    )
     for name in ("captured (UTC)", "id", "status", "size", "sha256", "vs previous"):
         table.add_column(name, no_wrap=True)
     for row in rows:
         table.add_row(
-            row["captured_at"][:19].replace("T", " "),
-            row["id"],
+            Text(clean(row["captured_at"][:19].replace("T", " "))),
+            Text(clean(row["id"])),
             str(row["status"]),
             human_size(row["bytes"]),
-            short(row["payload_sha256"]),
+            Text(clean(short(row["payload_sha256"]))),
             row["change"],
         )
     console.print(table)
@@ -100,14 +103,17 @@ def articles_table(console: Console, rows: list[sqlite3.Row]) -> None:
         table.add_column(name)
     for row in rows:
         table.add_row(
-            Text(readable(row["canonical_url"])), str(row["captures"]), str(row["versions"]), row["last"]
+            Text(clean(readable(row["canonical_url"]))),
+            str(row["captures"]),
+            str(row["versions"]),
+            Text(clean(row["last"])),
         )
     console.print(table)
 
 
 def show_article(console: Console, article: Article, info: dict) -> None:
     """The extracted article, as the diff sees it (page text is printed as text, not markup)."""
-    console.print(Text(article.headline or "(no headline)", style="bold"), soft_wrap=True)
+    console.print(Text(clean(article.headline) or "(no headline)", style="bold"), soft_wrap=True)
     facts = [
         ("capture", f"{info['id']}  {info['captured_at']}  HTTP {info['status']}"),
         ("authors", ", ".join(article.authors) or "-"),
@@ -118,10 +124,10 @@ def show_article(console: Console, article: Article, info: dict) -> None:
     if article.wall:
         facts.append(("page", f"{article.wall.replace('_', ' ')} (not the article)"))
     for label, value in facts:
-        console.print(Text.assemble((f"{label:>9}: ", "dim"), value), soft_wrap=True)
+        console.print(Text.assemble((f"{label:>9}: ", "dim"), clean(value)), soft_wrap=True)
     console.print()
     if not article.paragraphs:
         console.print("(no article body found)")
     for paragraph in article.paragraphs:
-        console.print(Text(paragraph), soft_wrap=True)
+        console.print(Text(clean(paragraph)), soft_wrap=True)
         console.print()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -52,34 +53,12 @@ def read_response(path: Path, offset: int) -> HttpResponse:
     raise ValueError(f"no record at offset {offset} of {path.name}")
 
 
-@dataclass
-class ScannedRecord:
-    """A record found by scanning a WARC file: where it is and, if asked for, its content."""
-
-    offset: int
-    length: int
-    rec_type: str
-    record_id: str
-    content_type: str
-    content: bytes
-
-
-def scan_records(path: Path, read_types: tuple[str, ...] = ("metadata",)) -> list[ScannedRecord]:
-    """Every record of a WARC file with its offset and length; the (decoded) content of
-    records whose type is in `read_types` is read, others are skipped."""
-    found = []
+def iter_responses(path: Path) -> Iterator[HttpResponse | None]:
+    """Every response record of a WARC file made by any tool, in order (None for each
+    revisit, whose payload lives elsewhere)."""
     with open(path, "rb") as handle:
-        iterator = ArchiveIterator(handle)
-        for record in iterator:
-            content = record.content_stream().read() if record.rec_type in read_types else b""
-            found.append(
-                ScannedRecord(
-                    offset=iterator.get_record_offset(),
-                    length=iterator.get_record_length(),
-                    rec_type=record.rec_type,
-                    record_id=record.rec_headers.get_header("WARC-Record-ID") or "",
-                    content_type=record.rec_headers.get_header("Content-Type") or "",
-                    content=content,
-                )
-            )
-    return found
+        for record in ArchiveIterator(handle):
+            if record.rec_type == "response":
+                yield response_from_record(record)
+            elif record.rec_type == "revisit":
+                yield None

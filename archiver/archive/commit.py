@@ -1,0 +1,225 @@
+"""Adding captures to an archive: the one write path every writer (capture, import) takes.
+
+A capture is written to a temporary file beside its final name (`Draft`), outside the lock
+when the writer can; then, under the writer lock, its metadata record is chained and signed,
+the file fsynced and published with a hard link, which fails rather than replace an existing
+file, so evidence is never overwritten, and only then does the catalogue row appear. A
+journal (`.pending`) lets the next writer finish a commit killed half-way; that recovery,
+and the sweep of dead writers' temporary files, happen in write commands only.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import json
+import os
+import shutil
+from collections.abc import Callable, Iterator
+from datetime import datetime
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from archiver.archive import lock
+from archiver.archive.catalogue import insert_capture
+from archiver.archive.folder import Archive
+from archiver.archive.layout import (
+    JOURNAL_NAME,
+    WARCS,
+    dead_staging,
+    dead_temps,
+    file_sha256,
+    fsync_dir,
+    temp_path_for,
+    warc_files,
+)
+from archiver.errors import ArchiverError
+from archiver.record import (
+    METADATA_TARGET,
+    Capture,
+    build_manifest,
+    make_row,
+    metadata_payload,
+    new_capture_id,
+    read_capture_file,
+)
+from archiver.warc.writer import CaptureWriter
+
+NO_LINKS = (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EXDEV, errno.EMLINK)
+
+
+@contextlib.contextmanager
+def writing(archive: Archive) -> Iterator[None]:
+    """The writer lock, held once what a dead writer left has been finished or cleared."""
+    if archive.read_only or not archive.writer:
+        raise ArchiverError(f"{archive.root} is read-only")
+    with lock.exclusive(archive.root):
+        recover(archive)
+        yield
+
+
+def chain_state(archive: Archive) -> tuple[str | None, int]:
+    """(manifest digest of the chain head, next sequence number), under the writer lock.
+    An empty catalogue beside capture files would start a second chain at seq 1: refused."""
+    seq = archive.next_seq()
+    if seq == 1 and not archive.rebuild:
+        for path in warc_files(archive.root):
+            try:
+                read_capture_file(path)
+            except ValueError:  # a stray file is not a capture; reindex reports it
+                continue
+            raise ArchiverError(
+                f"{archive.root} has capture files but its catalogue lists none "
+                f"(e.g. {archive.relative(path)}); rebuild it with `archiver reindex`"
+            )
+    return archive.chain_head(), seq
+
+
+class Draft:
+    """One capture being written: its id, its temporary file and a record writer on it.
+    Discarded (the temporary file removed) unless committed."""
+
+    def __init__(self, archive: Archive, moment: datetime, warcinfo: dict[str, str] | None = None) -> None:
+        self.archive = archive
+        self.capture_id = new_capture_id(moment, self._taken)
+        self.path = archive.warc_path_for(self.capture_id)
+        self.temp = temp_path_for(self.path)
+        self.out = open(self.temp, "wb")  # noqa: SIM115 (closed by commit or discard)
+        self.writer = CaptureWriter(self.out)
+        self.writer.warcinfo(self.path.name, {"isPartOf": self.capture_id, **(warcinfo or {})})
+
+    def _taken(self, capture_id: str) -> bool:
+        return self.archive.has_id(capture_id) or self.archive.warc_path_for(capture_id).exists()
+
+    def commit(
+        self,
+        facts: dict[str, Any],
+        sign: Callable[[bytes], dict] | None,
+        source: dict[str, Any] | None = None,
+    ) -> Capture:
+        """Under the writer lock: chain and sign the manifest, write the metadata record,
+        fsync, publish the file and index it."""
+        prev, seq = chain_state(self.archive)
+        manifest = build_manifest(facts, seq, prev, self.writer.spans, source)
+        data = metadata_payload(facts, manifest, sign)
+        response_id = facts["response_record_id"]
+        meta = self.writer.metadata(METADATA_TARGET + self.capture_id, facts["fetch_end"], response_id, data)
+        response = next(s for s in self.writer.spans if s.record_id == response_id)
+        self.out.flush()
+        os.fsync(self.out.fileno())
+        size = self.out.tell()
+        self.out.close()
+        row = make_row(
+            data,
+            warc_path=self.archive.relative(self.path),
+            response=(response.offset, response.length),
+            metadata_span=(meta.offset, meta.length),
+            size=size,
+            warc_sha256=file_sha256(self.temp),
+        )
+        publish(self.archive, self.temp, self.path, row)
+        return row
+
+    def discard(self) -> None:
+        self.out.close()
+        self.temp.unlink(missing_ok=True)
+
+    def __enter__(self) -> Draft:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.discard()
+
+
+def publish(archive: Archive, temp: Path, final: Path, capture: Capture) -> None:
+    """Under the writer lock: make a fully written, fsynced file visible at `final` (never
+    replacing a file there), then index it. The journal lets the next writer finish this."""
+    taken = archive.db.execute("SELECT id FROM captures WHERE seq = ?", (capture.seq,)).fetchone()
+    if taken is not None:  # never fork the chain, whatever went wrong before
+        raise ArchiverError(
+            f"cannot add capture {capture.id}: seq {capture.seq} is already capture {taken[0]}"
+        )
+    journal = archive.root / JOURNAL_NAME
+    _atomic_write(journal, json.dumps({"final": str(final), "temp": str(temp)}).encode())
+    try:
+        link_new(temp, final)
+    except FileExistsError:
+        journal.unlink(missing_ok=True)
+        raise ArchiverError(
+            f"cannot add capture {capture.id}: {final} already exists; evidence is never replaced"
+        ) from None
+    temp.unlink(missing_ok=True)
+    fsync_dir(final.parent)
+    with archive.catalogue.transaction() as db:
+        insert_capture(db, capture)
+    journal.unlink(missing_ok=True)
+
+
+def link_new(source: Path, target: Path) -> None:
+    """Give `source`'s bytes the name `target`, which must not exist (FileExistsError):
+    a hard link, or on file systems without them an O_EXCL copy."""
+    try:
+        os.link(source, target)
+        return
+    except OSError as exc:
+        if exc.errno not in NO_LINKS:
+            raise
+    fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+    with os.fdopen(fd, "wb") as out, open(source, "rb") as data:
+        shutil.copyfileobj(data, out, 1 << 20)
+        out.flush()
+        os.fsync(out.fileno())
+
+
+def recover(archive: Archive) -> None:
+    """Finish or clear what a killed writer left: a published but unindexed file gets indexed
+    (or, unreadable, kept aside out of the chain), temporary files and staging folders of
+    dead processes are removed."""
+    for temp in dead_temps((archive.root / WARCS).rglob(".*.tmp")):
+        temp.unlink(missing_ok=True)
+    for staging in dead_staging(archive.root):
+        shutil.rmtree(staging, ignore_errors=True)
+    journal = archive.root / JOURNAL_NAME
+    if not journal.exists():
+        return
+    try:
+        pending = json.loads(journal.read_bytes())
+    except ValueError:
+        pending = {}
+    temp, final = pending.get("temp"), pending.get("final")
+    if temp:
+        Path(temp).unlink(missing_ok=True)
+    if final and Path(final).exists() and archive.by_path(archive.relative(Path(final))) is None:
+        try:
+            capture = read_capture_file(Path(final)).row(archive.relative(Path(final)))
+        except (ValueError, KeyError, TypeError):  # keep the evidence, out of the chain
+            _set_aside(Path(final))
+        else:
+            with archive.catalogue.transaction() as db:
+                insert_capture(db, capture)
+    journal.unlink(missing_ok=True)
+
+
+def _set_aside(path: Path) -> None:
+    """Rename an unreadable file to NAME.unreadable[-N], never over another file."""
+    for number in range(1000):
+        aside = path.with_name(path.name + ".unreadable" + (f"-{number}" if number else ""))
+        try:
+            link_new(path, aside)
+        except FileExistsError:
+            continue
+        path.unlink()
+        return
+    raise ArchiverError(f"cannot set {path} aside: too many unreadable copies")
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    temp = path.with_name(path.name + ".tmp")
+    with open(temp, "wb") as handle:
+        handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(temp, path)

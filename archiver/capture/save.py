@@ -1,0 +1,118 @@
+"""Save a fetched exchange as a capture: a request and a response record per hop (an
+identical-payload revisit when the article's payload is already archived), then the capture
+record, committed through the archive's one write path."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import requests
+
+from archiver.archive.commit import Draft, writing
+from archiver.archive.folder import Archive
+from archiver.capture.fetch import FetchOptions, Hop, fetch, new_session
+from archiver.evidence import keys
+from archiver.record import Capture, iso, make_facts
+from archiver.urls import canonicalize
+from archiver.warc.writer import SOFTWARE, CaptureWriter, RecordSpan, http_headers, make_record_id
+
+
+@dataclass
+class CaptureResult:
+    """What `capture` reports for one URL."""
+
+    capture: Capture
+    unchanged: bool | None  # None: first capture of this article
+
+    def to_json(self) -> dict:
+        return summary(self.capture, self.unchanged)
+
+
+def summary(c: Capture, unchanged: bool | None) -> dict:
+    """The line `capture` and `import` print for a capture."""
+    return {
+        "id": c.id,
+        "url": c.url,
+        "final_url": c.final_url,
+        "canonical_url": c.canonical_url,
+        "status": c.status,
+        "captured_at": c.captured_at,
+        "warc_path": c.warc_path,
+        "payload_sha256": c.payload_sha256,
+        "bytes": c.bytes,
+        "revisit": c.revisit,
+        "unchanged": unchanged,
+    }
+
+
+def capture_url(
+    archive: Archive, url: str, options: FetchOptions, session: requests.Session | None = None
+) -> CaptureResult:
+    """Fetch `url` and add it to `archive` as one WARC file and one catalogue row."""
+    hops = fetch(session or new_session(), url, options)
+    try:
+        return _save(archive, url, hops, options)
+    finally:
+        for hop in hops:
+            hop.body.close()
+
+
+def _save(archive: Archive, url: str, hops: list[Hop], options: FetchOptions) -> CaptureResult:
+    """Write the exchange records outside the lock; then, under it, the capture record."""
+    final = hops[-1]
+    canonical = canonicalize(url)
+    original = archive.original_with_payload(canonical, final.payload_sha256)
+    with Draft(archive, hops[0].started) as draft:
+        response = _write_exchanges(draft.writer, hops, original)
+        facts = make_facts(
+            capture_id=draft.capture_id,
+            url=url,
+            canonical_url=canonical,
+            final_url=final.url,
+            status=final.status,
+            reason=final.reason,
+            content_type=final.header("Content-Type"),
+            captured_at=iso(hops[0].started),
+            fetch_end=iso(final.ended),
+            redirects=[
+                {"url": h.url, "status": h.status, "location": h.header("Location")} for h in hops[:-1]
+            ],
+            payload_sha256=final.payload_sha256,
+            payload_length=final.body_length,
+            response_record_id=response.record_id,
+            revisit_of=original.id if original else None,
+            software=SOFTWARE,
+        )
+        if options.cancel is not None and options.cancel.is_set():
+            raise KeyboardInterrupt  # interrupted: nothing of this capture becomes visible
+        with writing(archive):
+            history = archive.history(canonical)
+            capture = draft.commit(facts, keys.signer(archive.root))
+    unchanged = history[-1].payload_sha256 == final.payload_sha256 if history else None
+    return CaptureResult(capture, unchanged)
+
+
+def _write_exchanges(writer: CaptureWriter, hops: list[Hop], original: Capture | None) -> RecordSpan:
+    """A request and a response record per hop (a revisit for an unchanged final payload);
+    returns the final response's span."""
+    for index, hop in enumerate(hops):
+        date = iso(hop.started)
+        response_id = make_record_id()
+        writer.request(hop.url, date, hop.request_head, response_id)
+        status = http_headers(f"{hop.status} {hop.reason}".strip(), hop.headers, hop.protocol)
+        if index == len(hops) - 1 and original is not None:
+            span = writer.revisit(
+                hop.url,
+                date,
+                response_id,
+                status,
+                hop.payload_sha256,
+                original.response_record_id,
+                original.final_url,
+                original.captured_at,
+            )
+        else:
+            span = writer.response(
+                hop.url, date, response_id, status, hop.body, hop.body_length, hop.payload_sha256
+            )
+    return span

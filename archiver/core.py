@@ -1,0 +1,243 @@
+"""One function per command: open the archive, run the pipeline step, render the result,
+return the exit status. `cli.py` parses arguments and calls these; nothing here parses."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from archiver.errors import ArchiverError, ExitStatus
+from archiver.output.console import say, stdout_console
+from archiver.output.tables import print_json_line
+
+if TYPE_CHECKING:
+    from archiver.archive.folder import Archive
+    from archiver.capture.fetch import FetchOptions
+
+
+def print_json(data: object) -> None:
+    print(json.dumps(data, ensure_ascii=False, indent=1), flush=True)
+
+
+def open_archive(root: Path) -> Archive:
+    """The archive at `root`, for reading (works on read-only media, writes nothing)."""
+    from archiver.archive.folder import Archive
+
+    return Archive(root, create=False)
+
+
+def capture(
+    root: Path, urls: list[str], options: FetchOptions, concurrency: int, as_json: bool
+) -> ExitStatus:
+    from archiver.capture.batch import capture_many
+
+    return capture_many(root, urls, options, concurrency, as_json)
+
+
+def history(root: Path, url: str, as_json: bool) -> ExitStatus:
+    from archiver.output.tables import history_rows, history_table
+
+    with open_archive(root) as archive:
+        canonical, captures = archive.article_captures(url)
+    if not captures:
+        raise ArchiverError(f"no captures of {url} in {root}")
+    rows = history_rows(captures)
+    if as_json:
+        print_json_line({"url": canonical, "captures": rows})
+    else:
+        history_table(stdout_console(), canonical, rows)
+    return ExitStatus.OK
+
+
+def list_articles(root: Path, as_json: bool) -> ExitStatus:
+    from archiver.output.tables import articles_table
+
+    with open_archive(root) as archive:
+        rows = archive.articles()
+    if as_json:
+        print_json_line([dict(row) for row in rows])
+    else:
+        articles_table(stdout_console(), rows)
+    return ExitStatus.OK
+
+
+def show(root: Path, target: str, as_json: bool) -> ExitStatus:
+    from archiver.diff.select import latest_version
+    from archiver.output.tables import show_article
+
+    with open_archive(root) as archive:
+        version = latest_version(archive, target)
+    if as_json:
+        print_json_line(version.article.to_dict())
+    else:
+        show_article(stdout_console(), version.article, version.info)
+    return ExitStatus.OK
+
+
+def diff(
+    root: Path,
+    targets: tuple[str, ...],
+    from_id: str | None,
+    to_id: str | None,
+    walk_all: bool,
+    html_file: Path | None,
+    as_json: bool,
+) -> ExitStatus:
+    """URL, or two capture ids / WARC files; --all walks the history."""
+    from archiver.diff.select import diff_versions, resolve_pair, timeline
+    from archiver.output.diffjson import to_json
+    from archiver.output.terminal import render_terminal, render_timeline
+    from archiver.urls import canonicalize, looks_like_path
+
+    for target in (*targets, from_id or "", to_id or ""):
+        if looks_like_path(target) and not Path(target).exists():
+            raise ArchiverError(f"no such file: {target}")
+    files_only = len(targets) == 2 and all(Path(t).is_file() for t in targets)
+    archive = None if files_only else open_archive(root)
+    try:
+        if walk_all:
+            if len(targets) != 1 or archive is None:
+                raise ArchiverError("--all takes one URL of an archived article")
+            steps = timeline(archive, targets[0])
+            url = steps[0][0].url
+            if as_json:
+                print_json([to_json(d, url, a.info, b.info) for a, b, d in steps])
+            else:
+                render_timeline(stdout_console(), [(a.info, b.info, d) for a, b, d in steps], url)
+            edited = any(d.has_edits or d.body_missing for _, _, d in steps)
+            return ExitStatus.PROBLEMS if edited else ExitStatus.OK
+        before, after = resolve_pair(archive, targets, from_id, to_id)
+    finally:
+        if archive is not None:
+            archive.close()
+    if before.info["id"] == after.info["id"]:
+        raise ArchiverError(f"both sides are capture {before.info['id']}; nothing to compare")
+    if before.info["captured_at"] > after.info["captured_at"]:
+        say("note", "the first capture is the later one; showing edits from later to earlier")
+    if canonicalize(before.url) != canonicalize(after.url):
+        say("warning", f"comparing different URLs: {before.url} and {after.url}")
+    result = diff_versions(before, after)
+    url = after.url
+    if html_file is not None:
+        from archiver.output.files import write_output
+        from archiver.output.html import render_html
+
+        page = render_html(result, url, before.info, after.info, before.article, after.article).encode()
+        write_output(html_file, lambda handle: handle.write(page))
+    if as_json:
+        print_json(to_json(result, url, before.info, after.info))
+    else:
+        render_terminal(stdout_console(), result, url, before.info, after.info)
+    return ExitStatus.PROBLEMS if result.has_edits or result.body_missing else ExitStatus.OK
+
+
+def reindex(root: Path) -> ExitStatus:
+    from archiver.archive.folder import Archive
+    from archiver.archive.rebuild import reindex as rebuild
+
+    if not (root / "warcs").is_dir():
+        raise ArchiverError(f"no archive at {root} (no warcs/ folder)")
+    with Archive(root, rebuild=True) as archive:
+        result = rebuild(archive)
+    if result.moved_aside is not None:
+        say("", f"moved the damaged catalogue aside to {result.moved_aside}")
+    for path, reason in result.skipped:
+        say("warning", f"skipped {path}: {reason}")
+    for warning in result.warnings:
+        say("warning", f"{warning} (run `archiver verify`)")
+    skipped = f", {len(result.skipped)} files skipped" if result.skipped else ""
+    print(f"reindexed {result.captures} captures in {root}{skipped}")
+    return ExitStatus.PROBLEMS if result.skipped or result.warnings else ExitStatus.OK
+
+
+def verify(root: Path, targets: tuple[str, ...], pubkey_pem: bytes | None, as_json: bool) -> ExitStatus:
+    from archiver.evidence.verify import verify as run_verify
+    from archiver.output.checks import BarProgress, render
+
+    progress = BarProgress()
+    try:
+        report = run_verify(root, targets, pubkey_pem, progress)
+    finally:
+        progress.stop()
+    if as_json:
+        print_json(report.to_json())
+    else:
+        render(stdout_console(), report)
+    return ExitStatus.OK if report.ok else ExitStatus.PROBLEMS
+
+
+def key_init(root: Path) -> ExitStatus:
+    from archiver.archive import layout
+    from archiver.evidence.keys import init_key, public_key_path
+
+    if root.exists() and layout.is_read_only(root, writer=True):
+        raise ArchiverError(f"{root} is read-only")
+    try:
+        path = init_key(root)
+    except OSError as exc:
+        raise ArchiverError(f"cannot create the key in {root}: {exc.strerror or exc}") from None
+    print(f"created {path} (private, mode 0600) and {public_key_path(root)}")
+    return ExitStatus.OK
+
+
+def key_export(root: Path) -> ExitStatus:
+    from archiver.evidence.keys import load_private_key, load_public_key, public_key_path, public_pem
+
+    try:
+        private = load_private_key(root)
+    except OSError as exc:  # e.g. the private key is not readable by this user: use its public half
+        try:
+            pem = public_pem(load_public_key(public_key_path(root).read_bytes()))
+        except OSError:
+            raise ArchiverError(f"cannot read the archive key: {exc.strerror or exc}") from None
+    else:
+        if private is None:
+            raise ArchiverError(f"the archive {root} has no key (run `archiver key init`)")
+        pem = public_pem(private.public_key())
+    print(pem.decode(), end="")
+    return ExitStatus.OK
+
+
+def export(root: Path, urls: list[str], output: Path, as_json: bool) -> ExitStatus:
+    from archiver.evidence.export import export as write_wacz
+
+    result = write_wacz(root, urls, output)
+    if as_json:
+        print_json(result.to_json())
+        return ExitStatus.OK
+    package = "package signed" if result.signed else "package unsigned (no archive key)"
+    print(
+        f"wrote {output}: {result.captures} captures in {result.warc_files} WARC files, "
+        f"{result.bytes} bytes, {package}; {result.signed_captures} of {result.captures} captures signed"
+    )
+    if result.signed:
+        print(f"check it: archiver verify --pubkey KEY.pem {output} (KEY.pem from `archiver key export`)")
+    return ExitStatus.OK
+
+
+def import_files(root: Path, files: list[Path], as_json: bool) -> ExitStatus:
+    from archiver.evidence.importer import import_files as bring_in
+    from archiver.output.sanitize import clean
+    from archiver.output.tables import capture_line
+
+    results = bring_in(root, files)
+    if as_json:
+        print_json([result.to_json() for result in results])
+        return ExitStatus.OK
+    out = stdout_console()
+    for result in results:
+        for capture in result.captures:
+            capture_line(out, capture)
+        kept = f"kept as {result.source}" if result.source else "nothing new"
+        recompressed = ", recompressed per record" if result.recompressed else ""
+        skipped = f", {result.skipped} skipped" if result.skipped else ""
+        line = f"{result.origin}: {len(result.captures)} captures from {result.records} records"
+        print(clean(f"{line} ({kept}{recompressed}{skipped})"))
+    return ExitStatus.OK
+
+
+def demo(root: Path | None) -> ExitStatus:
+    from archiver.demo import run_demo
+
+    return run_demo(root, stdout_console())

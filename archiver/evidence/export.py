@@ -1,0 +1,222 @@
+"""WACZ 1.1.1 export (the Webrecorder package format), signed when the archive has a key
+(the check of a package is package.py).
+
+A package holds the chosen captures' WARC files unchanged under `archive/` (plus the
+originals of revisits and the sources of imported captures), `indexes/index.cdxj` (made by
+cdxj-indexer, the indexer py-wacz uses), `pages/pages.jsonl` (one page per capture),
+`datapackage.json` (SHA-256 and size of every file) and `datapackage-digest.json` (SHA-256 of
+datapackage.json and, with a key, its anonymous signature per the WACZ signing spec: ECDSA
+with SHA-256 over the `hash` string, raw r||s signature in base64, SPKI public key in base64).
+
+A third party checks a package with the public key the archivist gave them:
+
+    wacz validate -f FILE.wacz                           # structure and every file hash (py-wacz)
+    archiver verify --pubkey archive.pem FILE.wacz       # also the package signature, every
+                                                         # record digest and capture signature
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import zipfile
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from archiver import __version__
+from archiver.errors import ArchiverError
+from archiver.evidence import keys
+from archiver.evidence.package import resource_name
+from archiver.output.files import write_output
+from archiver.warc.scanner import read_record_at
+
+WACZ_VERSION = "1.1.1"
+SIGNING_SPEC_VERSION = "0.1.0"
+SOFTWARE = f"archiver {__version__}"
+COPY_CHUNK = 1 << 20
+PAGES_HEADER = {"format": "json-pages-1.0", "id": "pages", "title": "All Pages"}
+
+
+@dataclass
+class ExportResult:
+    """What `export` wrote."""
+
+    path: Path
+    captures: int
+    warc_files: int
+    bytes: int
+    signed: bool
+    public_key: str | None
+    signed_captures: int
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "path": str(self.path),
+            "captures": self.captures,
+            "warc_files": self.warc_files,
+            "bytes": self.bytes,
+            "signed": self.signed,
+            "public_key": self.public_key,
+            "signed_captures": self.signed_captures,
+        }
+
+
+def export(root: Path, urls: list[str], output: Path) -> ExportResult:
+    """Write the captures of `urls` (all captures when empty) as a WACZ package at `output`
+    (a file, a device or pipe, or "-" for stdout)."""
+    from archiver.archive.folder import Archive
+
+    with Archive(root, create=False) as archive:
+        captures = _choose(archive, urls)
+        files = _files(archive, captures)
+    private_key = keys.load_private_key(root)
+
+    def write(handle: BinaryIO) -> None:
+        with zipfile.ZipFile(handle, "w", allowZip64=True) as package:
+            resources = [_copy_into(package, f"archive/{name}", path) for name, path in files]
+            resources.append(_write(package, "indexes/index.cdxj", _index(files)))
+            resources.append(_write(package, "pages/pages.jsonl", _pages(captures)))
+            created = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+            datapackage = _datapackage(resources, created, captures)
+            package.writestr(_info("datapackage.json"), datapackage)
+            package.writestr(
+                _info("datapackage-digest.json"), _digest_file(datapackage, created, private_key)
+            )
+
+    size = write_output(output, write)
+    public = keys.public_der_b64(private_key.public_key()) if private_key else None
+    signed_captures = sum(1 for c in captures if c.signed)
+    return ExportResult(
+        output, len(captures), len(files), size, private_key is not None, public, signed_captures
+    )
+
+
+def _choose(archive: Any, urls: list[str]) -> list:
+    """The captures to export, in seq order: all, or every capture of each URL."""
+    from archiver.urls import canonicalize
+
+    if not urls:
+        chosen = archive.all()
+    else:
+        chosen = []
+        for url in urls:
+            found = archive.history(canonicalize(url))
+            if not found:
+                raise ArchiverError(f"no captures of {url} in {archive.root}")
+            chosen += found
+    if not chosen:
+        raise ArchiverError(f"the archive {archive.root} has no captures to export")
+    return sorted({c.id: c for c in chosen}.values(), key=lambda c: c.seq)
+
+
+def _files(archive: Any, captures: list) -> list[tuple[str, Path]]:
+    """(name in archive/, path) of each WARC the package needs: the captures' files, the
+    originals their revisits point to, and the sources of imported captures."""
+    wanted: dict[str, Path] = {}
+    for capture in captures:
+        chain = [capture]
+        if capture.revisit and capture.refers_to:
+            original = archive.get(capture.refers_to)
+            if original is not None:
+                chain.append(original)
+        for item in chain:
+            path = archive.root / item.warc_path
+            wanted[path.name] = path
+        source = _source_of(archive.root / capture.warc_path, capture.metadata_offset)
+        if source:
+            path = archive.root / source
+            wanted[resource_name("-".join(Path(source).parts[-2:]))] = path
+    missing = [str(path) for path in wanted.values() if not path.is_file()]
+    if missing:
+        raise ArchiverError(f"cannot export: missing file {missing[0]} (run `archiver verify`)")
+    return sorted(wanted.items())
+
+
+def _source_of(path: Path, metadata_offset: int) -> str | None:
+    """The imported source file a capture's manifest cites, if any."""
+    try:
+        record = read_record_at(path, metadata_offset)
+        source = json.loads(record.content or b"")["manifest"].get("source")
+    except (OSError, ValueError, KeyError, TypeError):
+        raise ArchiverError(f"cannot read the metadata of {path} (run `archiver verify`)") from None
+    return source.get("file") if isinstance(source, dict) else None
+
+
+def _info(name: str, stored: bool = False) -> zipfile.ZipInfo:
+    info = zipfile.ZipInfo(name, datetime.now(UTC).timetuple()[:6])
+    info.compress_type = zipfile.ZIP_STORED if stored else zipfile.ZIP_DEFLATED
+    return info
+
+
+def _copy_into(package: zipfile.ZipFile, name: str, path: Path) -> dict[str, Any]:
+    """Store a WARC uncompressed in the zip (so replay can seek), hashing it on the way."""
+    digest, size = hashlib.sha256(), path.stat().st_size
+    with (
+        open(path, "rb") as source,
+        package.open(_info(name, stored=True), "w", force_zip64=size > 1 << 31) as target,
+    ):
+        while chunk := source.read(COPY_CHUNK):
+            digest.update(chunk)
+            target.write(chunk)
+    return _resource(name, digest.hexdigest(), size)
+
+
+def _write(package: zipfile.ZipFile, name: str, data: bytes) -> dict[str, Any]:
+    package.writestr(_info(name), data)
+    return _resource(name, hashlib.sha256(data).hexdigest(), len(data))
+
+
+def _resource(name: str, sha256: str, size: int) -> dict[str, Any]:
+    return {"name": resource_name(Path(name).name), "path": name, "hash": f"sha256:{sha256}", "bytes": size}
+
+
+def _index(files: list[tuple[str, Path]]) -> bytes:
+    """Sorted CDXJ lines for the response and revisit records of every file."""
+    from cdxj_indexer.main import CDXJIndexer
+
+    lines: list[str] = []
+    for name, path in files:
+        out = io.StringIO()
+        CDXJIndexer(out, [str(path)], filename=name, records="response,revisit").process_all()
+        lines += out.getvalue().splitlines(keepends=True)
+    return "".join(sorted(set(lines))).encode()
+
+
+def _pages(captures: list) -> bytes:
+    """pages.jsonl: one page per capture, at the URL and time it was captured."""
+    lines = [PAGES_HEADER] + [{"id": c.id, "url": c.url, "ts": c.captured_at} for c in captures]
+    return "".join(json.dumps(line, ensure_ascii=False) + "\n" for line in lines).encode()
+
+
+def _datapackage(resources: list[dict], created: str, captures: list) -> bytes:
+    first = captures[0]
+    package = {
+        "profile": "data-package",
+        "resources": resources,
+        "wacz_version": WACZ_VERSION,
+        "software": SOFTWARE,
+        "created": created,
+        "title": f"archiver export of {len(captures)} capture(s)",
+    }
+    if len({c.canonical_url for c in captures}) == 1:
+        package["mainPageURL"], package["mainPageDate"] = first.url, first.captured_at
+    return json.dumps(package, indent=2, ensure_ascii=False).encode()
+
+
+def _digest_file(datapackage: bytes, created: str, private_key: Any) -> bytes:
+    """datapackage-digest.json, with the anonymous signedData when there is a key."""
+    digest = "sha256:" + hashlib.sha256(datapackage).hexdigest()
+    data: dict[str, Any] = {"path": "datapackage.json", "hash": digest}
+    if private_key is not None:
+        data["signedData"] = {
+            "hash": digest,
+            "created": created,
+            "software": SOFTWARE,
+            "version": SIGNING_SPEC_VERSION,
+            "signature": keys.sign_p1363(private_key, digest.encode()),
+            "publicKey": keys.public_der_b64(private_key.public_key()),
+        }
+    return json.dumps(data, indent=2).encode()

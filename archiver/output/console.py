@@ -1,0 +1,34 @@
+"""The one place consoles are made, and the one way archiver speaks on stderr. Everything
+untrusted printed through them goes through `sanitize.clean` first."""
+
+from __future__ import annotations
+
+import sys
+from typing import TYPE_CHECKING
+
+from archiver.output.sanitize import clean
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+PIPED_WIDTH = 160  # wide when piped, so tables and ids are not cut
+
+
+def stdout_console() -> Console:
+    """stdout: wide and soft-wrapped when piped; no syntax highlighting of page text."""
+    from rich.console import Console
+
+    piped = not sys.stdout.isatty()
+    return Console(highlight=False, width=PIPED_WIDTH if piped else None, soft_wrap=piped)
+
+
+def stderr_console() -> Console:
+    from rich.console import Console
+
+    return Console(stderr=True, highlight=False)
+
+
+def say(kind: str, message: object) -> None:
+    """One line on stderr: "archiver: <kind>: <message>" (kind "" for a plain line)."""
+    prefix = f"archiver: {kind}: " if kind else "archiver: "
+    print(prefix + clean(message), file=sys.stderr, flush=True)
