@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, BinaryIO
 
 from archiver.errors import ArchiverError, ExitStatus
 from archiver.output.console import say, stdout_console
@@ -124,12 +124,16 @@ def diff(
         from archiver.output.html import render_html
 
         page = render_html(result, url, before.info, after.info, before.article, after.article).encode()
-        write_output(html_file, lambda handle: handle.write(page))
+        write_output(html_file, lambda handle: _write_all(handle, page))
     if as_json:
         print_json(to_json(result, url, before.info, after.info))
     else:
         render_terminal(stdout_console(), result, url, before.info, after.info)
     return ExitStatus.PROBLEMS if result.has_edits or result.body_missing else ExitStatus.OK
+
+
+def _write_all(handle: BinaryIO, data: bytes) -> None:
+    handle.write(data)
 
 
 def reindex(root: Path) -> ExitStatus:

@@ -112,14 +112,14 @@ def run_demo(archive_dir: Path | None, console: Console) -> ExitStatus:
         console.print()
         canonical = canonicalize(url)
         history_table(console, canonical, history_rows(archive.history(canonical)))
-        steps = timeline(archive, url)
-        render_timeline(console, [(a.info, b.info, d) for a, b, d in steps], canonical)
+        pairs = timeline(archive, url)
+        render_timeline(console, [(a.info, b.info, d) for a, b, d in pairs], canonical)
         again = (
             f"archiver diff --archive {root} '{canonical}'"
             if archive_dir
             else "run `archiver demo --archive DIR` to keep the archive and explore it"
         )
         console.print(f"\n[bold]What changed in the last capture[/] ({again})\n")
-        before, after, diff = steps[-1]
+        before, after, diff = pairs[-1]
         render_terminal(console, diff, canonical, before.info, after.info)
         return ExitStatus.OK

@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 from pytest_httpserver import HTTPServer
 
-from archiver.record import canonical_json
 from archiver.evidence import keys
 from archiver.evidence.verify import verify
+from archiver.record import canonical_json
 
 from helpers import rewrite_metadata, run
 

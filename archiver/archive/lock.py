@@ -11,6 +11,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import IO
 
 from archiver.archive.layout import LOCK_NAME
 from archiver.errors import ArchiverError
@@ -56,12 +57,12 @@ def shared(root: Path, timeout: float) -> Iterator[bool]:
                 fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def _acquire(handle: object, mode: int, root: Path, timeout: float | None) -> bool:
+def _acquire(handle: IO[bytes], mode: int, root: Path, timeout: float | None) -> bool:
     """flock, polling so a wait can be announced and bounded; True once held."""
     started, said = time.monotonic(), False
     while True:
         try:
-            fcntl.flock(handle, mode | fcntl.LOCK_NB)  # type: ignore[call-overload]
+            fcntl.flock(handle, mode | fcntl.LOCK_NB)
             return True
         except BlockingIOError:
             waited = time.monotonic() - started

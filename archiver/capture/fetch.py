@@ -70,7 +70,7 @@ def new_session() -> requests.Session:
 def _request_head(prepared: requests.PreparedRequest) -> bytes:
     parts = urlsplit(prepared.url or "")
     lines = [f"{prepared.method} {prepared.path_url} HTTP/1.1", f"Host: {parts.netloc}"]
-    lines += [f"{k}: {v}" for k, v in prepared.headers.items()]
+    lines += [f"{k}: {v if isinstance(v, str) else v.decode('latin-1')}" for k, v in prepared.headers.items()]
     return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1", "replace")
 
 

@@ -165,10 +165,12 @@ def resolve_pair(
         if from_id or to_id:
             ids = {c.id for c in captures}
             picked = [archive.get(i) for i in (from_id or captures[0].id, to_id or captures[-1].id)]
+            chosen = []
             for wanted, capture in zip((from_id, to_id), picked, strict=True):
                 if capture is None or capture.id not in ids:
                     raise ArchiverError(f"{wanted} is not a capture of {targets[0]}")
-            return capture_version(archive, picked[0]), capture_version(archive, picked[1])
+                chosen.append(capture)
+            return capture_version(archive, chosen[0]), capture_version(archive, chosen[1])
         if len(captures) < 2:
             raise ArchiverError(f"only one capture of {targets[0]}; capture it again to compare")
         latest = capture_version(archive, captures[-1])

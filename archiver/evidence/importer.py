@@ -108,6 +108,7 @@ def _import_source(archive: Archive, source: Source) -> Imported:
         os.fsync(handle.fileno())  # durable before any capture cites it
     os.replace(source.staged, stored)
     made: dict[str, Capture] = {}
+    written: list[Capture] = []
     for page in sorted(fresh, key=lambda p: p.captured_at):
         original = _original(archive, page, made, source)
         if page.response.type == "revisit" and original is None:
@@ -115,8 +116,8 @@ def _import_source(archive: Archive, source: Source) -> Imported:
             continue
         capture = _write_capture(archive, source, result.source, page, original)
         made[page.response.record_id] = capture
-        result.captures.append(capture)
-    result.captures = [_summary(archive, c) for c in result.captures]
+        written.append(capture)
+    result.captures = [_summary(archive, c) for c in written]
     return result
 
 

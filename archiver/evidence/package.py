@@ -271,7 +271,7 @@ def _package_captures(report: Report, scanned: list[_Scanned], path: Path) -> li
         found = find_metadata(item.scan) if item.scan.records else None
         manifest = found[0].get("manifest") if found else None
         source = manifest.get("source") if isinstance(manifest, dict) else None
-        if isinstance(source, dict) and isinstance(source.get("file"), str):
+        if isinstance(manifest, dict) and isinstance(source, dict) and isinstance(source.get("file"), str):
             name = "archive/" + resource_name("-".join(PurePosixPath(source["file"]).parts[-2:]))
             cited.setdefault(name, []).append((str(manifest.get("capture_id")), str(source.get("sha256"))))
     present = {item.name for item in scanned}

@@ -7,7 +7,7 @@ from __future__ import annotations
 import gzip
 import zlib
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 from archiver.warc.scanner import FileScan
 from archiver.warc.writer import GZIP_LEVEL
@@ -28,7 +28,7 @@ def recompress(source: Path, scan: FileScan, target: Path) -> None:
             out.write(gzip_member(_read_exactly(stream, record.stream_length)))
 
 
-def _read_exactly(stream: IO[bytes], size: int) -> bytes:
+def _read_exactly(stream: IO[bytes] | Any, size: int) -> bytes:
     data = stream.read(size)
     if len(data) != size:
         raise ValueError("the file changed while it was being read")

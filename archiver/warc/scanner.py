@@ -14,7 +14,7 @@ import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import Any, Protocol
 
 READ_SIZE = 1 << 20  # bytes read from disk at a time
 MAX_OUT = 1 << 20  # decompressed bytes produced per zlib call
@@ -112,6 +112,12 @@ class FileScan:
     content_sha256: str | None = None  # of the decompressed stream, when asked
 
 
+class Readable(Protocol):
+    """What the scanner reads from: a file, a zip entry, a hashing wrapper."""
+
+    def read(self, size: int = -1, /) -> bytes: ...
+
+
 class _Stop(Exception):
     """The stream cannot be followed any further."""
 
@@ -162,7 +168,7 @@ class _Record:
         self.payload_hashes: list[Any] = []
         self.payload_hash = None  # the one checked against the payload claim
         self.sha256_hash = None
-        self.dechunked = None
+        self.dechunked: _Dechunker | None = None
         self.payload_length = 0
         separate_payload = self.http or (
             self.payload_claim is not None and self.payload_claim[0] != self.block_hash.name
@@ -362,7 +368,7 @@ class _Parser:
 
 
 def scan_stream(
-    handle: IO[bytes],
+    handle: Readable,
     name: str,
     size: int,
     *,
@@ -410,7 +416,7 @@ class _ContentSink:
 
 
 def _walk_plain(
-    handle: IO[bytes],
+    handle: Readable,
     first: bytes,
     parser: _Parser,
     sink: _ContentSink,
@@ -428,7 +434,7 @@ def _walk_plain(
 
 
 def _walk_gzip(
-    handle: IO[bytes],
+    handle: Readable,
     first: bytes,
     scan: FileScan,
     parser: _Parser,

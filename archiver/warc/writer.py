@@ -8,7 +8,7 @@ import json
 import socket
 import zlib
 from dataclasses import dataclass
-from typing import BinaryIO
+from typing import IO, BinaryIO
 
 from warcio.recordloader import ArcWarcRecord
 from warcio.statusandheaders import StatusAndHeaders
@@ -61,7 +61,7 @@ class Sha256WARCWriter(WARCWriter):
         self._write_warc_record(GzipMember(self.out, self.level), record)
 
     @staticmethod
-    def _create_digester() -> Sha256Digester:  # type: ignore[override]
+    def _create_digester() -> Sha256Digester:
         return Sha256Digester()
 
 
@@ -127,7 +127,7 @@ class CaptureWriter:
         date: str,
         record_id: str,
         http_headers: StatusAndHeaders,
-        body: BinaryIO,
+        body: IO[bytes],
         body_length: int,
         payload_sha256: str,
     ) -> RecordSpan:
