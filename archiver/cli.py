@@ -48,16 +48,23 @@ def handle_errors(func: Callable[..., ExitStatus]) -> Callable[..., None]:
     return wrapper
 
 
+FILE = click.Path(dir_okay=False, path_type=Path)
+FOLDER = click.Path(file_okay=False, path_type=Path)
 archive_option = click.option(
     "--archive",
     "archive_dir",
-    type=click.Path(file_okay=False, path_type=Path),
+    type=FOLDER,
     envvar="ARCHIVER_HOME",
     default="archives",
     show_default=True,
     help="Archive folder (env ARCHIVER_HOME).",
 )
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
+
+
+def _setting(name: str, kind: click.ParamType, default: float, help: str) -> Callable[[Any], Any]:
+    """A numeric option with its range and default shown in --help."""
+    return click.option(name, type=kind, default=default, show_default=True, help=help)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -76,42 +83,24 @@ def main() -> None:
     help="Read URLs from FILE, one a line ('-' for stdin).",
 )
 @archive_option
-@click.option(
+@_setting(
     "--timeout",
-    type=click.FloatRange(min=0.1),
-    default=30.0,
-    show_default=True,
-    help="Seconds to wait for the server to connect or send more data.",
+    click.FloatRange(min=0.1),
+    30.0,
+    "Seconds to wait for the server to connect or send more data.",
 )
-@click.option(
+@_setting(
     "--max-time",
-    type=click.FloatRange(min=0.1),
-    default=300.0,
-    show_default=True,
-    help="Seconds a whole response may take, however slowly it trickles in.",
+    click.FloatRange(min=0.1),
+    300.0,
+    "Seconds a whole response may take, however it trickles in.",
 )
 @click.option("--user-agent", default=None, help="User-Agent header (default names archiver).")
-@click.option(
-    "--max-size",
-    type=click.IntRange(min=1),
-    default=50 * 1024 * 1024,
-    show_default=True,
-    help="Fail a URL whose payload exceeds this many bytes.",
+@_setting(
+    "--max-size", click.IntRange(min=1), 50 * 1024 * 1024, "Fail a URL whose payload exceeds this many bytes."
 )
-@click.option(
-    "--retries",
-    type=click.IntRange(min=0, max=10),
-    default=2,
-    show_default=True,
-    help="Retries on connection errors and 429/503.",
-)
-@click.option(
-    "--concurrency",
-    type=click.IntRange(min=1, max=64),
-    default=4,
-    show_default=True,
-    help="URLs captured at once.",
-)
+@_setting("--retries", click.IntRange(min=0, max=10), 2, "Retries on connection errors and 429/503.")
+@_setting("--concurrency", click.IntRange(min=1, max=64), 4, "URLs captured at once.")
 @json_option
 @handle_errors
 def capture(
@@ -181,7 +170,7 @@ def show(target: str, archive_dir: Path, as_json: bool) -> ExitStatus:
 @click.option(
     "--html",
     "html_file",
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=FILE,
     help="Also write a self-contained HTML report to FILE.",
 )
 @archive_option
@@ -258,13 +247,7 @@ def key_export(archive_dir: Path) -> ExitStatus:
 
 @main.command(short_help="Write captures as a (signed) WACZ package.")
 @click.argument("urls", nargs=-1)
-@click.option(
-    "-o",
-    "--output",
-    type=click.Path(dir_okay=False, path_type=Path),
-    required=True,
-    help="The .wacz file to write.",
-)
+@click.option("-o", "--output", type=FILE, required=True, help="The .wacz file to write ('-': stdout).")
 @archive_option
 @json_option
 @handle_errors
@@ -276,7 +259,7 @@ def export(urls: tuple[str, ...], output: Path, archive_dir: Path, as_json: bool
 
 
 @main.command(name="import", short_help="Bring in WARC/WACZ files made by other tools.")
-@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("files", nargs=-1, required=True, type=FILE)
 @archive_option
 @json_option
 @handle_errors
@@ -288,11 +271,7 @@ def import_(files: tuple[Path, ...], archive_dir: Path, as_json: bool) -> ExitSt
 
 @main.command(short_help="Offline demo: capture, edit and compare a sample article.")
 @click.option(
-    "--archive",
-    "archive_dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=None,
-    help="Archive folder (default: a temporary one).",
+    "--archive", "archive_dir", type=FOLDER, default=None, help="Archive folder (default: a temporary one)."
 )
 @handle_errors
 def demo(archive_dir: Path | None) -> ExitStatus:

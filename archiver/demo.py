@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import http.server
+import json
 import random
 import tempfile
 import threading
@@ -35,8 +36,14 @@ HEADLINES = [
 
 
 def sample(version: int) -> str:
-    """The bundled sample article, version 1 (original) or 2 (silently edited)."""
-    return resources.files("archiver").joinpath(f"samples/article-v{version}.html").read_text("utf-8")
+    """The bundled sample article, version 1 (original) or 2 (silently edited: version 1 with
+    the replacements in samples/silent-edit.json)."""
+    samples = resources.files("archiver").joinpath("samples")
+    page = samples.joinpath("article-v1.html").read_text("utf-8")
+    if version == 2:
+        for old, new in json.loads(samples.joinpath("silent-edit.json").read_text("utf-8"))["replace"]:
+            page = page.replace(old, new)
+    return page
 
 
 def with_churn(page: str, rng: random.Random) -> str:

@@ -20,10 +20,8 @@ from archiver.archive.layout import INDEX_NAME, fsync_dir, has_capture_files
 from archiver.errors import ArchiverError
 from archiver.record import COLUMNS, Capture
 
-SCHEMA_VERSION = 4
-MIGRATIONS: dict[int, str] = {
-    1: """
-    CREATE TABLE captures (
+# The captures table of schema 1; later schemas change it as their migrations say.
+_CAPTURES_V1 = """
         id TEXT PRIMARY KEY,
         seq INTEGER NOT NULL UNIQUE,
         url TEXT NOT NULL,
@@ -46,7 +44,13 @@ MIGRATIONS: dict[int, str] = {
         manifest_sha256 TEXT NOT NULL,
         prev_manifest_sha256 TEXT,
         signed INTEGER NOT NULL
-    );
+"""
+
+SCHEMA_VERSION = 4
+MIGRATIONS: dict[int, str] = {
+    1: f"""
+    CREATE TABLE captures (
+{_CAPTURES_V1}    );
     CREATE INDEX captures_by_article ON captures (canonical_url, captured_at);
     CREATE INDEX captures_by_payload ON captures (payload_sha256);
     CREATE TABLE extracts (
@@ -61,30 +65,9 @@ MIGRATIONS: dict[int, str] = {
     # seq loses UNIQUE: a forked chain (two captures claiming one seq, e.g. from a catalogue
     # deleted and restarted by an older archiver) must still be indexable, so `reindex` shows
     # every capture and `verify` reports the fork. Writers keep seq unique under the lock.
-    3: """
+    3: f"""
     CREATE TABLE captures_v3 (
-        id TEXT PRIMARY KEY,
-        seq INTEGER NOT NULL,
-        url TEXT NOT NULL,
-        canonical_url TEXT NOT NULL,
-        final_url TEXT NOT NULL,
-        status INTEGER NOT NULL,
-        content_type TEXT,
-        captured_at TEXT NOT NULL,
-        warc_path TEXT NOT NULL UNIQUE,
-        response_offset INTEGER NOT NULL,
-        response_length INTEGER NOT NULL,
-        metadata_offset INTEGER NOT NULL,
-        metadata_length INTEGER NOT NULL,
-        response_record_id TEXT NOT NULL,
-        payload_sha256 TEXT NOT NULL,
-        payload_length INTEGER NOT NULL,
-        revisit INTEGER NOT NULL,
-        refers_to TEXT,
-        bytes INTEGER NOT NULL,
-        manifest_sha256 TEXT NOT NULL,
-        prev_manifest_sha256 TEXT,
-        signed INTEGER NOT NULL,
+{_CAPTURES_V1.replace("seq INTEGER NOT NULL UNIQUE", "seq INTEGER NOT NULL").rstrip()},
         warc_sha256 TEXT
     );
     INSERT INTO captures_v3 SELECT id, seq, url, canonical_url, final_url, status, content_type,

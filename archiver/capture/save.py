@@ -107,9 +107,7 @@ def _write_exchanges(writer: CaptureWriter, hops: list[Hop], original: Capture |
                 response_id,
                 status,
                 hop.payload_sha256,
-                original.response_record_id,
-                original.final_url,
-                original.captured_at,
+                (original.response_record_id, original.final_url, original.captured_at),
             )
         else:
             span = writer.response(

@@ -120,22 +120,12 @@ def report_scan(report: Report, scan: FileScan, capture: str | None, path: str) 
         report.add(check, message, capture=capture, path=path, record=where)
     for record in scan.records:
         report.count("digests")
-        if record.block_ok is False:
-            report.add(
-                "digests",
-                "block digest does not match the record's content",
-                capture=capture,
-                path=path,
-                record=record.where(),
-            )
-        if record.payload_ok is False:
-            report.add(
-                "digests",
-                "payload digest does not match the record's payload",
-                capture=capture,
-                path=path,
-                record=record.where(),
-            )
+        for ok, what in (
+            (record.block_ok, "block digest does not match the record's content"),
+            (record.payload_ok, "payload digest does not match the record's payload"),
+        ):
+            if ok is False:
+                report.add("digests", what, capture=capture, path=path, record=record.where())
 
 
 def merge(into: Report, other: Report) -> None:

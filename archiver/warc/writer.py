@@ -138,11 +138,7 @@ class CaptureWriter:
             payload=body,
             length=body_length,
             http_headers=http_headers,
-            warc_headers_dict={
-                "WARC-Record-ID": record_id,
-                "WARC-Date": date,
-                "WARC-Payload-Digest": "sha256:" + payload_sha256,
-            },
+            warc_headers_dict=_exchange_headers(record_id, date, payload_sha256),
         )
         return self._write(record)
 
@@ -153,23 +149,21 @@ class CaptureWriter:
         record_id: str,
         http_headers: StatusAndHeaders,
         payload_sha256: str,
-        refers_to: str,
-        refers_to_uri: str,
-        refers_to_date: str,
+        original: tuple[str, str, str],
     ) -> RecordSpan:
-        """An identical-payload-digest revisit record: headers only, no body."""
+        """An identical-payload-digest revisit record: headers only, no body; `original` is
+        the (record id, target URI, date) of the record holding the payload."""
+        refers_to, refers_to_uri, refers_to_date = original
         record = self.writer.create_warc_record(
             uri,
             "revisit",
             http_headers=http_headers,
             warc_headers_dict={
-                "WARC-Record-ID": record_id,
-                "WARC-Date": date,
+                **_exchange_headers(record_id, date, payload_sha256),
                 "WARC-Profile": REVISIT_PROFILE,
                 "WARC-Refers-To": refers_to,
                 "WARC-Refers-To-Target-URI": refers_to_uri,
                 "WARC-Refers-To-Date": refers_to_date,
-                "WARC-Payload-Digest": "sha256:" + payload_sha256,
             },
         )
         return self._write(record)
@@ -186,6 +180,10 @@ class CaptureWriter:
             warc_headers_dict={"WARC-Date": date, "WARC-Concurrent-To": concurrent_to},
         )
         return self._write(record)
+
+
+def _exchange_headers(record_id: str, date: str, payload_sha256: str) -> dict[str, str]:
+    return {"WARC-Record-ID": record_id, "WARC-Date": date, "WARC-Payload-Digest": "sha256:" + payload_sha256}
 
 
 def make_record_id() -> str:
