@@ -16,7 +16,7 @@ import json
 import os
 import shutil
 from collections.abc import Callable, Iterator
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -55,7 +55,7 @@ def writing(archive: Archive) -> Iterator[None]:
     if archive.read_only or not archive.writer:
         raise ArchiverError(f"{archive.root} is read-only")
     with lock.exclusive(archive.root):
-        recover(archive)
+        recover(archive, everywhere=archive.rebuild)
         yield
 
 
@@ -174,14 +174,18 @@ def link_new(source: Path, target: Path) -> None:
         os.fsync(out.fileno())
 
 
-def recover(archive: Archive) -> None:
+def recover(archive: Archive, everywhere: bool = False) -> None:
     """Finish or clear what a killed writer left: a published but unindexed file gets indexed
     (or, unreadable, kept aside out of the chain), temporary files and staging folders of
-    dead processes are removed."""
-    for temp in dead_temps((archive.root / WARCS).rglob(".*.tmp")):
-        temp.unlink(missing_ok=True)
-    for staging in dead_staging(archive.root):
-        shutil.rmtree(staging, ignore_errors=True)
+    dead processes are removed: once per opened archive in today's folder (where a writer
+    that just died was writing), `everywhere` for a rebuild."""
+    if everywhere or not archive.swept:
+        archive.swept = True
+        folder = archive.root / WARCS if everywhere else archive.warc_path_for(_today()).parent
+        for temp in dead_temps(folder.rglob(".*.tmp")):
+            temp.unlink(missing_ok=True)
+        for staging in dead_staging(archive.root):
+            shutil.rmtree(staging, ignore_errors=True)
     journal = archive.root / JOURNAL_NAME
     if not journal.exists():
         return
@@ -201,6 +205,10 @@ def recover(archive: Archive) -> None:
             with archive.catalogue.transaction() as db:
                 insert_capture(db, capture)
     journal.unlink(missing_ok=True)
+
+
+def _today() -> str:
+    return datetime.now(UTC).strftime("%Y%m%d")
 
 
 def _set_aside(path: Path) -> None:

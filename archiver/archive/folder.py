@@ -38,6 +38,7 @@ class Archive:
     def __init__(self, root: Path, create: bool = True, rebuild: bool = False) -> None:
         self.root = Path(root)
         self.rebuild = rebuild
+        self.swept = False  # dead writers' temporary files cleared (commit.recover)
         self.writer = writer = create or rebuild
         if writer and self.root.exists() and layout.is_read_only(self.root, writer=True):
             raise ArchiverError(f"{self.root} is read-only")

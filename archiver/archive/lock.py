@@ -8,6 +8,7 @@ import contextlib
 import errno
 import fcntl
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -58,17 +59,32 @@ def shared(root: Path, timeout: float) -> Iterator[bool]:
 
 
 def _acquire(handle: IO[bytes], mode: int, root: Path, timeout: float | None) -> bool:
-    """flock, polling so a wait can be announced and bounded; True once held."""
-    started, said = time.monotonic(), False
-    while True:
+    """flock; True once held. Without a timeout it blocks (a waiting writer takes the lock
+    the instant it is free), saying why after a while; with one it polls and gives up."""
+    try:
+        fcntl.flock(handle, mode | fcntl.LOCK_NB)
+        return True
+    except BlockingIOError:
+        pass
+    if timeout is None:
+        notice = threading.Timer(SAY_AFTER, _say_waiting, (root,))
+        notice.daemon = True
+        notice.start()
+        try:
+            fcntl.flock(handle, mode)
+        finally:
+            notice.cancel()
+        return True
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        time.sleep(POLL)
         try:
             fcntl.flock(handle, mode | fcntl.LOCK_NB)
             return True
         except BlockingIOError:
-            waited = time.monotonic() - started
-            if timeout is not None and waited >= timeout:
-                return False
-            if not said and waited >= SAY_AFTER:
-                print(f"archiver: waiting for another archiver writing to {root}...", file=sys.stderr)
-                said = True
-            time.sleep(POLL)
+            continue
+    return False
+
+
+def _say_waiting(root: Path) -> None:
+    print(f"archiver: waiting for another archiver writing to {root}...", file=sys.stderr, flush=True)
