@@ -3,12 +3,11 @@ return the exit status. `cli.py` parses arguments and calls these; nothing here 
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
 from archiver.errors import ArchiverError, ExitStatus
-from archiver.output.console import say, stdout_console
+from archiver.output.console import emit, emit_json, say, stdout_console
 from archiver.output.tables import print_json_line
 
 if TYPE_CHECKING:
@@ -17,7 +16,7 @@ if TYPE_CHECKING:
 
 
 def print_json(data: object) -> None:
-    print(json.dumps(data, ensure_ascii=False, indent=1), flush=True)
+    emit_json(data, indent=1)
 
 
 def open_archive(root: Path) -> Archive:
@@ -151,7 +150,7 @@ def reindex(root: Path) -> ExitStatus:
     for warning in result.warnings:
         say("warning", f"{warning} (run `archiver verify`)")
     skipped = f", {len(result.skipped)} files skipped" if result.skipped else ""
-    print(f"reindexed {result.captures} captures in {root}{skipped}")
+    emit(f"reindexed {result.captures} captures in {root}{skipped}")
     return ExitStatus.PROBLEMS if result.skipped or result.warnings else ExitStatus.OK
 
 
@@ -181,7 +180,7 @@ def key_init(root: Path) -> ExitStatus:
         path = init_key(root)
     except OSError as exc:
         raise ArchiverError(f"cannot create the key in {root}: {exc.strerror or exc}") from None
-    print(f"created {path} (private, mode 0600) and {public_key_path(root)}")
+    emit(f"created {path} (private, mode 0600) and {public_key_path(root)}")
     return ExitStatus.OK
 
 
@@ -211,18 +210,17 @@ def export(root: Path, urls: list[str], output: Path, as_json: bool) -> ExitStat
         print_json(result.to_json())
         return ExitStatus.OK
     package = "package signed" if result.signed else "package unsigned (no archive key)"
-    print(
+    emit(
         f"wrote {output}: {result.captures} captures in {result.warc_files} WARC files, "
         f"{result.bytes} bytes, {package}; {result.signed_captures} of {result.captures} captures signed"
     )
     if result.signed:
-        print(f"check it: archiver verify --pubkey KEY.pem {output} (KEY.pem from `archiver key export`)")
+        emit(f"check it: archiver verify --pubkey KEY.pem {output} (KEY.pem from `archiver key export`)")
     return ExitStatus.OK
 
 
 def import_files(root: Path, files: list[Path], as_json: bool) -> ExitStatus:
     from archiver.evidence.importer import import_files as bring_in
-    from archiver.output.sanitize import clean
     from archiver.output.tables import capture_line
 
     results = bring_in(root, files)
@@ -237,7 +235,7 @@ def import_files(root: Path, files: list[Path], as_json: bool) -> ExitStatus:
         recompressed = ", recompressed per record" if result.recompressed else ""
         skipped = f", {result.skipped} skipped" if result.skipped else ""
         line = f"{result.origin}: {len(result.captures)} captures from {result.records} records"
-        print(clean(f"{line} ({kept}{recompressed}{skipped})"))
+        emit(f"{line} ({kept}{recompressed}{skipped})")
     return ExitStatus.OK
 
 

@@ -53,5 +53,5 @@ def test_later_404_is_one_line(httpserver: HTTPServer, tmp_path: Path) -> None:
     assert run("capture", "--archive", str(archive), url).exit_code == 0
     result = run("diff", "--archive", str(archive), url)
     assert result.exit_code == 1
-    assert result.stdout.count("404") == 1 and "article gone" in result.stdout
+    assert result.stdout.count("answers 404") == 1 and "article gone" in result.stdout  # ids may hold "404"
     assert "Headline" not in result.stdout

@@ -186,14 +186,21 @@ def test_hostile_page_text_and_urls_print_as_plain_text(httpserver: HTTPServer, 
     )
     url = httpserver.url_for(path)
     outputs = [run("capture", "--archive", str(root), url)]
-    outputs += [
-        run(*c, "--archive", str(root)) for c in (["list"], ["history", url], ["show", url], ["verify"])
-    ]
+    commands = (
+        ["list"],
+        ["history", url],
+        ["show", url],
+        ["verify"],
+        ["show", url, "--json"],
+        ["list", "--json"],
+    )
+    outputs += [run(*c, "--archive", str(root)) for c in commands]
     for result in outputs:
         assert result.exit_code == 0, result.output
         for char in UNSAFE:
             assert char not in result.stdout and char not in result.stderr
     assert "Pwned" in outputs[3].stdout and "headline" in outputs[3].stdout
+    assert json.loads(outputs[5].stdout)["headline"].startswith("Pwned \x1b]0;owned")  # JSON keeps the data
 
 
 def test_forged_record_ids_in_a_warc_print_as_plain_text(tmp_path: Path) -> None:

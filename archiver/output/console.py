@@ -3,6 +3,8 @@ untrusted printed through them goes through `sanitize.clean` first."""
 
 from __future__ import annotations
 
+import json
+import re
 import sys
 from typing import TYPE_CHECKING
 
@@ -11,6 +13,7 @@ from archiver.output.sanitize import clean
 if TYPE_CHECKING:
     from rich.console import Console
 
+_UNSAFE_IN_JSON = re.compile(r"[\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 PIPED_WIDTH = 160  # wide when piped, so tables and ids are not cut
 
 
@@ -26,6 +29,18 @@ def stderr_console() -> Console:
     from rich.console import Console
 
     return Console(stderr=True, highlight=False)
+
+
+def emit(line: object) -> None:
+    """One line on stdout, sanitized (paths and URLs named in it may come from anywhere)."""
+    print(clean(line), flush=True)
+
+
+def emit_json(data: object, indent: int | None = None) -> None:
+    """JSON on stdout. Control characters are escaped by json itself; C1 controls and bidi
+    controls, which it leaves as they are, are escaped too (the same JSON, safe on a terminal)."""
+    text = json.dumps(data, ensure_ascii=False, indent=indent)
+    print(_UNSAFE_IN_JSON.sub(lambda m: f"\\u{ord(m.group()):04x}", text), flush=True)
 
 
 def say(kind: str, message: object) -> None:

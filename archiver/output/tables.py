@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 import sqlite3
 from urllib.parse import unquote
@@ -13,6 +12,7 @@ from rich.table import Table
 from rich.text import Text
 
 from archiver.article.extract import Article
+from archiver.output.console import emit_json
 from archiver.output.sanitize import clean
 from archiver.record import Capture
 
@@ -37,7 +37,7 @@ def readable(url: str) -> str:
 
 
 def print_json_line(data: object) -> None:
-    print(json.dumps(data, ensure_ascii=False), flush=True)
+    emit_json(data)
 
 
 def capture_line(console: Console, result: dict) -> None:
