@@ -17,7 +17,7 @@ from archiver.errors import ArchiverError
 from archiver.evidence.findings import ProgressHook, Report, merge, report_scan
 from archiver.evidence.signatures import check_signatures, trusted_key
 from archiver.evidence.warcfile import check_file, list_difference
-from archiver.record import CaptureFile, find_metadata, manifest_digest
+from archiver.record import COLUMNS, CaptureFile, find_metadata, make_row, manifest_digest
 from archiver.urls import looks_like_path
 from archiver.warc.scanner import FileScan, read_record_at, scan_warc
 
@@ -259,35 +259,25 @@ class Verifier:
             )
 
     def _check_row(self, capture: CaptureFile, row: Any, relative: str, where: dict) -> None:
-        facts, manifest = capture.facts, capture.manifest
-        response = next(r for r in capture.scan.records if r.record_id == facts["response_record_id"])
-        expected = {
-            "id": facts["id"],
-            "seq": manifest["seq"],
-            "url": facts["url"],
-            "canonical_url": facts["canonical_url"],
-            "final_url": facts["final_url"],
-            "status": facts["status"],
-            "content_type": facts.get("content_type"),
-            "captured_at": facts["captured_at"],
-            "warc_path": relative,
-            "response_offset": response.offset,
-            "response_length": response.length,
-            "metadata_offset": capture.metadata_record.offset,
-            "metadata_length": capture.metadata_record.length,
-            "response_record_id": facts["response_record_id"],
-            "payload_sha256": facts["payload_sha256"],
-            "payload_length": facts["payload_length"],
-            "revisit": facts.get("revisit_of") is not None,
-            "refers_to": facts.get("revisit_of"),
-            "bytes": capture.scan.size,
-            "manifest_sha256": capture.manifest_sha256,
-            "prev_manifest_sha256": manifest["prev"],
-            "signed": "signature" in capture.metadata,
-        }
-        for name, value in expected.items():
-            actual = getattr(row, name)
-            if actual != value:
+        """The catalogue row must be the one the file implies (record.make_row), field by field."""
+        response = capture.response_record()
+        if response is None:  # _check_manifest reported it
+            return
+        try:
+            expected = make_row(
+                capture.metadata,
+                warc_path=relative,
+                response=(response.offset, response.length or 0),
+                metadata_span=(capture.metadata_record.offset, capture.metadata_record.length or 0),
+                size=capture.scan.size,
+                warc_sha256=None,
+            )
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            self.report.add("manifests", f"metadata record is malformed ({exc!r})", **where)
+            return
+        for name in COLUMNS:
+            actual, value = getattr(row, name), getattr(expected, name)
+            if name != "warc_sha256" and actual != value:
                 self.report.add(
                     "catalogue", f"catalogue {name} is {actual!r}, the file says {value!r}", **where
                 )
