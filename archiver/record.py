@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, fields
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from archiver.warc.scanner import FileScan, ScannedRecord, scan_warc
 
@@ -55,13 +55,6 @@ class Capture:
 
 
 COLUMNS = [f.name for f in fields(Capture)]
-
-
-class Span(Protocol):
-    """A record as written or scanned: what a manifest lists of it."""
-
-    @property
-    def record_id(self) -> str: ...
 
 
 # -- ids and canonical forms ---------------------------------------------------------------
