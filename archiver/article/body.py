@@ -82,7 +82,7 @@ def _trafilatura_body(tree: HtmlElement, *, fast: bool) -> _Element | None:
     except Exception:  # third-party heuristics on arbitrary markup
         log.warning("trafilatura failed", exc_info=True)
         return None
-    return None if document is None else document.body
+    return getattr(document, "body", None)  # a Document; None when nothing was found
 
 
 def _is_page_dump(body: _Element) -> bool:

@@ -58,7 +58,7 @@ class Article:
 
     @classmethod
     def from_dict(cls, data: dict) -> Article:
-        return cls(**{k: data.get(k) for k in cls.__dataclass_fields__ if k in data})
+        return cls(**{k: data[k] for k in cls.__dataclass_fields__ if k in data})
 
 
 # --------------------------------------------------------------------------- public API
