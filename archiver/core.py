@@ -206,17 +206,27 @@ def export(root: Path, urls: list[str], output: Path, as_json: bool) -> ExitStat
     from archiver.evidence.export import export as write_wacz
 
     result = write_wacz(root, urls, output)
+    to_stdout = str(output) == "-"  # the package went to stdout: the summary goes to stderr
     if as_json:
-        print_json(result.to_json())
+        (say_json if to_stdout else print_json)(result.to_json())
         return ExitStatus.OK
+    tell = (lambda line: say("", line)) if to_stdout else emit
     package = "package signed" if result.signed else "package unsigned (no archive key)"
-    emit(
+    tell(
         f"wrote {output}: {result.captures} captures in {result.warc_files} WARC files, "
         f"{result.bytes} bytes, {package}; {result.signed_captures} of {result.captures} captures signed"
     )
     if result.signed:
-        emit(f"check it: archiver verify --pubkey KEY.pem {output} (KEY.pem from `archiver key export`)")
+        tell(f"check it: archiver verify --pubkey KEY.pem {output} (KEY.pem from `archiver key export`)")
     return ExitStatus.OK
+
+
+def say_json(data: object) -> None:
+    """JSON on stderr (when stdout carries a package)."""
+    import json
+    import sys
+
+    print(json.dumps(data, ensure_ascii=True), file=sys.stderr, flush=True)
 
 
 def import_files(root: Path, files: list[Path], as_json: bool) -> ExitStatus:

@@ -110,7 +110,7 @@ def old_archive(tmp_path: Path, httpserver: HTTPServer) -> tuple[Path, str]:
         httpserver.expect_request("/story").respond_with_data(body(title), content_type="text/html")
         assert run("capture", "--archive", str(root), url).exit_code == 0
     db = sqlite3.connect(root / "index.sqlite3", isolation_level=None)
-    db.execute("DROP TABLE extracts")
+    db.execute("DROP TABLE IF EXISTS extracts")
     db.execute(
         "CREATE TABLE extracts (payload_sha256 TEXT NOT NULL, extractor_version TEXT NOT NULL, "
         "article TEXT NOT NULL, PRIMARY KEY (payload_sha256, extractor_version))"
@@ -339,3 +339,51 @@ def test_export_to_a_pipe_and_to_stdout(two_captures: tuple[Path, str], tmp_path
     command = [sys.executable, "-m", "archiver", "export", "--archive", str(root), "-o", "-"]
     result = subprocess.run(command, capture_output=True, timeout=60, cwd=ROOT)
     assert result.returncode == 0 and zipfile.ZipFile(io.BytesIO(result.stdout)).read("datapackage.json")
+    assert b"wrote" not in result.stdout and b"wrote -:" in result.stderr  # the package alone on stdout
+
+
+def test_reading_a_current_archive_writes_nothing(two_captures: tuple[Path, str], tmp_path: Path) -> None:
+    """The extraction cache lives in the user's cache folder, never in the archive."""
+    root, url = two_captures
+    sqlite3.connect(root / "index.sqlite3").execute("PRAGMA wal_checkpoint(TRUNCATE)").connection.close()
+    before = snapshot(root)
+    for command in (
+        ["show", url],
+        ["diff", url],
+        ["diff", url, "--all"],
+        ["diff", url, "--html", str(tmp_path / "r.html")],
+    ):
+        assert run(*command, "--archive", str(root)).exit_code in (0, 1)
+    assert snapshot(root) == before
+    assert list(Path(os.environ["ARCHIVER_CACHE"]).glob("extracts.sqlite3"))  # the cache was used
+
+
+def test_html_report_replacing_a_file_keeps_its_permissions(
+    two_captures: tuple[Path, str], tmp_path: Path
+) -> None:
+    root, url = two_captures
+    report = tmp_path / "private.html"
+    report.write_text("old")
+    report.chmod(0o600)
+    run("diff", "--archive", str(root), url, "--html", str(report))
+    assert stat.S_IMODE(report.stat().st_mode) == 0o600 and "<!DOCTYPE html>" in report.read_text()
+
+
+def test_a_journal_naming_files_outside_the_archive_is_refused(
+    two_captures: tuple[Path, str], tmp_path: Path
+) -> None:
+    root, url = two_captures
+    precious = tmp_path / "precious.txt"
+    precious.write_text("keep me")
+    (root / ".pending").write_text(json.dumps({"temp": str(precious), "final": "../elsewhere.warc.gz"}))
+    result = run("capture", "--archive", str(root), url)
+    assert result.exit_code == 1 and "not a capture file of this archive" in result.stderr
+    assert precious.read_text() == "keep me" and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_a_catalogue_row_pointing_outside_warcs_is_refused(two_captures: tuple[Path, str]) -> None:
+    root, url = two_captures
+    with sqlite3.connect(root / "index.sqlite3") as db:
+        db.execute("UPDATE captures SET warc_path = '../../../../../../etc/passwd' WHERE seq = 2")
+    result = run("show", "--archive", str(root), url)
+    assert result.exit_code == 2 and "outside warcs/" in result.stderr and "root:" not in result.stderr

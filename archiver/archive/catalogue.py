@@ -80,12 +80,9 @@ MIGRATIONS: dict[int, str] = {
     CREATE INDEX captures_by_article ON captures (canonical_url, captured_at);
     CREATE INDEX captures_by_payload ON captures (payload_sha256);
     """,
-    # The extraction cache is keyed by everything extraction depends on (payload digest,
-    # declared charset and encoding, URL, extractor version), hashed into one key.
-    4: """
-    DROP TABLE extracts;
-    CREATE TABLE extracts (key TEXT PRIMARY KEY, article TEXT NOT NULL);
-    """,
+    # The extraction cache moved out of the catalogue (see article/cache.py): read commands
+    # never write the archive.
+    4: "DROP TABLE IF EXISTS extracts",
 }
 
 
@@ -97,7 +94,6 @@ class Catalogue:
         self.root = Path(root)
         self._writer, self.rebuild, self.read_only = writer, rebuild, read_only
         self._snapshot: tempfile.TemporaryDirectory | None = None
-        self._cache_db: sqlite3.Connection | None = None
         self.moved_aside: Path | None = None
         self.version = SCHEMA_VERSION
         self.db = self._open()
@@ -108,27 +104,9 @@ class Catalogue:
 
     def close(self) -> None:
         self.db.close()
-        if self._cache_db is not None:
-            self._cache_db.close()
         if self._snapshot is not None:
             self._snapshot.cleanup()
             self._snapshot = None
-
-    def cache_db(self) -> sqlite3.Connection | None:
-        """A connection that may write the extraction cache, or None: only a catalogue of the
-        current schema on writable media takes cache entries (a cache, never evidence; a
-        reader never migrates the schema to make room for one)."""
-        if self._writer:
-            return self.db
-        if self.read_only or self.version != SCHEMA_VERSION or self._snapshot is not None:
-            return None
-        if self._cache_db is None:
-            try:
-                self._cache_db = sqlite3.connect(self.index_path, timeout=5, isolation_level=None)
-            except sqlite3.DatabaseError:
-                self.read_only = True
-                return None
-        return self._cache_db
 
     def _open(self) -> sqlite3.Connection:
         """Connect to the catalogue and bring its schema up to date; a damaged one is an

@@ -14,7 +14,9 @@ import contextlib
 import errno
 import json
 import os
+import re
 import shutil
+import threading
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -46,17 +48,38 @@ from archiver.record import (
 )
 from archiver.warc.writer import CaptureWriter
 
+_FINAL_NAME = re.compile(r"\d{17}-[0-9a-f]{6}\.warc\.gz")
+_TEMP_NAME = re.compile(r".+\.tmp")  # under warcs/, where only writers' temporary files end so
 NO_LINKS = (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EXDEV, errno.EMLINK)
+
+
+_RESERVED: set[str] = set()  # ids of this process's drafts in flight
+_RESERVED_LOCK = threading.Lock()
+_committing = 0
 
 
 @contextlib.contextmanager
 def writing(archive: Archive) -> Iterator[None]:
     """The writer lock, held once what a dead writer left has been finished or cleared."""
+    global _committing
     if archive.read_only or not archive.writer:
         raise ArchiverError(f"{archive.root} is read-only")
-    with lock.exclusive(archive.root):
-        recover(archive, everywhere=archive.rebuild)
-        yield
+    with _RESERVED_LOCK:
+        _committing += 1
+    try:
+        with lock.exclusive(archive.root):
+            recover(archive, everywhere=archive.rebuild)
+            yield
+    finally:
+        with _RESERVED_LOCK:
+            _committing -= 1
+
+
+def commits_in_flight() -> int:
+    """How many threads of this process are committing (or waiting to): an interrupted
+    batch lets them finish, so nothing is left published but not indexed."""
+    with _RESERVED_LOCK:
+        return _committing
 
 
 def chain_state(archive: Archive) -> tuple[str | None, int]:
@@ -82,15 +105,21 @@ class Draft:
 
     def __init__(self, archive: Archive, moment: datetime, warcinfo: dict[str, str] | None = None) -> None:
         self.archive = archive
-        self.capture_id = new_capture_id(moment, self._taken)
+        with _RESERVED_LOCK:  # two drafts of one process never share an id or a temporary file
+            self.capture_id = new_capture_id(moment, self._taken)
+            _RESERVED.add(self.capture_id)
         self.path = archive.warc_path_for(self.capture_id)
         self.temp = temp_path_for(self.path)
-        self.out = open(self.temp, "wb")  # noqa: SIM115 (closed by commit or discard)
+        self.out = open(self.temp, "xb")  # noqa: SIM115 (closed by commit or discard)
         self.writer = CaptureWriter(self.out)
         self.writer.warcinfo(self.path.name, {"isPartOf": self.capture_id, **(warcinfo or {})})
 
     def _taken(self, capture_id: str) -> bool:
-        return self.archive.has_id(capture_id) or self.archive.warc_path_for(capture_id).exists()
+        return (
+            capture_id in _RESERVED
+            or self.archive.has_id(capture_id)
+            or self.archive.warc_path_for(capture_id).exists()
+        )
 
     def commit(
         self,
@@ -124,6 +153,8 @@ class Draft:
     def discard(self) -> None:
         self.out.close()
         self.temp.unlink(missing_ok=True)
+        with _RESERVED_LOCK:
+            _RESERVED.discard(self.capture_id)
 
     def __enter__(self) -> Draft:
         return self
@@ -143,7 +174,8 @@ def publish(archive: Archive, temp: Path, final: Path, capture: Capture) -> None
             f"cannot add capture {capture.id}: seq {capture.seq} is already capture {taken[0]}"
         )
     journal = archive.root / JOURNAL_NAME
-    _atomic_write(journal, json.dumps({"final": str(final), "temp": str(temp)}).encode())
+    names = {"final": archive.relative(final), "temp": archive.relative(temp)}
+    _atomic_write(journal, json.dumps(names).encode())
     try:
         link_new(temp, final)
     except FileExistsError:
@@ -189,22 +221,47 @@ def recover(archive: Archive, everywhere: bool = False) -> None:
     journal = archive.root / JOURNAL_NAME
     if not journal.exists():
         return
-    try:
-        pending = json.loads(journal.read_bytes())
-    except ValueError:
-        pending = {}
-    temp, final = pending.get("temp"), pending.get("final")
-    if temp:
-        Path(temp).unlink(missing_ok=True)
-    if final and Path(final).exists() and archive.by_path(archive.relative(Path(final))) is None:
+    pending, final = _journal_paths(archive, journal)
+    if pending is not None:
+        pending.unlink(missing_ok=True)
+    if final is not None and final.exists() and archive.by_path(archive.relative(final)) is None:
         try:
-            capture = read_capture_file(Path(final)).row(archive.relative(Path(final)))
+            capture = read_capture_file(final).row(archive.relative(final))
         except (ValueError, KeyError, TypeError):  # keep the evidence, out of the chain
-            _set_aside(Path(final))
+            _set_aside(final)
         else:
             with archive.catalogue.transaction() as db:
                 insert_capture(db, capture)
     journal.unlink(missing_ok=True)
+
+
+def _journal_paths(archive: Archive, journal: Path) -> tuple[Path | None, Path | None]:
+    """The temporary and final file a commit journal names, relative to the archive (so a
+    moved archive recovers too). A journal naming anything but a capture file and its
+    temporary file under warcs/ is not one archiver wrote: refused, nothing touched."""
+    try:
+        names = json.loads(journal.read_bytes())
+        temp, final = names.get("temp"), names.get("final")
+    except (ValueError, AttributeError, OSError):
+        return None, None  # not even JSON: no commit of ours began with it
+    paths: list[Path | None] = []
+    for name, pattern in ((temp, _TEMP_NAME), (final, _FINAL_NAME)):
+        if not name:
+            paths.append(None)
+            continue
+        path = (
+            Path(str(name)) if Path(str(name)).is_absolute() else archive.root / str(name)
+        )  # older journals
+        inside = ".." not in path.parts and path.parent.resolve().is_relative_to(
+            (archive.root / WARCS).resolve()
+        )
+        if not inside or not pattern.fullmatch(path.name):
+            raise ArchiverError(
+                f"{journal} names {name!r}, not a capture file of this archive; "
+                "check and remove it by hand (nothing was changed)"
+            )
+        paths.append(path)
+    return paths[0], paths[1]
 
 
 def _today() -> str:

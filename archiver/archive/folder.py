@@ -164,6 +164,15 @@ class Archive:
 
     # -- records -------------------------------------------------------------------
 
+    def capture_path(self, capture: Capture) -> Path:
+        """A capture's file; a catalogue row naming anything outside warcs/ is refused."""
+        path = self.root / capture.warc_path
+        if not path.resolve().is_relative_to((self.root / WARCS).resolve()):
+            raise ArchiverError(
+                f"capture {capture.id}: the catalogue names a file outside warcs/ (run `archiver verify`)"
+            )
+        return path
+
     def response(self, capture: Capture) -> HttpResponse:
         """The archived HTTP response of a capture; a revisit is resolved to its original."""
         source = capture
@@ -172,13 +181,13 @@ class Archive:
             if original is None:
                 raise ArchiverError(f"capture {capture.id} refers to missing capture {capture.refers_to}")
             source = original
-        path = self.root / source.warc_path
+        path = self.capture_path(source)
         try:
             response = read_response(path, source.response_offset)
         except Exception as exc:  # warcio raises many kinds on a damaged file
             raise ArchiverError(f"cannot read capture {source.id} from {path}: {exc}") from None
         if capture.revisit:
-            revisit = read_response(self.root / capture.warc_path, capture.response_offset)
+            revisit = read_response(self.capture_path(capture), capture.response_offset)
             response.headers, response.status, response.date = (revisit.headers, revisit.status, revisit.date)
         return response
 

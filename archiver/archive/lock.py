@@ -7,7 +7,6 @@ from __future__ import annotations
 import contextlib
 import errno
 import fcntl
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -16,6 +15,7 @@ from typing import IO
 
 from archiver.archive.layout import LOCK_NAME
 from archiver.errors import ArchiverError
+from archiver.output.console import say
 
 READ_ONLY_ERRORS = (errno.EROFS, errno.EACCES, errno.EPERM)
 POLL = 0.05
@@ -87,4 +87,4 @@ def _acquire(handle: IO[bytes], mode: int, root: Path, timeout: float | None) ->
 
 
 def _say_waiting(root: Path) -> None:
-    print(f"archiver: waiting for another archiver writing to {root}...", file=sys.stderr, flush=True)
+    say("", f"waiting for another archiver writing to {root}...")

@@ -7,10 +7,12 @@ from __future__ import annotations
 import os
 import sys
 import threading
+import time
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed, wait
 from dataclasses import replace
 from pathlib import Path
 
+from archiver.archive.commit import commits_in_flight
 from archiver.archive.folder import Archive
 from archiver.capture.fetch import FetchOptions, new_session
 from archiver.capture.save import capture_url
@@ -19,7 +21,8 @@ from archiver.output.console import say, stderr_console, stdout_console
 from archiver.output.tables import capture_line, print_json_line
 from archiver.urls import canonicalize
 
-GRACE = 0.8  # seconds an interrupted batch waits for captures finishing their commit
+GRACE = 0.5  # seconds an interrupted batch waits for captures about to finish
+COMMIT_GRACE = 10.0  # ... and at most this long for those inside their commit
 
 
 def _unique(urls: list[str]) -> list[str]:
@@ -115,6 +118,10 @@ def _interrupted(
     pool.shutdown(wait=False, cancel_futures=True)
     pending = [f for f in futures if not f.cancelled() and f not in reporter.seen]
     finished, _ = wait(pending, timeout=GRACE)
+    deadline = time.monotonic() + COMMIT_GRACE
+    while commits_in_flight() and time.monotonic() < deadline:  # never leave half a commit
+        time.sleep(0.01)
+    finished = {f for f in pending if f.done()}
     for future in finished:
         if not isinstance(future.exception(), KeyboardInterrupt):
             reporter.report(futures[future], future)

@@ -6,8 +6,8 @@ import hashlib
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from archiver.archive import cache
 from archiver.archive.folder import Archive
+from archiver.article.cache import CACHE, cache_key
 from archiver.article.extract import EXTRACTOR_VERSION, Article, extract_response
 from archiver.diff.differ import diff_articles, holds_article
 from archiver.diff.model import ArticleDiff
@@ -57,12 +57,12 @@ def capture_version(archive: Archive, capture: Capture) -> Version:
     if capture.status in GONE:
         return Version(info, Article(), capture.url)
     response = archive.response(capture)
-    key = cache.cache_key(capture.payload_sha256, response.headers, response.target_uri, EXTRACTOR_VERSION)
-    found = cache.cached(archive.catalogue, key)
+    key = cache_key(response.body, response.headers, response.target_uri, EXTRACTOR_VERSION)
+    found = CACHE.get(key)
     if found is not None:
         return Version(info, Article.from_dict(found), capture.url)
     article = _article(response, capture.content_type, f"capture {capture.id}")
-    cache.store(archive.catalogue, key, article.to_dict())
+    CACHE.put(key, article.to_dict())
     return Version(info, article, capture.url)
 
 

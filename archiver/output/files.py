@@ -5,6 +5,7 @@ report; a symlink is written through to its target and stays a symlink; a device
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import stat
@@ -61,6 +62,8 @@ def _atomic(path: Path, write: Callable[[BinaryIO], None]) -> int:
             handle.flush()
             os.fsync(handle.fileno())
             size = handle.tell()
+        with contextlib.suppress(FileNotFoundError):  # a replaced file keeps its permissions
+            os.chmod(temp, stat.S_IMODE(os.stat(path).st_mode))
         os.replace(temp, path)
     finally:
         temp.unlink(missing_ok=True)
