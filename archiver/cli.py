@@ -215,13 +215,27 @@ def reindex(archive_dir: Path) -> ExitStatus:
     type=click.File("rb"),
     help="Check signatures with this public key (PEM), e.g. one given by the archivist.",
 )
+@click.option("--head", metavar="SEQ:DIGEST", help="A chain head published earlier (`archiver head`).")
 @archive_option
 @json_option
 @handle_errors
-def verify(targets: tuple[str, ...], pubkey: Any, archive_dir: Path, as_json: bool) -> ExitStatus:
+def verify(
+    targets: tuple[str, ...], pubkey: Any, head: str | None, archive_dir: Path, as_json: bool
+) -> ExitStatus:
     """Check gzip members, record digests, catalogue rows, the manifest chain and signatures
-    (no argument: the whole archive). Exit 0: all good, 1: problems found, 2: error."""
-    return core.verify(archive_dir, targets, pubkey.read() if pubkey else None, as_json)
+    (no argument: the whole archive); with --head, that a published chain head is still in
+    it. Exit 0: all good, 1: problems found, 2: error."""
+    return core.verify(archive_dir, targets, pubkey.read() if pubkey else None, as_json, head)
+
+
+@main.command(short_help="Print the chain head, to publish it.")
+@archive_option
+@json_option
+@handle_errors
+def head(archive_dir: Path, as_json: bool) -> ExitStatus:
+    """Print the chain head (SEQ:DIGEST, capture, time). Publish or mail it: later,
+    `archiver verify --head SEQ:DIGEST` proves nothing up to it was removed or rewritten."""
+    return core.head(archive_dir, as_json)
 
 
 @main.group()

@@ -154,20 +154,41 @@ def reindex(root: Path) -> ExitStatus:
     return ExitStatus.PROBLEMS if result.skipped or result.warnings else ExitStatus.OK
 
 
-def verify(root: Path, targets: tuple[str, ...], pubkey_pem: bytes | None, as_json: bool) -> ExitStatus:
+def verify(
+    root: Path, targets: tuple[str, ...], pubkey_pem: bytes | None, as_json: bool, head: str | None = None
+) -> ExitStatus:
+    from archiver.evidence.anchor import check_head, parse_head
+    from archiver.evidence.findings import merge
     from archiver.evidence.verify import verify as run_verify
     from archiver.output.checks import BarProgress, render
 
+    if head is not None:
+        parse_head(head)  # a malformed --head is a usage error before any work
     progress = BarProgress()
     try:
         report = run_verify(root, targets, pubkey_pem, progress)
     finally:
         progress.stop()
+    if head is not None:
+        merge(report, check_head(root, head))
     if as_json:
         print_json(report.to_json())
     else:
         render(stdout_console(), report)
     return ExitStatus.OK if report.ok else ExitStatus.PROBLEMS
+
+
+def head(root: Path, as_json: bool) -> ExitStatus:
+    """The chain head, to publish or mail: `verify --head` later proves nothing before it changed."""
+    from archiver.evidence.anchor import current_head
+
+    with open_archive(root) as archive:
+        found = current_head(archive)
+    if as_json:
+        emit_json(found.to_json())
+    else:
+        emit(f"{found}  (capture {found.capture}, {found.captured_at})")
+    return ExitStatus.OK
 
 
 def key_init(root: Path) -> ExitStatus:

@@ -17,6 +17,7 @@ CHECKS = {
     "chain": "manifest chain unbroken, in order",
     "signatures": "signatures valid",
     "package": "package hashes and signature",
+    "anchor": "published chain head still in the chain",
 }
 
 

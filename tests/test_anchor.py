@@ -1,0 +1,67 @@
+"""`archiver head` and `verify --head`: a published chain head catches what the archive alone
+cannot, captures removed from the end and a chain rewritten up to the head."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from pytest_httpserver import HTTPServer
+
+from helpers import rewrite_metadata, run
+
+PAGE = (
+    "<html><head><title>{t}</title></head><body><article><h1>{t}</h1>"
+    "<p>{t} was said today.</p></article></body></html>"
+)
+
+
+@pytest.fixture
+def archive(httpserver: HTTPServer, tmp_path: Path) -> Path:
+    root = tmp_path / "archive"
+    for n in range(3):
+        httpserver.expect_request(f"/story{n}").respond_with_data(
+            PAGE.format(t=f"Story {n} headline"), content_type="text/html"
+        )
+        assert run("capture", "--archive", str(root), httpserver.url_for(f"/story{n}")).exit_code == 0
+    return root
+
+
+def head_of(root: Path) -> dict:
+    result = run("head", "--archive", str(root), "--json")
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+def test_head_verifies_while_the_chain_holds_it(archive: Path) -> None:
+    head = head_of(archive)
+    assert head["seq"] == 3 and head["head"] == f"3:{head['manifest_sha256']}"
+    plain = run("head", "--archive", str(archive))
+    assert plain.stdout.startswith(head["head"] + "  (capture ")
+    result = run("verify", "--archive", str(archive), "--head", head["head"], "--json")
+    assert result.exit_code == 0
+    checks = {c["check"]: c for c in json.loads(result.stdout)["checks"]}
+    assert checks["anchor"]["checked"] == 1 and checks["anchor"]["problems"] == 0
+
+
+def test_captures_removed_from_the_end_are_caught(archive: Path) -> None:
+    head = head_of(archive)
+    newest = next(p for p in (archive / "warcs").rglob("*.warc.gz") if head["capture"] in p.name)
+    newest.unlink()
+    assert run("reindex", "--archive", str(archive)).exit_code == 0
+    assert run("verify", "--archive", str(archive)).exit_code == 0  # the archive alone cannot tell
+    result = run("verify", "--archive", str(archive), "--head", head["head"])
+    assert result.exit_code == 1 and "the chain ends at seq 2" in result.stdout
+
+
+def test_a_chain_rewritten_up_to_the_head_is_caught(archive: Path) -> None:
+    head = head_of(archive)
+    rewrite_metadata(archive, 3, lambda m: m["manifest"].update(captured_at="2019-01-01T00:00:00.000000Z"))
+    result = run("verify", "--archive", str(archive), "--head", head["head"])
+    assert result.exit_code == 1 and "the chain was rewritten up to it" in result.stdout
+
+
+def test_a_malformed_head_is_a_one_line_error(archive: Path) -> None:
+    result = run("verify", "--archive", str(archive), "--head", "three:abc")
+    assert result.exit_code == 2 and result.stderr.startswith("archiver: error: --head wants SEQ:DIGEST")
