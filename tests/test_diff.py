@@ -146,7 +146,9 @@ def test_sentence_added() -> None:
     diff = diff_articles(BASE, edited("happy to do just that.", f"happy to do just that. {sentence}"))
     change = only_change(diff)
     assert (change.kind, change.before, change.after) == ("added", None, sentence)
-    assert change.flags == () and change.severity == "low"
+    # issue 9: an added claim with no flag is "medium" (it was "low" before the meaning check)
+    assert change.flags == () and change.severity == "medium"
+    assert (change.meaning, change.why) == ("changed", ("claim added",))
     assert change.words == (("insert", sentence),)
     assert diff.summary == {"added": 1, "removed": 0, "modified": 0, "moved": 0}
 

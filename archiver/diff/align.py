@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING
 
 from rapidfuzz import fuzz
 
-from archiver.diff.classify import merged_features, modified_change, severity
+from archiver.diff.classify import modified_change, one_sided_change
+from archiver.diff.meaning import moved
 from archiver.diff.model import SEVERITIES, Change, Sentence, span_of
 
 if TYPE_CHECKING:
@@ -121,11 +122,12 @@ class Aligner:
                     self.before.paragraphs[p].strip(),
                     text,
                     (),
-                    severity("moved", ()),
+                    moved().severity,
                     (("equal", text),),
                     span_of(sentences),
                     span_of(moved_to),
                     "paragraph",
+                    why=moved().why,
                 ),
             )
 
@@ -144,10 +146,11 @@ class Aligner:
                     old.text,
                     new.text,
                     (),
-                    severity("moved", ()),
+                    moved().severity,
                     (("equal", new.text),),
                     span_of([old]),
                     span_of([new]),
+                    why=moved().why,
                 ),
             )
 
@@ -180,35 +183,13 @@ class Aligner:
             self._one_sided("added", [self.new[j]], self.new[j].text, "sentence")
 
     def _one_sided(self, kind: str, sentences: list[Sentence], text: str, level: str) -> None:
-        flags = tuple(merged_features(sentences).flags())
-        rank = severity(kind, flags)
         if kind == "removed":
             position = self.slot[sentences[0].index]
             self._take(sentences, [])
-            change = Change(
-                kind,
-                text,
-                None,
-                flags,
-                rank,
-                (("delete", text),),
-                before_span=span_of(sentences),
-                level=level,
-            )
         else:
             position = sentences[0].index
             self._take([], sentences)
-            change = Change(
-                kind,
-                None,
-                text,
-                flags,
-                rank,
-                (("insert", text),),
-                after_span=span_of(sentences),
-                level=level,
-            )
-        self._emit(position, change)
+        self._emit(position, one_sided_change(kind, sentences, text, level))
 
     def _take(self, old: list[Sentence], new: list[Sentence]) -> None:
         """Mark sentences as explained."""
