@@ -1,8 +1,9 @@
 """Align two versions sentence by sentence.
 
 An order-preserving difflib backbone over normalized sentence keys, then whole paragraphs
-and single sentences that moved, then fuzzy pairing of reworded sentences in the same (or a
-neighbouring) changed region; what is left is added or removed.
+and single sentences that moved, then sentences split or merged by a punctuation edit, then
+fuzzy pairing of reworded sentences in the same (or a neighbouring) changed region; what is
+left is added or removed.
 """
 
 from __future__ import annotations
@@ -23,9 +24,19 @@ if TYPE_CHECKING:
 
 PAIR_THRESHOLD = 60.0  # similarity (0-100) to call two sentences in one region a rewording
 FAR_PAIR_THRESHOLD = 80.0  # stricter when the two sit in neighbouring changed regions
+SUBSET_SHARE = 0.5  # token-set similarity only between sentences of comparable length
+JOIN_THRESHOLD = 90.0  # similarity of sentences joined to the one they were split from
+MAX_JOIN = 3  # at most this many sentences split from, or merged into, one
 
 
 def _similarity(a: str, b: str) -> float:
+    """How alike two sentence keys are. Token-set similarity forgives reordering and an added
+    clause, but it also calls a short sentence "the same" as any long one containing its
+    words ("Police said." / a neighbour that says more): it counts only between sentences of
+    comparable length, so a removed sentence is not paired with a dissimilar neighbour."""
+    short, long = sorted((len(a), len(b)))
+    if short < SUBSET_SHARE * long:
+        return fuzz.ratio(a, b)
     return max(fuzz.ratio(a, b), fuzz.token_set_ratio(a, b))
 
 
@@ -53,6 +64,7 @@ class Aligner:
         self._backbone()
         self._paragraph_moves()
         self._sentence_moves()
+        self._splits_and_merges()
         self._rewordings()
         self._leftovers()
         ranked = sorted(self.found, key=lambda f: (SEVERITIES.index(f[1].severity), f[0]))
@@ -154,6 +166,31 @@ class Aligner:
                 ),
             )
 
+    def _splits_and_merges(self) -> None:
+        """One sentence whose text is that of consecutive sentences on the other side (a full
+        stop for a semicolon, or the reverse) is one change, not a removal and a rewording."""
+        for j in sorted(self.added):
+            if j in self.added:
+                self._join(self.new[j], self.removed, self.old, split=False)
+        for i in sorted(self.removed):
+            if i in self.removed:
+                self._join(self.old[i], self.added, self.new, split=True)
+
+    def _join(self, one: Sentence, pending: dict[int, int], side: list[Sentence], split: bool) -> None:
+        region = (self.removed if split else self.added)[one.index]
+        for start in sorted(k for k, r in pending.items() if r == region):
+            for size in range(MAX_JOIN, 1, -1):
+                group = side[start : start + size]
+                if len(group) < size or any(
+                    s.index not in pending or s.paragraph != group[0].paragraph for s in group
+                ):
+                    continue
+                if fuzz.ratio(" ".join(s.key for s in group), one.key) >= JOIN_THRESHOLD:
+                    old, new = ([one], group) if split else (group, [one])
+                    self._take(old, new)
+                    self._emit(new[0].index, modified_change(old, new))
+                    return
+
     def _rewordings(self) -> None:
         candidates = []
         for i, r_region in self.removed.items():
@@ -168,7 +205,7 @@ class Aligner:
             if i in self.removed and j in self.added:
                 old, new = self.old[i], self.new[j]
                 self._take([old], [new])
-                self._emit(new.index, modified_change(old, new))
+                self._emit(new.index, modified_change([old], [new]))
 
     def _leftovers(self) -> None:
         for p, sentences in self._whole_paragraphs(self.old, self.removed):

@@ -34,19 +34,22 @@ def merged_features(sentences: list[Sentence]) -> Features:
     return merged
 
 
-def modified_change(old: Sentence, new: Sentence) -> Change:
-    verdict = rewording(old.text, new.text)
+def modified_change(old: list[Sentence], new: list[Sentence]) -> Change:
+    """A rewording: one sentence for one, or for several it was split into or merged from."""
+    before, after = " ".join(s.text for s in old), " ".join(s.text for s in new)
+    verdict = rewording(before, after)
+    joined = ("sentences merged",) if len(old) > 1 else ("sentence split",) if len(new) > 1 else ()
     return Change(
         "modified",
-        old.text,
-        new.text,
+        before,
+        after,
         verdict.flags,
         verdict.severity,
-        word_diff(old.text, new.text),
-        span_of([old]),
-        span_of([new]),
+        word_diff(before, after),
+        span_of(old),
+        span_of(new),
         meaning=verdict.meaning,
-        why=verdict.why,
+        why=joined + verdict.why,
     )
 
 

@@ -60,3 +60,9 @@ FUNCTION_WORDS = _set(
 
 # A pronoun standing for a name (or the name for the pronoun) is the same subject.
 PRONOUNS = _set("i me my we us our you your he him his she her they them their one")
+
+# What a dateline says besides its dates and times: "Published 3 June 2024, 10:00 BST | Updated".
+DATELINE_WORDS = _set(
+    """published updated posted modified first last on at am pm a.m p.m gmt utc bst cet cest
+    est edt et pt pst pdt ist jst aest and"""
+)
