@@ -31,13 +31,13 @@ MAX_JOIN = 3  # at most this many sentences split from, or merged into, one
 
 def _similarity(a: str, b: str) -> float:
     """How alike two sentence keys are. Token-set similarity forgives reordering and an added
-    clause, but it also calls a short sentence "the same" as any long one containing its
-    words ("Police said." / a neighbour that says more): it counts only between sentences of
-    comparable length, so a removed sentence is not paired with a dissimilar neighbour."""
+    clause, but it also calls a short sentence much like any long one containing its words
+    ("Police said." / a neighbour that says more): below SUBSET_SHARE of the longer one's
+    length it counts in proportion, so a removed sentence is not paired with a dissimilar
+    neighbour while a sentence that gained a clause still pairs with what it was."""
     short, long = sorted((len(a), len(b)))
-    if short < SUBSET_SHARE * long:
-        return fuzz.ratio(a, b)
-    return max(fuzz.ratio(a, b), fuzz.token_set_ratio(a, b))
+    share = min(1.0, short / (SUBSET_SHARE * long)) if long else 1.0
+    return max(fuzz.ratio(a, b), share * fuzz.token_set_ratio(a, b))
 
 
 def _paragraph_groups(sentences: list[Sentence]) -> list[tuple[tuple[str, ...], list[int]]]:

@@ -24,6 +24,8 @@ cheap expensive | cheaper costlier | profit loss | surplus deficit | credit debi
 plaintiff defendant | prosecution defence | prosecution defense | victim perpetrator | victim suspect
 attacker victim | winner loser | landlord tenant | employer employee | buyer seller | lender borrower
 sender recipient | import export | rise decline | grow shrink | growth decline | inflow outflow
+rose fell | rose dropped | rose declined | risen fallen | rising falling | rises falls | won lost
+wins loses | winning losing | grew shrank | bought sold | led trailed | gained lost | beat lost
 """
 
 

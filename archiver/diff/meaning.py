@@ -39,6 +39,7 @@ HIGH_CUES = (
     "entity swapped",
     "correction",
 )
+GENERIC_CUES = ("reworded", "words added", "words removed", "word choice")
 MEDIUM_CUES = (
     "hedge",
     "attribution",
@@ -136,6 +137,8 @@ def rewording(before: str, after: str) -> Verdict:
         keep = "quote" if "wording" in runs else None
         flags = [f for f in flags if f == keep]
         why = [w for w in why if keep and w.startswith("quote's")]
+    if any(_rank([w]) != "low" for w in why):  # the claim features say it: no paraphrase of it
+        runs = [w for w in runs if not w.startswith(GENERIC_CUES)]
     why += runs
     order = ("number", "quote", "attribution", "hedge", "negation", "entity", "correction")
     return _verdict(sorted(flags, key=order.index), why, _rank(why))
@@ -207,13 +210,24 @@ def _initials(entity: str) -> str:
 def _explained(entity: str, others: list[str], other_text: str) -> str | None:
     """Why an entity only one side names is still there on the other side, or None."""
     key = _entity_key(entity)
-    if any(_entity_key(o) == key for o in others):
-        return "case" if any(_squash(o) == _squash(entity) for o in others) else "punctuation"
+    same = [o for o in others if _entity_key(o) == key]
+    if same:
+        return _form_difference(entity, same[0])
     if f" {_squash(entity)} " in f" {_squash(other_text)} ":
         return "case"
     if len(key) >= 2 and any(_initials(o) == key or _initials(entity) == _entity_key(o) for o in others):
         return "abbreviation expanded"
     return None
+
+
+def _form_difference(a: str, b: str) -> str:
+    """How two texts with the same letters differ: "case", "accents" or "punctuation"."""
+    letters_a, letters_b = _LETTERS.findall(normalize(a)), _LETTERS.findall(normalize(b))
+    if letters_a == letters_b:
+        return "punctuation"
+    if [w.casefold() for w in letters_a] == [w.casefold() for w in letters_b]:
+        return "case"
+    return "accents"
 
 
 def _near(entity: str, others: list[str]) -> bool:
@@ -299,11 +313,10 @@ def _spelling_fix(old: str, new: str) -> bool:
 def _cosmetic(deleted: str, inserted: str) -> str | None:
     """The wording-only explanation of one run, or None when words of substance changed."""
     if _squash(deleted) == _squash(inserted):
-        letters_old, letters_new = _LETTERS.findall(deleted), _LETTERS.findall(inserted)
-        return "punctuation" if letters_old == letters_new else "case"
+        return _form_difference(deleted, inserted)
     old, new = _words(deleted), _words(inserted)
-    if "".join(old) == "".join(new):
-        return "punctuation"  # "e-mail" / "email", "data set" / "dataset"
+    if "".join(old).replace(".", "") == "".join(new).replace(".", ""):
+        return "punctuation"  # "e-mail" / "email", "data set" / "dataset", "UK" / "U.K."
     if len(old) == len(new) and old:
         pairs = [(a, b) for a, b in zip(old, new, strict=True) if a != b]
         if all(_lemma(a) == _lemma(b) for a, b in pairs):
