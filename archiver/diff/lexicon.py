@@ -37,6 +37,15 @@ REVERSALS: frozenset[frozenset[str]] = frozenset(
     frozenset(pair.split()) for line in _REVERSALS.split("\n") for pair in line.split("|") if pair.strip()
 )
 
+# What happened to someone, as news reports it: one of these given for another is another
+# event ("killed" / "injured", "charged" / "convicted"), never a choice of words. Lemmas.
+EVENTS = _set(
+    """kill injure wound hurt die arrest detain charge convict sentence acquit release free
+    jail imprison fine sue indict resign fire dismiss suspend elect appoint nominate defeat
+    shoot stab attack rape rob murder evacuate rescue hospitalize hospitalise missing plead
+    veto ban delay cancel postpone"""
+)
+
 # Words that set how much of something a claim is about: "most of the internet" is not "the
 # internet"; "at least 20" is not "20".
 QUANTIFIERS = _set(

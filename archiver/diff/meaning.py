@@ -23,7 +23,7 @@ from functools import lru_cache
 from rapidfuzz.distance import Levenshtein
 
 from archiver.article.claims import FLAG_FIELDS, Features, features, normalize, number_value
-from archiver.diff.lexicon import FUNCTION_WORDS, PRONOUNS, QUANTIFIERS, REFERENCE_WORDS, REVERSALS
+from archiver.diff.lexicon import EVENTS, FUNCTION_WORDS, PRONOUNS, QUANTIFIERS, REFERENCE_WORDS, REVERSALS
 from archiver.diff.model import WordOp, word_diff
 
 # Flags a whole added or removed sentence is rated by (it makes or withdraws that claim).
@@ -35,6 +35,7 @@ HIGH_CUES = (
     "quote's words",
     "negation",
     "reversal",
+    "event changed",
     "subject changed",
     "entity swapped",
     "correction",
@@ -56,6 +57,7 @@ _WORD = re.compile(r"[^\W_]+(?:['’.-][^\W_]+)*\.?", re.UNICODE)
 _LETTERS = re.compile(r"[^\W_]+")
 _CONNECTORS = frozenset({"of", "and", "the", "for", "&", "on", "in", "de"})
 SPELLING_RATIO = 0.75  # normalized Levenshtein similarity for a misspelling and its fix
+NAME_SIMILARITY = 0.7  # normalized Levenshtein similarity of two spellings of one name
 RARE_ZIPF = 3.0  # wordfreq Zipf frequency below which a word is taken for a misspelling
 DEGREE_WORDS = frozenset({"more", "most", "less", "least"})
 SUBJECT_WORDS = 6  # a longer run before the verb is a clause, not a subject
@@ -237,7 +239,8 @@ def _near(entity: str, others: list[str]) -> bool:
     return any(
         key in _entity_key(o)
         or _entity_key(o) in key
-        or Levenshtein.normalized_similarity(key, _entity_key(o)) >= 0.7
+        or sorted(key) == sorted(_entity_key(o))  # letters transposed: "LGTR" / "LTGR"
+        or Levenshtein.normalized_similarity(key, _entity_key(o)) >= NAME_SIMILARITY
         for o in others
     )
 
@@ -257,7 +260,7 @@ def _entities(
     if not real_lost and not real_gained:
         return
     flags.append("entity")
-    if real_lost and real_gained and all(_near(x, real_gained) for x in real_lost):
+    if real_lost and real_gained and all(_near(x, [*real_gained, *new.entities]) for x in real_lost):
         why.append(f"name spelling: {', '.join(real_lost)} → {', '.join(real_gained)}")
     elif real_lost and real_gained:
         why.append(f"entity swapped: {', '.join(real_lost)} → {', '.join(real_gained)}")
@@ -364,7 +367,7 @@ def _run_evidence(ops: tuple[WordOp, ...], before: str, after: str) -> tuple[lis
             continue
         cosmetic = False
         old, new = _words(deleted), _words(inserted)
-        cue = _reversal(old, new) or _scope(old, new)
+        cue = _reversal(old, new) or _event(old, new) or _scope(old, new)
         if cue:
             why.append(cue)
         elif old and new and len(old) + len(new) <= WORD_CHOICE:
@@ -399,6 +402,15 @@ def _quantifiers(words: list[str]) -> list[str]:
         if word in QUANTIFIERS:
             found.append(word)
     return found
+
+
+def _event(old: list[str], new: list[str]) -> str | None:
+    """One thing that happened given for another: "killed" / "injured", "charged" / "convicted"."""
+    lost = {_lemma(w) for w in old} & EVENTS
+    gained = {_lemma(w) for w in new} & EVENTS
+    if lost - gained and gained - lost:
+        return f"event changed: {' '.join(old)} → {' '.join(new)}"
+    return None
 
 
 def _scope(old: list[str], new: list[str]) -> str | None:

@@ -182,7 +182,7 @@ def render_timeline_html(steps: list[tuple[CaptureInfo, CaptureInfo, ArticleDiff
             ("To", _esc(after.get("captured_at", "?")) + f"<br><code>{_esc(after.get('id', ''))}</code>"),
             ("Severity", _badges_html((), severity) if severity else "–"),
             ("What changed", _esc(what)),
-            ("Why", "" if status else _esc("; ".join(_worst_why(diff)))),
+            ("Why", _esc("; ".join(() if status else _worst_why(diff)) or "–")),
         )
         rows.append(
             "<tr>" + "".join(f'<td data-label="{label}">{cell}</td>' for label, cell in cells) + "</tr>"
@@ -190,7 +190,7 @@ def render_timeline_html(steps: list[tuple[CaptureInfo, CaptureInfo, ArticleDiff
     head = "".join(f"<th>{label}</th>" for label in ("From", "To", "Severity", "What changed", "Why"))
     return _page(
         f"Timeline: {_esc(url)}",
-        f'<header><p class="url">{_link(url)}</p></header>{_legend_html()}'
+        f'<header><h1 class="summary">Timeline</h1><p class="url">{_link(url)}</p></header>{_legend_html()}'
         f'<table class="timeline"><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table>',
     )
 
