@@ -321,9 +321,9 @@ def number_value(key: str) -> str:
             current += _SMALL.get(token, 0) + _TENS.get(token, 0)
             seen = True
         elif token == "hundred":
-            current, seen = (current or 1) * 100, True
+            current, seen = (current or Decimal(1)) * 100, True
         elif token == "dozen":
-            current, seen = (current or 1) * 12, True
+            current, seen = (current or Decimal(1)) * 12, True
         elif token in _SCALES and seen:
             total, current = total + (current or 1) * _SCALES[token], Decimal(0)
         else:
