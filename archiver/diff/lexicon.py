@@ -77,3 +77,9 @@ DATELINE_WORDS = _set(
     """published updated posted modified first last on at am pm a.m p.m gmt utc bst cet cest
     est edt et pt pst pdt ist jst aest and"""
 )
+
+# Where a sentence's subject ends: the first auxiliary, modal or reporting verb.
+SUBJECT_ENDS = _set(
+    "is are was were be has have had will would can could may might must should shall said says"
+)
+DETERMINERS = _set("the a an this that these those his her their its our my your")

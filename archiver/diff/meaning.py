@@ -23,7 +23,16 @@ from functools import lru_cache
 from rapidfuzz.distance import Levenshtein
 
 from archiver.article.claims import FLAG_FIELDS, Features, features, normalize, number_value
-from archiver.diff.lexicon import EVENTS, FUNCTION_WORDS, PRONOUNS, QUANTIFIERS, REFERENCE_WORDS, REVERSALS
+from archiver.diff.lexicon import (
+    DETERMINERS,
+    EVENTS,
+    FUNCTION_WORDS,
+    PRONOUNS,
+    QUANTIFIERS,
+    REFERENCE_WORDS,
+    REVERSALS,
+    SUBJECT_ENDS,
+)
 from archiver.diff.model import WordOp, word_diff
 
 # Flags a whole added or removed sentence is rated by (it makes or withdraws that claim).
@@ -55,6 +64,7 @@ MEDIUM_CUES = (
 
 _WORD = re.compile(r"[^\W_]+(?:['’.-][^\W_]+)*\.?", re.UNICODE)
 _LETTERS = re.compile(r"[^\W_]+")
+_ACRONYM = re.compile(r"\b[A-Z](?:[A-Z0-9&]|\.[A-Z])+\b\.?")
 _CONNECTORS = frozenset({"of", "and", "the", "for", "&", "on", "in", "de"})
 SPELLING_RATIO = 0.75  # normalized Levenshtein similarity for a misspelling and its fix
 NAME_SIMILARITY = 0.7  # normalized Levenshtein similarity of two spellings of one name
@@ -141,6 +151,8 @@ def rewording(before: str, after: str) -> Verdict:
         why = [w for w in why if keep and w.startswith("quote's")]
     if any(_rank([w]) != "low" for w in why):  # the claim features say it: no paraphrase of it
         runs = [w for w in runs if not w.startswith(GENERIC_CUES)]
+    if "entity" in flags:  # the names were compared already
+        runs = [w for w in runs if not w.startswith("entity swapped")]
     why += runs
     order = ("number", "quote", "attribution", "hedge", "negation", "entity", "correction")
     return _verdict(sorted(flags, key=order.index), why, _rank(why))
@@ -344,15 +356,29 @@ def _same_amount(deleted: str, inserted: str) -> bool:
 
 
 def _first_verb(words: list[str]) -> int | None:
-    """Index of the first auxiliary or reporting verb: where the subject ends (a heuristic
-    good enough for the simple subject-verb news sentence)."""
-    verbs = {"is", "are", "was", "were", "has", "have", "had", "will", "would", "said", "says"}
-    return next((k for k, w in enumerate(words[:10]) if w in verbs), None)
+    """Index of the first auxiliary, reporting verb or past-tense verb (an "-ed" word not
+    after a determiner: "the armed man" is no verb): where the subject ends, a heuristic good
+    enough for the simple subject-verb news sentence."""
+    for k, word in enumerate(words[:10]):
+        if word in SUBJECT_ENDS or (k and word.endswith("ed") and words[k - 1] not in DETERMINERS):
+            return k
+    return None
 
 
-def _subject(words: list[str]) -> list[str] | None:
+def _subject(text: str) -> list[str] | None:
+    """The words before the first verb, after any opening phrase set off by a comma
+    ("After a four-year hiatus, Aniston returned": the subject is "aniston")."""
+    pieces = [_words(piece) for piece in normalize(text).split(",")]
+    words = [w for piece in pieces for w in piece]
     end = _first_verb(words)
-    return words[:end] if end else None
+    if not end:
+        return None
+    start = 0
+    for piece in pieces:
+        if start + len(piece) > end:
+            break  # the piece holding the verb
+        start += len(piece)
+    return words[start:end] or None
 
 
 def _run_evidence(ops: tuple[WordOp, ...], before: str, after: str) -> tuple[list[str], bool]:
@@ -370,16 +396,23 @@ def _run_evidence(ops: tuple[WordOp, ...], before: str, after: str) -> tuple[lis
         cue = _reversal(old, new) or _event(old, new) or _scope(old, new)
         if cue:
             why.append(cue)
+        elif _acronyms(deleted) and _acronyms(inserted):
+            why.append(f"entity swapped: {deleted} → {inserted}")  # at a sentence's start too
         elif old and new and len(old) + len(new) <= WORD_CHOICE:
             why.append(f"word choice: {deleted} → {inserted}")
             continue
         substantive = True
-    old_subject, new_subject = _subject(_words(before)), _subject(_words(after))
-    if substantive and old_subject and new_subject and _subject_changed(old_subject, new_subject):
+    old_subject, new_subject = _subject(before), _subject(after)
+    if not cosmetic and old_subject and new_subject and _subject_changed(old_subject, new_subject):
         why.append(f"subject changed: {' '.join(old_subject)} → {' '.join(new_subject)}")
     if substantive and not any(w.startswith(HIGH_CUES) for w in why):
         why.append(_reworded(ops))
     return why, cosmetic and bool(why)
+
+
+def _acronyms(text: str) -> set[str]:
+    """Upper-case abbreviations ("MACD", "U.N."): names, wherever they stand."""
+    return {w for w in _ACRONYM.findall(text) if sum(c.isupper() for c in w) >= 2}
 
 
 def _reversal(old: list[str], new: list[str]) -> str | None:
@@ -431,9 +464,23 @@ def _subject_changed(old: list[str], new: list[str]) -> bool:
         return False
     content_old = {_lemma(w) for w in old if w not in FUNCTION_WORDS | PRONOUNS}
     content_new = {_lemma(w) for w in new if w not in FUNCTION_WORDS | PRONOUNS}
-    if content_old - content_new and content_new - content_old:
+    lost = [w for w in content_old - content_new if not _has_variant(w, content_new)]
+    gained = [w for w in content_new - content_old if not _has_variant(w, content_old)]
+    if lost and gained:
         return True
     return bool((set(old) ^ set(new)) & REFERENCE_WORDS)
+
+
+def _has_variant(word: str, others: set[str]) -> bool:
+    """Another spelling of the word among others ("ionization"/"ionisation", a typo fixed,
+    "Africa"/"African", "ex-meridian"/"meridian"): the same thing named."""
+    bare = word.replace("-", "")
+    return any(
+        Levenshtein.normalized_similarity(bare, other.replace("-", "")) >= NAME_SIMILARITY
+        or bare in other.replace("-", "")
+        or other.replace("-", "") in bare
+        for other in others
+    )
 
 
 def _reworded(ops: tuple[WordOp, ...]) -> str:
