@@ -1,14 +1,17 @@
 """Did an edit change what the article claims, or only its wording?
 
 A rewording is split into its replaced word runs (word_diff). Each run is first tested for
-a wording-only explanation (case, punctuation, a spelling fix by word frequency, the same
-lemma, an acronym and its expansion, function words), then for evidence that the claim moved:
-a reversal or antonym, a quantifier that changes the claim's scope, a different subject. The
-claim features of both sentences (numbers by value, quotes, negations, entities, hedges,
-attributions) add theirs, minus the cosmetic ones (a case change of a name, scare quotes).
+a wording-only explanation (case, accents, punctuation, a spelling fix by word frequency, the
+same lemma, an acronym and its expansion, a number written another way, function words), then
+for evidence that the claim moved: a reversal or antonym, one event given for another, a
+quantifier that changes the claim's scope, a different subject. The claim features of both
+sentences (numbers by value, quotes, negations, entities, hedges, attributions) add theirs,
+minus the cosmetic ones (a case change of a name, scare quotes). Everything is offline word
+lists and string measures, about a millisecond a pair on one core.
 
 Severity follows: ``high`` for a changed claim, ``medium`` for hedges, attributions, added or
-removed content without stronger evidence, ``low`` for the wording only.
+removed content without stronger evidence, ``low`` for the wording only; ``meaning`` is
+"changed" unless the severity is low.
 """
 
 from __future__ import annotations
