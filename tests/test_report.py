@@ -307,3 +307,19 @@ def test_html_timeline_page() -> None:
     assert "article body missing in later capture (consent wall)" in rows[2]
     assert '<details class="legend">' in page and "<th>Why</th>" in page
     assert "table.timeline td::before{content:attr(data-label)" in page  # rows stack on a phone
+
+
+def test_html_shows_a_merged_sentence_once() -> None:
+    """A punctuation edit merging two sentences is one change: its words are shown once, on
+    the first sentence it covers, not repeated on each."""
+    before = replace(
+        OLD, paragraphs=["The Kremlin said the letter arrived. It ran to 3 pages.", *OLD.paragraphs[1:]]
+    )
+    after = replace(
+        OLD, paragraphs=["The Kremlin said the letter arrived, and it ran to 3 pages.", *OLD.paragraphs[1:]]
+    )
+    merged = diff_articles(before, after)
+    assert [c.why[0] for c in merged.changes] == ["sentences merged"]
+    page = render_html(merged, URL, BEFORE_INFO, AFTER_INFO, before, after)
+    before_column = page[page.index("Before: the earlier capture") : page.index("After: the later capture")]
+    assert before_column.count("pages.") == 1 and before_column.count('class="s modified"') == 2
