@@ -146,7 +146,9 @@ def test_sentence_added() -> None:
     diff = diff_articles(BASE, edited("happy to do just that.", f"happy to do just that. {sentence}"))
     change = only_change(diff)
     assert (change.kind, change.before, change.after) == ("added", None, sentence)
-    assert change.flags == () and change.severity == "low"
+    # issue 9: an added claim with no flag is "medium" (it was "low" before the meaning check)
+    assert change.flags == () and change.severity == "medium"
+    assert (change.meaning, change.why) == ("changed", ("claim added",))
     assert change.words == (("insert", sentence),)
     assert diff.summary == {"added": 1, "removed": 0, "modified": 0, "moved": 0}
 
@@ -383,3 +385,72 @@ def test_holds_article_is_the_test_each_side_gets() -> None:
     assert not holds_article(TEASER, BASE)
     assert holds_article(TEASER)  # nothing to measure it against
     assert holds_article(replace(BASE, wall="paywall"), BASE)  # the full text behind a prompt
+
+
+# --- splits, merges, removals, datelines (issue 9) ---------------------------------------
+
+STORM = Article(
+    headline="Storm hits the coast",
+    paragraphs=[
+        "The storm reached the coast on Monday night. Power lines fell across the county; 4,000"
+        " homes lost power. Crews worked through the night.",
+        "The police said. The police said the man was arrested at his home in the north of the"
+        " city on Sunday.",
+        "Officials expect the repairs to take a week.",
+    ],
+)
+
+
+def storm_edited(old: str, new: str) -> Article:
+    assert any(old in p for p in STORM.paragraphs)
+    return replace(STORM, paragraphs=[p.replace(old, new) for p in STORM.paragraphs])
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "why"),
+    [
+        ("county; 4,000", "county. 4,000", "sentence split"),
+        ("night. Power", "night, and power", "sentences merged"),
+    ],
+)
+def test_punctuation_split_or_merge_is_one_low_change(old: str, new: str, why: str) -> None:
+    change = only_change(diff_articles(STORM, storm_edited(old, new)))
+    assert change.kind == "modified" and change.severity == "low" and change.meaning == "unchanged"
+    assert why in change.why and change.flags == ()
+    assert old in change.before and new in change.after
+    spans = (change.before_span.sentences, change.after_span.sentences)
+    assert sorted(map(len, spans)) == [1, 2]  # one sentence on one side, two on the other
+
+
+def test_removed_sentence_is_not_paired_with_a_dissimilar_neighbour() -> None:
+    """A short sentence whose words a reworded neighbour contains is still removed: the
+    neighbour is the one that was reworded."""
+    after = storm_edited(
+        "The police said. The police said the man was arrested at his home in the north of the city on"
+        " Sunday.",
+        "The police said on Tuesday that the man was arrested at a relative's house after a long search.",
+    )
+    diff = diff_articles(STORM, after)
+    kinds = {c.kind: c for c in diff.changes}
+    assert sorted(kinds) == ["modified", "removed"]
+    assert kinds["removed"].before == "The police said."
+    assert kinds["modified"].before.startswith("The police said the man")
+
+
+def test_dateline_swap_is_a_date_change_not_a_text_edit() -> None:
+    stamped = replace(
+        STORM, paragraphs=["Published 3 June 2024, 10:00 BST. Updated 4 June 2024.", *STORM.paragraphs]
+    )
+    swapped = replace(
+        stamped, paragraphs=["Published 4 June 2024. Updated 3 June 2024, 10:00 BST.", *STORM.paragraphs]
+    )
+    diff = diff_articles(stamped, swapped)
+    assert diff.changes == [] and not diff.has_edits
+    assert diff.modified is not None and "Published 4 June 2024." in diff.modified.after
+    reordered = replace(
+        stamped, paragraphs=["Updated 4 June 2024. Published 3 June 2024, 10:00 BST.", *STORM.paragraphs]
+    )
+    assert diff_articles(stamped, reordered).changes == []
+    # a sentence that says more than when is text, even with a date in it
+    real = diff_articles(stamped, storm_edited("on Monday night", "on Tuesday night"))
+    assert [c.flags for c in real.changes if c.kind == "modified"] == [("number",)]

@@ -13,7 +13,7 @@ from archiver.article.extract import Article
 from archiver.diff.differ import diff_articles
 from archiver.diff.model import ArticleDiff
 from archiver.output.diffjson import to_json
-from archiver.output.html import render_html
+from archiver.output.html import render_html, render_timeline_html
 from archiver.output.terminal import render_terminal, render_timeline
 
 URL = "https://news.example/world/putin-letter"
@@ -96,13 +96,17 @@ def test_terminal_plain_text_uses_markers() -> None:
     assert text.index("[number]") < text.index("[-Officials")  # most severe first
 
 
-def test_terminal_colour_uses_styles_not_markers() -> None:
+def test_terminal_colour_keeps_the_markers_too() -> None:
+    """Colour is never the only signal (issue 9): styled deletions and insertions keep their
+    [-...-]/{+...+} markers (before issue 9 colour replaced them)."""
     out = io.StringIO()
     console = Console(file=out, width=200, force_terminal=True, color_system="truecolor")
     render_terminal(console, diff(), URL, BEFORE_INFO, AFTER_INFO)
     text = out.getvalue()
     assert "\x1b[9" in text  # strike-through deletions
-    assert "{+" not in text and "[-" not in text
+    assert "[-3-]" in text and "{+5+}" in text  # each marker inside its word's style
+    plain = re.sub(r"\x1b\[[0-9;]*m", "", text)
+    assert "It ran to [-3-] {+5+} pages." in plain
 
 
 def render(diff: ArticleDiff, after: dict = AFTER_INFO, width: int = 200) -> list[str]:
@@ -240,3 +244,82 @@ def test_terminal_strips_escape_sequences_from_page_text() -> None:
     text = out.getvalue()
     assert "\x1b" not in text and "\x07" not in text and "\u202e" not in text
     assert re.search(r"\{\+Pwned +headline\+\}", text) and "[2J" not in text  # whole sequences go
+
+
+def test_json_says_per_change_whether_a_claim_changed_and_why() -> None:
+    report = to_json(diff(), URL, BEFORE_INFO, AFTER_INFO)
+    for change in report["changes"]:
+        assert change["meaning"] in {"changed", "unchanged"} and isinstance(change["why"], list)
+        assert all(isinstance(w, str) and w for w in change["why"])
+    first = report["changes"][0]
+    assert (first["meaning"], first["why"]) == ("changed", ["number 3 → 5"])
+    removed = next(c for c in report["changes"] if c["kind"] == "removed")
+    assert removed["why"][0] == "claim withdrawn"
+    headline = report["headline"]
+    assert (headline["severity"], headline["meaning"]) == ("high", "changed")
+    assert "hedge added: reportedly" in headline["why"]
+    unchanged = to_json(diff_articles(OLD, OLD), URL, BEFORE_INFO, AFTER_INFO)["headline"]
+    assert (unchanged["severity"], unchanged["meaning"], unchanged["why"]) == (None, "unchanged", [])
+
+
+def test_terminal_shows_why_under_each_change() -> None:
+    lines = render(diff())
+    number = lines.index("    It ran to [-3-] {+5+} pages.")
+    assert lines[number + 1] == "    why: number 3 → 5"
+    assert "    why: hedge added: reportedly" in lines
+    assert any(line.startswith("    why: claim withdrawn") for line in lines)
+
+
+def test_terminal_why_is_sanitized() -> None:
+    hostile = replace(NEW, paragraphs=[*NEW.paragraphs[:2], "It ran to 9 \x1b]0;pwn\x07pages."])
+    text = "\n".join(render(diff_articles(OLD, hostile)))
+    assert "\x1b" not in text and "\x07" not in text
+
+
+def test_html_has_a_legend_why_and_reflows_on_a_phone() -> None:
+    page = render_html(diff(), URL, BEFORE_INFO, AFTER_INFO, OLD, NEW)
+    legend = re.search(r'<details class="legend">(.*?)</details>', page, re.S).group(1)
+    for word in ("high", "medium", "low", *FLAGS, "why:", "<del>", "<ins>"):
+        assert word in legend
+    assert '<div class="why"><b>why:</b> number 3 → 5</div>' in page
+    assert "Before: the earlier capture" in page and "After: the later capture" in page
+    assert "overflow-wrap:anywhere" in page and "minmax(0,1fr)" in page  # long words wrap
+    assert "@media (max-width:800px)" in page and 'name="viewport"' in page
+    assert "ins{background:#cfc;color:#060;text-decoration:underline}" in page  # not colour only
+
+
+def test_html_timeline_page() -> None:
+    steps = [
+        (BEFORE_INFO, AFTER_INFO, diff()),
+        (AFTER_INFO, {**AFTER_INFO, "id": "cap-3", "status": 410}, diff_articles(NEW, Article())),
+        ({**AFTER_INFO, "id": "cap-4"}, {**AFTER_INFO, "id": "cap-5"}, diff_articles(NEW, WALL_PAGE)),
+    ]
+    evil = f'{URL}?q="><script>alert(1)</script>'
+    page = render_timeline_html(steps, evil)
+    assert page.startswith("<!DOCTYPE html>") and "<script" not in page.lower()
+    rows = re.findall(r"<tr><td.*?</tr>", page, re.S)
+    assert len(rows) == 3
+    assert 'data-label="Severity"><span class="badge sev-high">high</span>' in rows[0]
+    assert "4 edits: headline, 1 modified, 1 added, 1 removed" in rows[0]
+    assert "hedge added: reportedly" in rows[0]  # the headline leads: its why
+    assert "cap-1" in rows[0] and "cap-2" in rows[0]
+    assert "URL now answers 410: article gone" in rows[1] and "cap-3" in rows[1]
+    assert "article body missing in later capture (consent wall)" in rows[2]
+    assert '<details class="legend">' in page and "<th>Why</th>" in page
+    assert "table.timeline td::before{content:attr(data-label)" in page  # rows stack on a phone
+
+
+def test_html_shows_a_merged_sentence_once() -> None:
+    """A punctuation edit merging two sentences is one change: its words are shown once, on
+    the first sentence it covers, not repeated on each."""
+    before = replace(
+        OLD, paragraphs=["The Kremlin said the letter arrived. It ran to 3 pages.", *OLD.paragraphs[1:]]
+    )
+    after = replace(
+        OLD, paragraphs=["The Kremlin said the letter arrived, and it ran to 3 pages.", *OLD.paragraphs[1:]]
+    )
+    merged = diff_articles(before, after)
+    assert [c.why[0] for c in merged.changes] == ["sentences merged"]
+    page = render_html(merged, URL, BEFORE_INFO, AFTER_INFO, before, after)
+    before_column = page[page.index("Before: the earlier capture") : page.index("After: the later capture")]
+    assert before_column.count("pages.") == 1 and before_column.count('class="s modified"') == 2

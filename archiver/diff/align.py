@@ -1,8 +1,9 @@
 """Align two versions sentence by sentence.
 
 An order-preserving difflib backbone over normalized sentence keys, then whole paragraphs
-and single sentences that moved, then fuzzy pairing of reworded sentences in the same (or a
-neighbouring) changed region; what is left is added or removed.
+and single sentences that moved, then sentences split or merged by a punctuation edit, then
+fuzzy pairing of reworded sentences in the same (or a neighbouring) changed region; what is
+left is added or removed.
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ from typing import TYPE_CHECKING
 
 from rapidfuzz import fuzz
 
-from archiver.diff.classify import merged_features, modified_change, severity
+from archiver.diff.classify import modified_change, one_sided_change
+from archiver.diff.meaning import moved
 from archiver.diff.model import SEVERITIES, Change, Sentence, span_of
 
 if TYPE_CHECKING:
@@ -22,10 +24,20 @@ if TYPE_CHECKING:
 
 PAIR_THRESHOLD = 60.0  # similarity (0-100) to call two sentences in one region a rewording
 FAR_PAIR_THRESHOLD = 80.0  # stricter when the two sit in neighbouring changed regions
+SUBSET_SHARE = 0.5  # token-set similarity only between sentences of comparable length
+JOIN_THRESHOLD = 90.0  # similarity of sentences joined to the one they were split from
+MAX_JOIN = 3  # at most this many sentences split from, or merged into, one
 
 
 def _similarity(a: str, b: str) -> float:
-    return max(fuzz.ratio(a, b), fuzz.token_set_ratio(a, b))
+    """How alike two sentence keys are. Token-set similarity forgives reordering and an added
+    clause, but it also calls a short sentence much like any long one containing its words
+    ("Police said." / a neighbour that says more): below SUBSET_SHARE of the longer one's
+    length it counts in proportion, so a removed sentence is not paired with a dissimilar
+    neighbour while a sentence that gained a clause still pairs with what it was."""
+    short, long = sorted((len(a), len(b)))
+    share = min(1.0, short / (SUBSET_SHARE * long)) if long else 1.0
+    return max(fuzz.ratio(a, b), share * fuzz.token_set_ratio(a, b))
 
 
 def _paragraph_groups(sentences: list[Sentence]) -> list[tuple[tuple[str, ...], list[int]]]:
@@ -52,6 +64,7 @@ class Aligner:
         self._backbone()
         self._paragraph_moves()
         self._sentence_moves()
+        self._splits_and_merges()
         self._rewordings()
         self._leftovers()
         ranked = sorted(self.found, key=lambda f: (SEVERITIES.index(f[1].severity), f[0]))
@@ -121,11 +134,12 @@ class Aligner:
                     self.before.paragraphs[p].strip(),
                     text,
                     (),
-                    severity("moved", ()),
+                    moved().severity,
                     (("equal", text),),
                     span_of(sentences),
                     span_of(moved_to),
                     "paragraph",
+                    why=moved().why,
                 ),
             )
 
@@ -144,12 +158,38 @@ class Aligner:
                     old.text,
                     new.text,
                     (),
-                    severity("moved", ()),
+                    moved().severity,
                     (("equal", new.text),),
                     span_of([old]),
                     span_of([new]),
+                    why=moved().why,
                 ),
             )
+
+    def _splits_and_merges(self) -> None:
+        """One sentence whose text is that of consecutive sentences on the other side (a full
+        stop for a semicolon, or the reverse) is one change, not a removal and a rewording."""
+        for j in sorted(self.added):
+            if j in self.added:
+                self._join(self.new[j], self.removed, self.old, split=False)
+        for i in sorted(self.removed):
+            if i in self.removed:
+                self._join(self.old[i], self.added, self.new, split=True)
+
+    def _join(self, one: Sentence, pending: dict[int, int], side: list[Sentence], split: bool) -> None:
+        region = (self.removed if split else self.added)[one.index]
+        for start in sorted(k for k, r in pending.items() if r == region):
+            for size in range(MAX_JOIN, 1, -1):
+                group = side[start : start + size]
+                if len(group) < size or any(
+                    s.index not in pending or s.paragraph != group[0].paragraph for s in group
+                ):
+                    continue
+                if fuzz.ratio(" ".join(s.key for s in group), one.key) >= JOIN_THRESHOLD:
+                    old, new = ([one], group) if split else (group, [one])
+                    self._take(old, new)
+                    self._emit(new[0].index, modified_change(old, new))
+                    return
 
     def _rewordings(self) -> None:
         candidates = []
@@ -165,7 +205,7 @@ class Aligner:
             if i in self.removed and j in self.added:
                 old, new = self.old[i], self.new[j]
                 self._take([old], [new])
-                self._emit(new.index, modified_change(old, new))
+                self._emit(new.index, modified_change([old], [new]))
 
     def _leftovers(self) -> None:
         for p, sentences in self._whole_paragraphs(self.old, self.removed):
@@ -180,35 +220,13 @@ class Aligner:
             self._one_sided("added", [self.new[j]], self.new[j].text, "sentence")
 
     def _one_sided(self, kind: str, sentences: list[Sentence], text: str, level: str) -> None:
-        flags = tuple(merged_features(sentences).flags())
-        rank = severity(kind, flags)
         if kind == "removed":
             position = self.slot[sentences[0].index]
             self._take(sentences, [])
-            change = Change(
-                kind,
-                text,
-                None,
-                flags,
-                rank,
-                (("delete", text),),
-                before_span=span_of(sentences),
-                level=level,
-            )
         else:
             position = sentences[0].index
             self._take([], sentences)
-            change = Change(
-                kind,
-                None,
-                text,
-                flags,
-                rank,
-                (("insert", text),),
-                after_span=span_of(sentences),
-                level=level,
-            )
-        self._emit(position, change)
+        self._emit(position, one_sided_change(kind, sentences, text, level))
 
     def _take(self, old: list[Sentence], new: list[Sentence]) -> None:
         """Mark sentences as explained."""

@@ -1,37 +1,30 @@
-"""Classify an edit: the claim flags it touches and the severity they earn."""
+"""Classify an edit: the claim flags it touches, whether it changed a claim, and the severity
+that earns (the rules live in archiver.diff.meaning)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import TYPE_CHECKING
-
 from archiver.article.claims import Features, features, normalize
-from archiver.diff.model import Change, Sentence, TextChange, span_of, word_diff
+from archiver.diff.meaning import one_sided, rewording, severity
+from archiver.diff.model import Change, Sentence, Span, TextChange, span_of, word_diff
 
-if TYPE_CHECKING:
-    pass
-
-
-# A correction notice is the publisher admitting an error: rank it with factual changes.
-HIGH_FLAGS = frozenset({"number", "quote", "negation", "entity", "correction"})
-MEDIUM_FLAGS = frozenset({"hedge", "attribution"})
-
-
-def severity(kind: str, flags: Iterable[str]) -> str:
-    """high for factual flags (and corrections), medium for hedge/attribution and removals."""
-    present = set(flags)
-    if present & HIGH_FLAGS:
-        return "high"
-    if present & MEDIUM_FLAGS or kind == "removed":
-        return "medium"
-    return "low"
+__all__ = ["headline_change", "merged_features", "modified_change", "one_sided_change", "severity"]
 
 
 def headline_change(before: str, after: str) -> TextChange:
+    """The headline in both versions; a changed headline is rated like a reworded sentence."""
     if normalize(before) == normalize(after):
         return TextChange(before, after, False, (("equal", after),))
-    changed = features(before).changed(features(after))
-    return TextChange(before, after, True, word_diff(before, after), tuple(changed))
+    verdict = rewording(before, after)
+    return TextChange(
+        before,
+        after,
+        True,
+        word_diff(before, after),
+        verdict.flags,
+        "high" if verdict.meaning == "changed" else "low",
+        verdict.meaning,
+        verdict.why,
+    )
 
 
 def merged_features(sentences: list[Sentence]) -> Features:
@@ -41,18 +34,40 @@ def merged_features(sentences: list[Sentence]) -> Features:
     return merged
 
 
-def modified_change(old: Sentence, new: Sentence) -> Change:
-    before, after = features(old.text), features(new.text)
-    flags = before.changed(after)
-    if after.correction and not before.correction:
-        flags.append("correction")
+def modified_change(old: list[Sentence], new: list[Sentence]) -> Change:
+    """A rewording: one sentence for one, or for several it was split into or merged from."""
+    before, after = " ".join(s.text for s in old), " ".join(s.text for s in new)
+    verdict = rewording(before, after)
+    joined = ("sentences merged",) if len(old) > 1 else ("sentence split",) if len(new) > 1 else ()
     return Change(
         "modified",
-        old.text,
-        new.text,
-        tuple(flags),
-        severity("modified", flags),
-        word_diff(old.text, new.text),
-        span_of([old]),
-        span_of([new]),
+        before,
+        after,
+        verdict.flags,
+        verdict.severity,
+        word_diff(before, after),
+        span_of(old),
+        span_of(new),
+        meaning=verdict.meaning,
+        why=joined + verdict.why,
+    )
+
+
+def one_sided_change(kind: str, sentences: list[Sentence], text: str, level: str) -> Change:
+    """A sentence or paragraph only one version has: a claim added or withdrawn."""
+    verdict = one_sided(kind, merged_features(sentences))
+    span: Span = span_of(sentences)
+    removed = kind == "removed"
+    return Change(
+        kind,
+        text if removed else None,
+        None if removed else text,
+        verdict.flags,
+        verdict.severity,
+        (("delete" if removed else "insert", text),),
+        before_span=span if removed else None,
+        after_span=None if removed else span,
+        level=level,
+        meaning=verdict.meaning,
+        why=verdict.why,
     )

@@ -6,16 +6,18 @@ import re
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from archiver.article.claims import normalize
+from archiver.article.claims import features, normalize
 from archiver.diff.align import Aligner
 from archiver.diff.classify import headline_change
-from archiver.diff.model import ArticleDiff, Sentence, TextChange, ValueChange, sentences_of
+from archiver.diff.lexicon import DATELINE_WORDS
+from archiver.diff.model import ArticleDiff, Change, Sentence, TextChange, ValueChange, sentences_of
 
 if TYPE_CHECKING:
     from archiver.article.extract import Article
 
 
 TEASER_SHARE = 0.5  # a paywalled capture with at most this share of the other's text is a teaser
+_STAMP_TOKEN = re.compile(r"[^\W\d_]+(?:\.[^\W\d_]+)*")
 
 
 def diff_articles(before: Article, after: Article) -> ArticleDiff:
@@ -45,12 +47,41 @@ def diff_articles(before: Article, after: Article) -> ArticleDiff:
         # metadata is all there is to compare
     else:
         diff.changes = Aligner(before, after, old, new).run()
+    stamps = [change for change in diff.changes if _dateline_change(change)]
+    diff.changes = [change for change in diff.changes if change not in stamps]
     diff.headline = headline_change(before.headline, after.headline)
     diff.byline = _byline(before.authors, after.authors)
     if not (before.published_guessed or after.published_guessed):
         diff.published = _date_change(before.published, after.published)
-    diff.modified = _date_change(before.modified, after.modified)
+    diff.modified = _date_change(before.modified, after.modified) or _dateline_dates(stamps)
     return diff
+
+
+def _is_dateline(text: str) -> bool:
+    """A line that only dates the article ("Published 3 June 2024 10:00 | Updated 4 June"):
+    dates or times, and no word but dateline words."""
+    found = features(text)
+    if not (found.numbers or found.dates):
+        return False
+    rest = normalize(text).casefold()
+    for stamp in sorted((*found.numbers, *found.dates), key=len, reverse=True):
+        rest = rest.replace(stamp, " ")
+    return all(word in DATELINE_WORDS for word in _STAMP_TOKEN.findall(rest))
+
+
+def _dateline_change(change: Change) -> bool:
+    """A body change between datelines (a published and an updated time swapped, a new
+    "Updated" time): a date change the page shows in its text, not an edit of the article."""
+    sides = [text for text in (change.before, change.after) if text]
+    return bool(sides) and all(_is_dateline(text) for text in sides)
+
+
+def _dateline_dates(stamps: list[Change]) -> ValueChange | None:
+    """The datelines that changed, as the informational modified-date change (a dateline
+    that only moved changed no date)."""
+    before = [c.before for c in stamps if c.before and c.kind != "moved"]
+    after = [c.after for c in stamps if c.after and c.kind != "moved"]
+    return ValueChange(before, after) if sorted(before) != sorted(after) else None
 
 
 def holds_article(article: Article, reference: Article | None = None) -> bool:

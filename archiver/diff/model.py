@@ -13,6 +13,7 @@ if TYPE_CHECKING:
 
 
 KINDS = ("added", "removed", "modified", "moved")
+MEANINGS = ("changed", "unchanged")
 SEVERITIES = ("high", "medium", "low")
 WordOp = tuple[str, str]
 
@@ -48,6 +49,8 @@ class Change:
     before_span: Span | None = None
     after_span: Span | None = None
     level: str = "sentence"
+    meaning: str = "unchanged"  # "changed" when the edit changed what the article claims
+    why: tuple[str, ...] = ()  # the evidence for meaning and severity ("number 25 → 20", "case")
 
 
 @dataclass(frozen=True)
@@ -59,6 +62,9 @@ class TextChange:
     changed: bool
     words: tuple[WordOp, ...]
     flags: tuple[str, ...] = ()
+    severity: str = "low"
+    meaning: str = "unchanged"
+    why: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

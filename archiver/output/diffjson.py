@@ -18,8 +18,9 @@ def to_json(diff: ArticleDiff, url: str, before: CaptureInfo, after: CaptureInfo
     body), ``body_restored`` (the earlier one had none), ``no_body`` (neither has) and ``wall``
     (why: "paywall", "consent", "not_found", "blocked" or null) -- the headline, byline and
     dates are then not compared; ``status`` (the one-line report when there was nothing to
-    compare, else null); ``byline`` and ``dates``; per change ``level``, ``paragraphs`` and
-    ``words`` (see ``_change_json``).
+    compare, else null); ``byline`` and ``dates``; per change (and for the headline)
+    ``meaning`` and ``why``, per change ``level``, ``paragraphs`` and ``words`` (see
+    ``_change_json``); the headline's ``severity`` (null when it did not change).
     """
     return {
         "url": url,
@@ -31,6 +32,9 @@ def to_json(diff: ArticleDiff, url: str, before: CaptureInfo, after: CaptureInfo
             "changed": diff.headline.changed,
             "flags": list(diff.headline.flags),
             "words": _words_json(diff.headline.words),
+            "severity": diff.headline.severity if diff.headline.changed else None,
+            "meaning": diff.headline.meaning,
+            "why": list(diff.headline.why),
         },
         "changes": [_change_json(change) for change in diff.changes],
         "summary": diff.summary,
@@ -62,13 +66,17 @@ def _change_json(change: Change) -> dict:
     """One change. ``paragraphs``: {"before", "after"}, the paragraph the change sits in on each
     side, numbered from 1 as the terminal and HTML reports show them (¶1 is the first
     paragraph), null on the side it is absent from; ``level``: "sentence" or "paragraph";
-    ``words``: a word-level diff as [op, text], op in equal/delete/insert."""
+    ``words``: a word-level diff as [op, text], op in equal/delete/insert; ``meaning``:
+    "changed" when the edit changed what the article claims, else "unchanged"; ``why``: the
+    evidence for that and for the severity ("number 25 → 20", "case", "claim withdrawn")."""
     return {
         "kind": change.kind,
         "before": change.before,
         "after": change.after,
         "flags": list(change.flags),
         "severity": change.severity,
+        "meaning": change.meaning,
+        "why": list(change.why),
         "level": change.level,
         "paragraphs": {
             "before": change.before_span.paragraph + 1 if change.before_span else None,

@@ -1,5 +1,7 @@
-"""A diff as one self-contained HTML page. Page text is hostile input: every string this
-module did not write itself is escaped."""
+"""A diff (or a timeline of diffs) as one self-contained HTML page. Page text is hostile
+input: every string this module did not write itself is escaped. Colour is never the only
+signal: deletions are struck through, insertions underlined, severities and flags are words
+explained in a legend, and the page reflows to a phone's width without scrolling sideways."""
 
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ from archiver.output.summary import (
     WALL_NAMES,
     CaptureInfo,
     gone_notices,
+    max_severity,
     metadata_rows,
     status_line,
     summary_line,
@@ -27,19 +30,24 @@ _AFTER_OPS = frozenset({"equal", "insert"})
 _ALL_OPS = frozenset({"equal", "delete", "insert"})
 
 _CSS = """
-body{font:16px/1.5 Georgia,serif;margin:0 auto;max-width:1200px;padding:1em;color:#222}
+body{font:16px/1.5 Georgia,serif;margin:0 auto;max-width:1200px;padding:1em;color:#222;
+overflow-wrap:anywhere;word-break:break-word}
 header{font-family:system-ui,sans-serif;font-size:14px;border-bottom:1px solid #ccc}
+header table{border-collapse:collapse;width:100%}header th,header td{text-align:left;padding:0 .4em 0 0}
+code{word-break:break-all}
 .url{word-break:break-all;font-weight:bold}
 .notice{background:#fde2e1;border-left:4px solid #c00;padding:.3em .6em;font-family:sans-serif}
-.cols{display:grid;grid-template-columns:1fr 1fr;gap:2em}
-@media (max-width:800px){.cols{grid-template-columns:1fr}}
+.cols{display:grid;grid-template-columns:minmax(0,1fr) minmax(0,1fr);gap:2em}
+@media (max-width:800px){.cols{grid-template-columns:minmax(0,1fr)}}
+@media (max-width:600px){header table,header tbody,header tr,header th,header td{display:block}
+header tr{margin-bottom:.4em}}
 .cols h2{font-size:1.4em;line-height:1.25}
 .side{font-family:sans-serif;font-size:12px;text-transform:uppercase;color:#777}
 del{background:#fdd;color:#900;text-decoration:line-through}
-ins{background:#cfc;color:#060;text-decoration:none}
+ins{background:#cfc;color:#060;text-decoration:underline}
 .s.removed{background:#fdd;text-decoration:line-through;text-decoration-color:#c66}
-.s.added{background:#dfd}
-.s.modified{background:#fff6cc}
+.s.added{background:#dfd;border-bottom:2px solid #393}
+.s.modified{background:#fff6cc;border-bottom:1px dotted #a80}
 .s.moved{outline:1px dashed #36c;background:#eef3ff}
 p.moved{border-left:4px solid #36c;padding-left:.5em}
 p.added{border-left:4px solid #393;padding-left:.5em}
@@ -55,7 +63,34 @@ color:#fff;background:#666;text-transform:uppercase;letter-spacing:.03em}
 .f-correction{background:#2e7d32}
 .kind{font-weight:bold;margin-right:.4em}.where a{color:#36c;font-size:12px}
 .summary{font-family:sans-serif;font-weight:bold}
+.why{font-size:13px;color:#444;margin-top:.2em}.why b{font-weight:600}
+details.legend{font-family:system-ui,sans-serif;font-size:14px;margin:.8em 0;padding:.4em .6em;
+background:#f6f6f6;border-radius:4px}
+details.legend dl{display:grid;grid-template-columns:max-content minmax(0,1fr);gap:.2em .8em;margin:.4em 0}
+details.legend dd{margin:0}
+table.timeline{border-collapse:collapse;width:100%;font-family:system-ui,sans-serif;font-size:14px}
+table.timeline th,table.timeline td{border-bottom:1px solid #eee;padding:.3em .4em;text-align:left;
+vertical-align:top}
+@media (max-width:600px){table.timeline thead{display:none}
+table.timeline tr,table.timeline td{display:block}table.timeline tr{border-bottom:2px solid #ccc}
+table.timeline td::before{content:attr(data-label) ": ";font-weight:bold}}
 """
+
+_SEVERITY_HELP = {
+    "high": "a claim changed: a number or date, a quote's words, a negation, a reversal, who did"
+    " what, a name swapped, a correction, the headline's meaning",
+    "medium": "a hedge or attribution changed, or a claim was added, withdrawn or reworded",
+    "low": "the wording only: case, punctuation, spelling, grammar, an acronym spelled out, a move",
+}
+_FLAG_HELP = {
+    "number": "a number or date (compared by value: 14 = fourteen)",
+    "quote": "the words inside quotation marks",
+    "attribution": "who says it (said, according to, told)",
+    "hedge": "how sure it is (allegedly, may, reportedly)",
+    "negation": "not, never, denied, refused",
+    "entity": "a named person, place or organisation",
+    "correction": "a correction or update notice",
+}
 
 
 def _esc(text: object) -> str:
@@ -71,6 +106,41 @@ def _badges_html(change_flags: tuple[str, ...], severity: str | None = None) -> 
     badges = [f'<span class="badge sev-{severity}">{severity}</span>'] if severity else []
     badges += [f'<span class="badge f-{_esc(f)}">{_esc(f)}</span>' for f in change_flags]
     return "".join(badges)
+
+
+def _why_html(why: tuple[str, ...]) -> str:
+    """The evidence for a change's severity, under it."""
+    return f'<div class="why"><b>why:</b> {_esc("; ".join(why))}</div>' if why else ""
+
+
+def _legend_html() -> str:
+    """What the severities, flags, markers and "why" mean: the page explains itself."""
+    severities = "".join(
+        f"<dt>{_badges_html((), rank)}</dt><dd>{_esc(text)}</dd>" for rank, text in _SEVERITY_HELP.items()
+    )
+    flags = "".join(
+        f"<dt>{_badges_html((flag,))}</dt><dd>{_esc(text)}</dd>" for flag, text in _FLAG_HELP.items()
+    )
+    marks = (
+        "<dt><del>deleted</del> <ins>inserted</ins></dt><dd>words struck through were taken out,"
+        " underlined words were put in</dd><dt><b>why:</b></dt><dd>the evidence for a change's"
+        " severity: what changed in the claim (&quot;number 25 → 20&quot;, &quot;negation"
+        " added&quot;) or why it is wording only (&quot;case&quot;, &quot;spelling&quot;)</dd>"
+    )
+    return (
+        '<details class="legend"><summary>Legend: severity, flags, markers</summary>'
+        f"<dl>{severities}{flags}{marks}</dl></details>"
+    )
+
+
+def _page(title: str, body: str) -> str:
+    return (
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        '<meta http-equiv="Content-Security-Policy" '
+        "content=\"default-src 'none'; style-src 'unsafe-inline'; img-src data:\">"
+        '<meta name="viewport" content="width=device-width,initial-scale=1">'
+        f"<title>{title}</title><style>{_CSS}</style></head><body>{body}</body></html>\n"
+    )
 
 
 def render_html(
@@ -91,22 +161,56 @@ def render_html(
         _column("before", before, before_article, diff, _BEFORE_OPS),
         _column("after", after, after_article, diff, _AFTER_OPS),
     )
-    return (
-        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
-        '<meta http-equiv="Content-Security-Policy" '
-        "content=\"default-src 'none'; style-src 'unsafe-inline'; img-src data:\">"
-        '<meta name="viewport" content="width=device-width,initial-scale=1">'
-        f"<title>Edits: {_esc(url)}</title><style>{_CSS}</style></head><body>"
-        f"<header>{_header_html(url, before, after)}</header>{notices}"
-        f"{_changes_html(diff)}"
-        f'<div class="cols">{columns[0]}{columns[1]}</div></body></html>\n'
+    legend = _legend_html() if diff.changes or diff.headline.changed else ""
+    return _page(
+        f"Edits: {_esc(url)}",
+        f"<header>{_header_html(url, before, after)}</header>{notices}{legend}"
+        f'{_changes_html(diff)}<div class="cols">{columns[0]}{columns[1]}</div>',
     )
 
 
-def _header_html(url: str, before: CaptureInfo, after: CaptureInfo) -> str:
-    link = _esc(url)
+def render_timeline_html(steps: list[tuple[CaptureInfo, CaptureInfo, ArticleDiff]], url: str) -> str:
+    """A self-contained timeline page: one row per consecutive pair of captures (the triples
+    ``render_timeline`` takes), with the most severe rating and why the worst edit got it."""
+    rows = []
+    for before, after, diff in steps:
+        status = status_line(diff, after)
+        what = status or "; ".join([summary_line(diff), *gone_notices(diff, after)])
+        severity = max_severity(diff)
+        cells = (
+            ("From", _esc(before.get("captured_at", "?")) + f"<br><code>{_esc(before.get('id', ''))}</code>"),
+            ("To", _esc(after.get("captured_at", "?")) + f"<br><code>{_esc(after.get('id', ''))}</code>"),
+            ("Severity", _badges_html((), severity) if severity else "–"),
+            ("What changed", _esc(what)),
+            ("Why", _esc("; ".join(() if status else _worst_why(diff)) or "–")),
+        )
+        rows.append(
+            "<tr>" + "".join(f'<td data-label="{label}">{cell}</td>' for label, cell in cells) + "</tr>"
+        )
+    head = "".join(f"<th>{label}</th>" for label in ("From", "To", "Severity", "What changed", "Why"))
+    return _page(
+        f"Timeline: {_esc(url)}",
+        f'<header><h1 class="summary">Timeline</h1><p class="url">{_link(url)}</p></header>{_legend_html()}'
+        f'<table class="timeline"><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table>',
+    )
+
+
+def _worst_why(diff: ArticleDiff) -> tuple[str, ...]:
+    """The evidence of the most severe edit in a step (the headline's when it leads)."""
+    if diff.headline.changed and (not diff.changes or diff.headline.severity == max_severity(diff)):
+        return diff.headline.why
+    return diff.changes[0].why if diff.changes else ()
+
+
+def _link(url: str) -> str:
+    """The URL, a link when it is http(s)."""
     if url.lower().startswith(("http://", "https://")):
-        link = f'<a href="{_esc(url)}" rel="noreferrer noopener">{link}</a>'
+        return f'<a href="{_esc(url)}" rel="noreferrer noopener">{_esc(url)}</a>'
+    return _esc(url)
+
+
+def _header_html(url: str, before: CaptureInfo, after: CaptureInfo) -> str:
+    link = _link(url)
     rows = "".join(
         f"<tr><th>{label}</th><td>{_esc(info.get('captured_at', ''))}</td>"
         f"<td>{_esc(info.get('id', ''))}</td><td><code>{_esc(info.get('sha256', ''))}</code>"
@@ -129,8 +233,9 @@ def _changes_html(diff: ArticleDiff) -> str:
     if diff.headline.changed:  # outside the numbered list: its numbers match the text's marks
         words = _html_words(diff.headline.words, _ALL_OPS)
         headline = (
-            f'<div class="changes" id="headline">{_badges_html(diff.headline.flags, "high")}'
-            f'<span class="kind">headline</span><div>{words}</div></div>'
+            f'<div class="changes" id="headline">'
+            f"{_badges_html(diff.headline.flags, diff.headline.severity)}"
+            f'<span class="kind">headline</span><div>{words}</div>{_why_html(diff.headline.why)}</div>'
         )
     items = []
     for number, change in enumerate(diff.changes, 1):
@@ -144,7 +249,7 @@ def _changes_html(diff: ArticleDiff) -> str:
         items.append(
             f'<li id="c{number}">{_badges_html(change.flags, change.severity)}'
             f'<span class="kind">{_esc(kind)}</span><span class="where">{links}</span>'
-            f"<div>{body}</div></li>"
+            f"<div>{body}</div>{_why_html(change.why)}</li>"
         )
     return headline + (f'<ol class="changes">{"".join(items)}</ol>' if items else "")
 
@@ -155,8 +260,9 @@ def _column(side: str, info: CaptureInfo, article: Article, diff: ArticleDiff, k
         span = change.before_span if side == "before" else change.after_span
         marks |= dict.fromkeys(span.sentences if span else (), (number, change))
     headline = _html_words(diff.headline.words, keep) if diff.headline.changed else None
+    label = "Before: the earlier capture" if side == "before" else "After: the later capture"
     parts = [
-        f'<section><div class="side">{side} · {_esc(info.get("captured_at", ""))}</div>',
+        f'<section><div class="side">{label} · {_esc(info.get("captured_at", ""))}</div>',
         f"<h2>{headline or _esc(article.headline)}</h2>",
     ]
     if (side == "after" and diff.body_missing) or (side == "before" and diff.body_restored):
@@ -181,7 +287,9 @@ def _sentence_html(
     if index not in marks:
         return f"<span {anchor}>{_esc(text)}</span>"
     number, change = marks[index]
-    body = _html_words(change.words, keep) if change.kind == "modified" else _esc(text)
     span = change.before_span if side == "before" else change.after_span
+    body = _esc(text)
+    if change.kind == "modified":  # sentences split or merged: the words once, on the first
+        body = _html_words(change.words, keep) if not span or index == span.sentences[0] else ""
     ref = f'<sup><a href="#c{number}">{number}</a></sup>' if span and index == span.sentences[-1] else ""
     return f'<span {anchor} class="s {change.kind}">{body}{ref}</span>'

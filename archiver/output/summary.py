@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from archiver.diff.model import ArticleDiff, Change
+from archiver.diff.model import SEVERITIES, ArticleDiff, Change
 from archiver.output.sanitize import clean
 
 if TYPE_CHECKING:
@@ -88,9 +88,10 @@ def _shown(value: str | list[str] | None) -> str:
 
 
 def max_severity(diff: ArticleDiff) -> str | None:
-    if diff.headline.changed:
-        return "high"
-    return diff.changes[0].severity if diff.changes else None
+    """The most severe rating among the headline and the body changes (None: no change)."""
+    ranks = [diff.headline.severity] if diff.headline.changed else []
+    ranks += [diff.changes[0].severity] if diff.changes else []
+    return min(ranks, key=SEVERITIES.index) if ranks else None
 
 
 def paragraph_marks(change: Change) -> str:

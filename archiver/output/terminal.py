@@ -1,5 +1,7 @@
 """A diff in the terminal with rich: soft-wrapped lines, so rich never breaks a sentence,
-a [-...-]/{+...+} marker or a timeline line (the terminal or the pager wraps them)."""
+a [-...-]/{+...+} marker or a timeline line (the terminal or the pager wraps them). Colour is
+never the only signal: deletions and insertions keep their markers in colour too, severity
+and flags are words, and each change says why it got its severity."""
 
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ from rich.text import Text
 from archiver.diff.model import ArticleDiff, Change, WordOp
 from archiver.output.sanitize import clean
 from archiver.output.summary import (
+    SEVERITY_STYLE,
     CaptureInfo,
     gone_notices,
     max_severity,
@@ -24,7 +27,6 @@ if TYPE_CHECKING:
     pass
 
 
-SEVERITY_STYLE = {"high": "bold red", "medium": "bold yellow", "low": "dim"}
 FLAG_STYLE = {
     "number": "white on dark_orange3",
     "quote": "white on purple4",
@@ -45,7 +47,7 @@ def _plain(console: Console) -> bool:
 
 
 def _word_text(words: tuple[WordOp, ...], plain: bool, keep: frozenset[str]) -> Text:
-    """Words as rich Text: strike-red deletions, green insertions, or [-x-]{+y+} markers."""
+    """Words as rich Text: [-x-]{+y+} markers, struck-through red and bold green in colour."""
     text = Text()
     for op, chunk in words:
         if op not in keep:
@@ -55,11 +57,15 @@ def _word_text(words: tuple[WordOp, ...], plain: bool, keep: frozenset[str]) -> 
         chunk = clean(chunk)
         if op == "equal":
             text.append(chunk)
-        elif plain:
-            text.append(f"[-{chunk}-]" if op == "delete" else f"{{+{chunk}+}}")
         else:
-            text.append(chunk, style="strike red" if op == "delete" else "bold green")
+            marked = f"[-{chunk}-]" if op == "delete" else f"{{+{chunk}+}}"
+            text.append(marked, style="" if plain else "strike red" if op == "delete" else "bold green")
     return text
+
+
+def _why_line(why: tuple[str, ...]) -> Text:
+    """The evidence behind a change's severity ("why: number 3 → 5; claim withdrawn")."""
+    return Text(clean(f"    why: {'; '.join(why)}")) if why else Text()
 
 
 def _badges(flags: tuple[str, ...], plain: bool) -> Text:
@@ -116,11 +122,13 @@ def _render_headline(console: Console, diff: ArticleDiff, plain: bool) -> None:
         _print(console, f"Headline: {headline.after}")
         return
     title = Text("Headline changed ")
-    title.append_text(_severity_text("high", plain))
+    title.append_text(_severity_text(headline.severity, plain))
     title.append_text(_badges(headline.flags, plain))
     _print(console, title)
     _print(console, Text("  was: ") + _word_text(headline.words, plain, _BEFORE_OPS))
     _print(console, Text("  now: ") + _word_text(headline.words, plain, _AFTER_OPS))
+    if headline.why:
+        _print(console, _why_line(headline.why))
 
 
 def _render_metadata(console: Console, diff: ArticleDiff) -> None:
@@ -141,6 +149,8 @@ def _render_change(console: Console, number: int, change: Change, plain: bool) -
         _print(console, Text("    ") + Text(clean(preview), style="" if plain else "italic"))
         return
     _print(console, Text("    ") + _word_text(change.words, plain, _ALL_OPS))
+    if change.why:
+        _print(console, _why_line(change.why))
 
 
 def render_timeline(

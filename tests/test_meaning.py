@@ -1,0 +1,130 @@
+"""Which edits changed a claim (issue 9): meaning, why and the severity that follows, on the
+kinds of edit real news revisions make."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from archiver.article.extract import Article
+from archiver.diff.differ import diff_articles
+from archiver.diff.model import Change
+
+ROOT = Path(__file__).resolve().parents[1]
+REVISIONS = ROOT.parent / "shared" / "revisions" / "iterater-human-wiki-arxiv.jsonl"
+OTHER = "Officials expect the repairs to take a week."
+
+
+def change_for(old: str, new: str) -> Change:
+    """The one change diff_articles reports when one sentence of an article is edited."""
+    before = Article(headline="Election night", paragraphs=[old, OTHER])
+    after = Article(headline="Election night", paragraphs=[new, OTHER])
+    changes = diff_articles(before, after).changes
+    assert len(changes) == 1, changes
+    return changes[0]
+
+
+HIGH, MEDIUM, LOW = "high", "medium", "low"
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "severity", "why"),
+    [
+        # a claim changed: high
+        ("He received 24 votes, behind Simon Black.", "He received 24 votes, ahead of Simon Black.", HIGH,
+         "reversal: behind → ahead of"),
+        ("Another soldier was critically injured in the attack.",
+         "The soldier driving the truck was critically injured in the attack.", HIGH,
+         "subject changed: another soldier → the soldier driving the truck"),
+        ("The company reported 25 deaths.", "The company reported 20 deaths.", HIGH, "number 25 → 20"),
+        ("The mayor said he would resign.", "The mayor said he would not resign.", HIGH,
+         "negation added: not"),
+        ("Police arrested Smith on Friday.", "Police arrested Jones on Friday.", HIGH,
+         "entity swapped: Smith → Jones"),
+        ("Sales rose 5% last year.", "Sales fell 5% last year.", HIGH, "reversal: rose → fell"),
+        ('"We will win," she said.', '"We will prevail," she said.', HIGH, "quote's words changed"),
+        ("The rally is planned for today.", "The rally is planned for Saturday.", HIGH,
+         "number added: saturday"),
+        ("Two people were killed in the crash.", "Two people were injured in the crash.", HIGH,
+         "event changed: killed → injured"),
+        ("Smith said the plan would fail.", "Jones said the plan would fail.", HIGH,
+         "subject changed: smith → jones"),
+        ("NATO is sending more troops.", "OSCE is sending more troops.", HIGH, "entity swapped: NATO → OSCE"),
+        # a hedge, the scope of a claim, content added: medium
+        ("The man was killed by police.", "The man was reportedly killed by police.", MEDIUM, "hedge added"),
+        ("The country dropped off the net on Friday.",
+         "The country disconnected from most of the internet on Friday.", MEDIUM, "scope: most added"),
+        ("The bridge will close for repairs.",
+         "The bridge will close for repairs, leaving commuters to find other routes into town.", MEDIUM,
+         "reworded: repairs. → repairs, leaving"),
+        # the wording only: low, and no flag
+        ("The UK will send troops.", "The U.K. will send troops.", LOW, "punctuation"),
+        ("He works for the State in Ohio.", "He works for the state in Ohio.", LOW, "case"),
+        ("The FCC approved the merger.", "The Federal Communications Commission approved the merger.", LOW,
+         "abbreviation expanded"),
+        ("The so-called experts disagreed.", 'The so-called "experts" disagreed.', LOW, "punctuation"),
+        ("The minister officialy resigned.", "The minister officially resigned.", LOW, "spelling"),
+        ("Vucic met the envoy.", "Vučić met the envoy.", LOW, "accents"),
+        ("After a hiatus, Aniston returned to film.", "Following a hiatus, Aniston returned to film.", LOW,
+         "word choice"),
+        ("The ionization density rose.", "The ionisation density rose.", LOW, "word choice"),
+        ("The council voted 7-2 to approve it.", "The council voted seven to two to approve it.", LOW,
+         "same number, other form"),
+    ],
+)  # fmt: skip
+def test_severity_follows_from_what_the_edit_did(old: str, new: str, severity: str, why: str) -> None:
+    change = change_for(old, new)
+    assert (change.kind, change.severity) == ("modified", severity)
+    assert change.meaning == ("unchanged" if severity == LOW else "changed")
+    assert any(w.startswith(why) for w in change.why), change.why
+    if severity == LOW:
+        assert change.flags == ()
+
+
+def test_a_quote_keeps_its_flag_when_only_a_small_word_goes() -> None:
+    change = change_for(
+        '"It does not fit well with the world," he said.', '"It does not fit with the world," he said.'
+    )
+    assert change.flags == ("quote",) and change.severity == "high"
+
+
+def test_withdrawn_claim_is_medium_unless_it_carries_a_hard_fact() -> None:
+    article = Article(headline="Storm", paragraphs=["Crews worked through the night in Ohio.", OTHER])
+    plain = diff_articles(article, Article(headline="Storm", paragraphs=[OTHER])).changes[0]
+    assert (plain.kind, plain.severity, plain.flags) == ("removed", "medium", ("entity",))
+    assert plain.why[0] == "claim withdrawn"
+    numbered = Article(headline="Storm", paragraphs=["Crews restored power to 4,000 homes.", OTHER])
+    hard = diff_articles(numbered, Article(headline="Storm", paragraphs=[OTHER])).changes[0]
+    assert (hard.severity, hard.meaning) == ("high", "changed") and "number: 4000" in hard.why
+
+
+def test_headline_meaning_and_why() -> None:
+    before = Article(headline="Mayor will resign", paragraphs=[OTHER])
+    polished = diff_articles(before, Article(headline="Mayor Will Resign", paragraphs=[OTHER]))
+    assert polished.headline.changed and polished.headline.severity == "low"
+    assert (polished.headline.meaning, polished.headline.why) == ("unchanged", ("case",))
+    reversed_ = diff_articles(before, Article(headline="Mayor will not resign", paragraphs=[OTHER]))
+    assert (reversed_.headline.severity, reversed_.headline.meaning) == ("high", "changed")
+    assert "negation added: not" in reversed_.headline.why
+
+
+@pytest.mark.skipif(not REVISIONS.is_file(), reason=f"IteraTeR revisions not found at {REVISIONS}")
+def test_meaning_eval_runs_on_the_labelled_revisions(tmp_path: Path) -> None:
+    """The benchmark runs end to end on the real revisions (test split) and keeps recall, the
+    goal the rules are built for, at 90 % or more; its other figures are printed, not gated
+    (IteraTeR's labels are Wikipedia's and arXiv's, not news')."""
+    out = tmp_path / "figures.json"
+    subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "meaning_eval.py"), "--split", "test", "--json", str(out)],
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
+    figures = json.loads(out.read_text(encoding="utf-8"))
+    assert {"all", "wiki", "arxiv"} <= figures.keys()
+    assert figures["all"]["meaning"] > 0 and figures["all"]["style"] > 0
+    assert figures["all"]["recall"] >= 90.0
