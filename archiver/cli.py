@@ -192,8 +192,8 @@ def diff(
     """
     if len(targets) > 2:
         raise click.UsageError("give a URL, or two capture ids / WARC files")
-    if walk_all and (from_id or to_id or html_file):
-        raise click.UsageError("--all walks the whole history: it takes no --from, --to or --html")
+    if walk_all and (from_id or to_id):
+        raise click.UsageError("--all walks the whole history: it takes no --from or --to")
     if from_id and from_id == to_id:
         raise click.UsageError("--from and --to name the same capture")
     return core.diff(archive_dir, targets, from_id, to_id, walk_all, html_file, as_json)

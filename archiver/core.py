@@ -100,6 +100,12 @@ def diff(
                 raise ArchiverError("--all takes one URL of an archived article")
             steps = timeline(archive, targets[0])
             url = steps[0][0].url
+            if html_file is not None:
+                from archiver.output.files import write_output
+                from archiver.output.html import render_timeline_html
+
+                page = render_timeline_html([(a.info, b.info, d) for a, b, d in steps], url).encode()
+                write_output(html_file, lambda handle: _write_all(handle, page))
             if as_json:
                 print_json([to_json(d, url, a.info, b.info) for a, b, d in steps])
             else:

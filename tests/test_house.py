@@ -387,3 +387,12 @@ def test_a_catalogue_row_pointing_outside_warcs_is_refused(two_captures: tuple[P
         db.execute("UPDATE captures SET warc_path = '../../../../../../etc/passwd' WHERE seq = 2")
     result = run("show", "--archive", str(root), url)
     assert result.exit_code == 2 and "outside warcs/" in result.stderr and "root:" not in result.stderr
+
+
+def test_diff_all_html_writes_a_timeline_page(two_captures: tuple[Path, str], tmp_path: Path) -> None:
+    root, url = two_captures
+    page = tmp_path / "timeline.html"
+    result = run("diff", "--archive", str(root), url, "--all", "--html", str(page))
+    assert result.exit_code == 1
+    html = page.read_text()
+    assert html.startswith("<!DOCTYPE html>") and "1 edit: headline" in html and "<script" not in html
