@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from archiver.diff.model import ArticleDiff, Change, WordOp
 from archiver.output.summary import CaptureInfo, status_line
-
-if TYPE_CHECKING:
-    pass
 
 
 def to_json(diff: ArticleDiff, url: str, before: CaptureInfo, after: CaptureInfo) -> dict:

@@ -3,14 +3,10 @@ is nothing to compare, byline/date rows, where a change sits."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from archiver.diff.model import SEVERITIES, ArticleDiff, Change
 from archiver.output.sanitize import clean
-
-if TYPE_CHECKING:
-    pass
-
 
 CaptureInfo = dict[str, Any]
 GONE_STATUSES = frozenset({"404", "410"})

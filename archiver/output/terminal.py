@@ -5,8 +5,6 @@ and flags are words, and each change says why it got its severity."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from rich.console import Console
 from rich.text import Text
 
@@ -22,10 +20,6 @@ from archiver.output.summary import (
     status_line,
     summary_line,
 )
-
-if TYPE_CHECKING:
-    pass
-
 
 FLAG_STYLE = {
     "number": "white on dark_orange3",
