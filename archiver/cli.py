@@ -215,17 +215,24 @@ def reindex(archive_dir: Path) -> ExitStatus:
     type=click.File("rb"),
     help="Check signatures with this public key (PEM), e.g. one given by the archivist.",
 )
+@click.option("--fingerprint", metavar="HEX", help="Pin the trusted key to this fingerprint (sha256:...).")
 @click.option("--head", metavar="SEQ:DIGEST", help="A chain head published earlier (`archiver head`).")
 @archive_option
 @json_option
 @handle_errors
 def verify(
-    targets: tuple[str, ...], pubkey: Any, head: str | None, archive_dir: Path, as_json: bool
+    targets: tuple[str, ...],
+    pubkey: Any,
+    fingerprint: str | None,
+    head: str | None,
+    archive_dir: Path,
+    as_json: bool,
 ) -> ExitStatus:
     """Check gzip members, record digests, catalogue rows, the manifest chain and signatures
     (no argument: the whole archive); with --head, that a published chain head is still in
-    it. Exit 0: all good, 1: problems found, 2: error."""
-    return core.verify(archive_dir, targets, pubkey.read() if pubkey else None, as_json, head)
+    it; with --fingerprint, that the key trusted is the one published. Exit 0: all good,
+    1: problems found, 2: error."""
+    return core.verify(archive_dir, targets, pubkey.read() if pubkey else None, as_json, head, fingerprint)
 
 
 @main.command(short_help="Print the chain head, to publish it.")

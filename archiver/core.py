@@ -161,15 +161,30 @@ def reindex(root: Path) -> ExitStatus:
 
 
 def verify(
-    root: Path, targets: tuple[str, ...], pubkey_pem: bytes | None, as_json: bool, head: str | None = None
+    root: Path,
+    targets: tuple[str, ...],
+    pubkey_pem: bytes | None,
+    as_json: bool,
+    head: str | None = None,
+    pinned: str | None = None,
 ) -> ExitStatus:
     from archiver.evidence.anchor import check_head, parse_head
     from archiver.evidence.findings import merge
+    from archiver.evidence.keys import fingerprint, normal_fingerprint
+    from archiver.evidence.signatures import trusted_key
     from archiver.evidence.verify import verify as run_verify
     from archiver.output.checks import BarProgress, render
 
     if head is not None:
-        parse_head(head)  # a malformed --head is a usage error before any work
+        parse_head(head)  # a malformed --head or --fingerprint is a usage error before any work
+    wanted = normal_fingerprint(pinned) if pinned is not None else None
+    in_archive = not targets or any(
+        not Path(t).is_file() or Path(t).suffix.lower() != ".wacz" for t in targets
+    )
+    key, source = trusted_key(root if in_archive and (root / "keys").is_dir() else None, pubkey_pem)
+    trusted = fingerprint(key) if key is not None else None
+    if wanted is not None and trusted is None:
+        raise ArchiverError("--fingerprint pins a key, but there is none here to pin: give --pubkey")
     progress = BarProgress()
     try:
         report = run_verify(root, targets, pubkey_pem, progress)
@@ -177,10 +192,19 @@ def verify(
         progress.stop()
     if head is not None:
         merge(report, check_head(root, head))
+    if wanted is not None:
+        report.count("signatures")
+        if trusted != wanted:
+            report.add("signatures", f"{source} has fingerprint {trusted}, not the pinned {wanted}")
     if as_json:
-        print_json(report.to_json())
+        print_json({**report.to_json(), "key": {"fingerprint": trusted, "source": source}})
     else:
         render(stdout_console(), report)
+        emit(
+            f"key trusted: {trusted} ({source})"
+            if trusted
+            else "key trusted: none (no archive key or --pubkey)"
+        )
     return ExitStatus.OK if report.ok else ExitStatus.PROBLEMS
 
 
@@ -199,7 +223,7 @@ def head(root: Path, as_json: bool) -> ExitStatus:
 
 def key_init(root: Path) -> ExitStatus:
     from archiver.archive import layout
-    from archiver.evidence.keys import init_key, public_key_path
+    from archiver.evidence.keys import fingerprint, init_key, load_private_key, public_key_path
 
     if root.exists() and layout.is_read_only(root, writer=True):
         raise ArchiverError(f"{root} is read-only")
@@ -207,7 +231,10 @@ def key_init(root: Path) -> ExitStatus:
         path = init_key(root)
     except OSError as exc:
         raise ArchiverError(f"cannot create the key in {root}: {exc.strerror or exc}") from None
+    private = load_private_key(root)
     emit(f"created {path} (private, mode 0600) and {public_key_path(root)}")
+    if private is not None:
+        emit(f"fingerprint {fingerprint(private.public_key())} (publish it: third parties pin it)")
     return ExitStatus.OK
 
 

@@ -65,3 +65,23 @@ def test_a_chain_rewritten_up_to_the_head_is_caught(archive: Path) -> None:
 def test_a_malformed_head_is_a_one_line_error(archive: Path) -> None:
     result = run("verify", "--archive", str(archive), "--head", "three:abc")
     assert result.exit_code == 2 and result.stderr.startswith("archiver: error: --head wants SEQ:DIGEST")
+
+
+def test_the_trusted_key_is_named_and_can_be_pinned(httpserver: HTTPServer, tmp_path: Path) -> None:
+    root = tmp_path / "signed"
+    made = run("key", "init", "--archive", str(root))
+    printed = next(w for w in made.stdout.split() if w.startswith("sha256:"))
+    httpserver.expect_request("/s").respond_with_data(
+        PAGE.format(t="A signed story"), content_type="text/html"
+    )
+    assert run("capture", "--archive", str(root), httpserver.url_for("/s")).exit_code == 0
+    result = run("verify", "--archive", str(root))
+    assert result.exit_code == 0 and f"key trusted: {printed} (the archive key)" in result.stdout
+    assert json.loads(run("verify", "--archive", str(root), "--json").stdout)["key"]["fingerprint"] == printed
+    pinned = run("verify", "--archive", str(root), "--fingerprint", printed.upper().replace("SHA256:", ""))
+    assert pinned.exit_code == 0
+    other = "sha256:" + "ab" * 32
+    wrong = run("verify", "--archive", str(root), "--fingerprint", other)
+    assert wrong.exit_code == 1 and f"not the pinned {other}" in wrong.stdout
+    bad = run("verify", "--archive", str(root), "--fingerprint", "12ab")
+    assert bad.exit_code == 2 and "64 hex digits" in bad.stderr

@@ -79,6 +79,24 @@ def public_der_b64(public_key) -> str:
     return base64.b64encode(der).decode()
 
 
+def fingerprint(public_key) -> str:
+    """sha256: + hex of the SubjectPublicKeyInfo DER: what an archivist publishes and a
+    verifier pins (`verify --fingerprint`)."""
+    import hashlib
+
+    return "sha256:" + hashlib.sha256(base64.b64decode(public_der_b64(public_key))).hexdigest()
+
+
+def normal_fingerprint(text: str) -> str:
+    """A fingerprint as given by a user: any case, with or without sha256: and colons."""
+    value = text.strip().lower().removeprefix("sha256:").replace(":", "")
+    if len(value) != 64 or any(c not in "0123456789abcdef" for c in value):
+        raise ArchiverError(
+            f"--fingerprint wants the 64 hex digits `archiver key init` printed, not {text!r}"
+        )
+    return "sha256:" + value
+
+
 def signer(root: Path) -> Callable[[bytes], dict[str, str]] | None:
     """A function signing with the archive's private key, or None when it has none."""
     private_key = load_private_key(root)
