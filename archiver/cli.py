@@ -199,6 +199,24 @@ def diff(
     return core.diff(archive_dir, targets, from_id, to_id, walk_all, html_file, as_json)
 
 
+@main.command(short_help="Write the evidence page of two captures (court-ready, printable).")
+@click.argument("url")
+@click.option("--from", "from_id", metavar="ID", help="Earlier capture (default: as `diff` picks).")
+@click.option("--to", "to_id", metavar="ID", help="Later capture (default: the latest).")
+@click.option("-o", "--output", type=FILE, required=True, help="The HTML file to write ('-': stdout).")
+@archive_option
+@click.option("--json", "as_json", is_flag=True, help="Also write the facts as JSON beside it (FILE.json).")
+@handle_errors
+def report(
+    url: str, from_id: str | None, to_id: str | None, output: Path, archive_dir: Path, as_json: bool
+) -> ExitStatus:
+    """One self-contained, printable page for a third party: both versions side by side, the
+    flagged edits with why, every digest, the signatures and key fingerprint, the capture
+    times, what verification found, and the commands to check it all from an exported WACZ.
+    Exit 0: written and verified, 1: written but the evidence fails verification."""
+    return core.report(archive_dir, url, from_id, to_id, output, as_json)
+
+
 @main.command(short_help="Rebuild the catalogue from the WARC files alone.")
 @archive_option
 @handle_errors

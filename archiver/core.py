@@ -141,6 +141,32 @@ def _write_all(handle: BinaryIO, data: bytes) -> None:
     handle.write(data)
 
 
+def report(
+    root: Path, url: str, from_id: str | None, to_id: str | None, output: Path, as_json: bool
+) -> ExitStatus:
+    """The evidence page of one comparison (and, with --json, its facts beside it)."""
+    from archiver.diff.select import diff_versions, resolve_pair
+    from archiver.evidence.dossier import gather
+    from archiver.output.diffjson import to_json
+    from archiver.output.dossier import render_dossier
+    from archiver.output.files import write_output
+
+    with open_archive(root) as archive:
+        before, after = resolve_pair(archive, (url,), from_id, to_id)
+    result = diff_versions(before, after)
+    dossier = gather(root, after.url, str(before.info["id"]), str(after.info["id"]))
+    page = render_dossier(dossier, result, before.info, after.info, before.article, after.article).encode()
+    write_output(output, lambda handle: _write_all(handle, page))
+    if as_json:
+        import json
+
+        facts = json.dumps({**dossier.to_json(), "diff": to_json(result, after.url, before.info, after.info)})
+        write_output(output.with_suffix(".json"), lambda handle: _write_all(handle, facts.encode()))
+    verdict = "verified" if dossier.verified else f"NOT verified ({len(dossier.problems)} problems)"
+    say("", f"wrote {output}: captures {before.info['id']} -> {after.info['id']}, evidence {verdict}")
+    return ExitStatus.OK if dossier.verified else ExitStatus.PROBLEMS
+
+
 def reindex(root: Path) -> ExitStatus:
     from archiver.archive.folder import Archive
     from archiver.archive.rebuild import reindex as rebuild

@@ -93,33 +93,33 @@ _FLAG_HELP = {
 }
 
 
-def _esc(text: object) -> str:
+def esc(text: object) -> str:
     return html.escape(clean(text), quote=True)
 
 
 def _html_words(words: tuple[WordOp, ...], keep: frozenset[str]) -> str:
     tags = {"equal": "{}", "delete": "<del>{}</del>", "insert": "<ins>{}</ins>"}
-    return " ".join(tags[op].format(_esc(chunk)) for op, chunk in words if op in keep)
+    return " ".join(tags[op].format(esc(chunk)) for op, chunk in words if op in keep)
 
 
 def _badges_html(change_flags: tuple[str, ...], severity: str | None = None) -> str:
     badges = [f'<span class="badge sev-{severity}">{severity}</span>'] if severity else []
-    badges += [f'<span class="badge f-{_esc(f)}">{_esc(f)}</span>' for f in change_flags]
+    badges += [f'<span class="badge f-{esc(f)}">{esc(f)}</span>' for f in change_flags]
     return "".join(badges)
 
 
 def _why_html(why: tuple[str, ...]) -> str:
     """The evidence for a change's severity, under it."""
-    return f'<div class="why"><b>why:</b> {_esc("; ".join(why))}</div>' if why else ""
+    return f'<div class="why"><b>why:</b> {esc("; ".join(why))}</div>' if why else ""
 
 
 def _legend_html() -> str:
     """What the severities, flags, markers and "why" mean: the page explains itself."""
     severities = "".join(
-        f"<dt>{_badges_html((), rank)}</dt><dd>{_esc(text)}</dd>" for rank, text in _SEVERITY_HELP.items()
+        f"<dt>{_badges_html((), rank)}</dt><dd>{esc(text)}</dd>" for rank, text in _SEVERITY_HELP.items()
     )
     flags = "".join(
-        f"<dt>{_badges_html((flag,))}</dt><dd>{_esc(text)}</dd>" for flag, text in _FLAG_HELP.items()
+        f"<dt>{_badges_html((flag,))}</dt><dd>{esc(text)}</dd>" for flag, text in _FLAG_HELP.items()
     )
     marks = (
         "<dt><del>deleted</del> <ins>inserted</ins></dt><dd>words struck through were taken out,"
@@ -133,13 +133,14 @@ def _legend_html() -> str:
     )
 
 
-def _page(title: str, body: str) -> str:
+def page(title: str, body: str, css: str = "") -> str:
+    """A whole page: no script may run (CSP), styles inline, nothing fetched."""
     return (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
         '<meta http-equiv="Content-Security-Policy" '
         "content=\"default-src 'none'; style-src 'unsafe-inline'; img-src data:\">"
         '<meta name="viewport" content="width=device-width,initial-scale=1">'
-        f"<title>{title}</title><style>{_CSS}</style></head><body>{body}</body></html>\n"
+        f"<title>{title}</title><style>{_CSS}{css}</style></head><body>{body}</body></html>\n"
     )
 
 
@@ -152,20 +153,31 @@ def render_html(
     after_article: Article,
 ) -> str:
     """A self-contained page: both versions side by side with edits marked, and the list."""
+    return page(f"Edits: {esc(url)}", diff_body(diff, url, before, after, before_article, after_article))
+
+
+def diff_body(
+    diff: ArticleDiff,
+    url: str,
+    before: CaptureInfo,
+    after: CaptureInfo,
+    before_article: Article,
+    after_article: Article,
+) -> str:
+    """The report's body: header, notices, legend, the numbered edits, the two columns."""
     status = status_line(diff, after)
-    notices = "".join(f'<p class="notice">{_esc(n)}</p>' for n in [status] if status)
+    notices = "".join(f'<p class="notice">{esc(n)}</p>' for n in [status] if status)
     if not status:  # a list of edits: a gone notice (if any) above it, the summary line
-        notices += "".join(f'<p class="notice">{_esc(n)}</p>' for n in gone_notices(diff, after))
-        notices += f'<p class="summary">{_esc(summary_line(diff))}</p>{_metadata_html(diff)}'
+        notices += "".join(f'<p class="notice">{esc(n)}</p>' for n in gone_notices(diff, after))
+        notices += f'<p class="summary">{esc(summary_line(diff))}</p>{_metadata_html(diff)}'
     columns = (
         _column("before", before, before_article, diff, _BEFORE_OPS),
         _column("after", after, after_article, diff, _AFTER_OPS),
     )
     legend = _legend_html() if diff.changes or diff.headline.changed else ""
-    return _page(
-        f"Edits: {_esc(url)}",
+    return (
         f"<header>{_header_html(url, before, after)}</header>{notices}{legend}"
-        f'{_changes_html(diff)}<div class="cols">{columns[0]}{columns[1]}</div>',
+        f'{_changes_html(diff)}<div class="cols">{columns[0]}{columns[1]}</div>'
     )
 
 
@@ -178,18 +190,18 @@ def render_timeline_html(steps: list[tuple[CaptureInfo, CaptureInfo, ArticleDiff
         what = status or "; ".join([summary_line(diff), *gone_notices(diff, after)])
         severity = max_severity(diff)
         cells = (
-            ("From", _esc(before.get("captured_at", "?")) + f"<br><code>{_esc(before.get('id', ''))}</code>"),
-            ("To", _esc(after.get("captured_at", "?")) + f"<br><code>{_esc(after.get('id', ''))}</code>"),
+            ("From", esc(before.get("captured_at", "?")) + f"<br><code>{esc(before.get('id', ''))}</code>"),
+            ("To", esc(after.get("captured_at", "?")) + f"<br><code>{esc(after.get('id', ''))}</code>"),
             ("Severity", _badges_html((), severity) if severity else "–"),
-            ("What changed", _esc(what)),
-            ("Why", _esc("; ".join(() if status else _worst_why(diff)) or "–")),
+            ("What changed", esc(what)),
+            ("Why", esc("; ".join(() if status else _worst_why(diff)) or "–")),
         )
         rows.append(
             "<tr>" + "".join(f'<td data-label="{label}">{cell}</td>' for label, cell in cells) + "</tr>"
         )
     head = "".join(f"<th>{label}</th>" for label in ("From", "To", "Severity", "What changed", "Why"))
-    return _page(
-        f"Timeline: {_esc(url)}",
+    return page(
+        f"Timeline: {esc(url)}",
         f'<header><h1 class="summary">Timeline</h1><p class="url">{_link(url)}</p></header>{_legend_html()}'
         f'<table class="timeline"><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table>',
     )
@@ -205,15 +217,15 @@ def _worst_why(diff: ArticleDiff) -> tuple[str, ...]:
 def _link(url: str) -> str:
     """The URL, a link when it is http(s)."""
     if url.lower().startswith(("http://", "https://")):
-        return f'<a href="{_esc(url)}" rel="noreferrer noopener">{_esc(url)}</a>'
-    return _esc(url)
+        return f'<a href="{esc(url)}" rel="noreferrer noopener">{esc(url)}</a>'
+    return esc(url)
 
 
 def _header_html(url: str, before: CaptureInfo, after: CaptureInfo) -> str:
     link = _link(url)
     rows = "".join(
-        f"<tr><th>{label}</th><td>{_esc(info.get('captured_at', ''))}</td>"
-        f"<td>{_esc(info.get('id', ''))}</td><td><code>{_esc(info.get('sha256', ''))}</code>"
+        f"<tr><th>{label}</th><td>{esc(info.get('captured_at', ''))}</td>"
+        f"<td>{esc(info.get('id', ''))}</td><td><code>{esc(info.get('sha256', ''))}</code>"
         "</td></tr>"
         for label, info in (("before", before), ("after", after))
     )
@@ -222,7 +234,7 @@ def _header_html(url: str, before: CaptureInfo, after: CaptureInfo) -> str:
 
 def _metadata_html(diff: ArticleDiff) -> str:
     items = "".join(
-        f"<li>{_esc(label)}: <del>{_esc(was)}</del> → <ins>{_esc(now)}</ins></li>"
+        f"<li>{esc(label)}: <del>{esc(was)}</del> → <ins>{esc(now)}</ins></li>"
         for label, was, now in metadata_rows(diff)
     )
     return f"<ul>{items}</ul>" if items else ""
@@ -240,7 +252,7 @@ def _changes_html(diff: ArticleDiff) -> str:
     items = []
     for number, change in enumerate(diff.changes, 1):
         kind = change.kind if change.level == "sentence" else f"{change.kind} paragraph"
-        body = _esc(change.after) if change.kind == "moved" else _html_words(change.words, _ALL_OPS)
+        body = esc(change.after) if change.kind == "moved" else _html_words(change.words, _ALL_OPS)
         links = " → ".join(
             f'<a href="#{side[0]}{span.sentences[0]}">{side} ¶{span.paragraph + 1}</a>'
             for side, span in (("before", change.before_span), ("after", change.after_span))
@@ -248,7 +260,7 @@ def _changes_html(diff: ArticleDiff) -> str:
         )
         items.append(
             f'<li id="c{number}">{_badges_html(change.flags, change.severity)}'
-            f'<span class="kind">{_esc(kind)}</span><span class="where">{links}</span>'
+            f'<span class="kind">{esc(kind)}</span><span class="where">{links}</span>'
             f"<div>{body}</div>{_why_html(change.why)}</li>"
         )
     return headline + (f'<ol class="changes">{"".join(items)}</ol>' if items else "")
@@ -262,12 +274,12 @@ def _column(side: str, info: CaptureInfo, article: Article, diff: ArticleDiff, k
     headline = _html_words(diff.headline.words, keep) if diff.headline.changed else None
     label = "Before: the earlier capture" if side == "before" else "After: the later capture"
     parts = [
-        f'<section><div class="side">{label} · {_esc(info.get("captured_at", ""))}</div>',
-        f"<h2>{headline or _esc(article.headline)}</h2>",
+        f'<section><div class="side">{label} · {esc(info.get("captured_at", ""))}</div>',
+        f"<h2>{headline or esc(article.headline)}</h2>",
     ]
     if (side == "after" and diff.body_missing) or (side == "before" and diff.body_restored):
         wall = f" ({WALL_NAMES.get(diff.wall, diff.wall)})" if diff.wall else ""
-        parts.append(f'<p class="notice">No article body in this capture{_esc(wall)}</p>')
+        parts.append(f'<p class="notice">No article body in this capture{esc(wall)}</p>')
     index = 0
     for p, paragraph in enumerate(article.paragraphs):
         sentences = split_sentences(paragraph)
@@ -285,10 +297,10 @@ def _sentence_html(
 ) -> str:
     anchor = f'id="{side[0]}{index}"'
     if index not in marks:
-        return f"<span {anchor}>{_esc(text)}</span>"
+        return f"<span {anchor}>{esc(text)}</span>"
     number, change = marks[index]
     span = change.before_span if side == "before" else change.after_span
-    body = _esc(text)
+    body = esc(text)
     if change.kind == "modified":  # sentences split or merged: the words once, on the first
         body = _html_words(change.words, keep) if not span or index == span.sentences[0] else ""
     ref = f'<sup><a href="#c{number}">{number}</a></sup>' if span and index == span.sentences[-1] else ""
