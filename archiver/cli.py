@@ -270,10 +270,13 @@ def key() -> None:
 
 @key.command(name="init")
 @archive_option
+@click.option("--key-file", type=FILE, help="Where to keep the private key (default: the keys folder).")
 @handle_errors
-def key_init(archive_dir: Path) -> ExitStatus:
-    """Create the archive's key pair; from now on every capture is signed."""
-    return core.key_init(archive_dir)
+def key_init(archive_dir: Path, key_file: Path | None) -> ExitStatus:
+    """Create the archive's key pair; from now on every capture is signed. The private key
+    stays outside the archive ($ARCHIVER_KEYS, else ~/.config/archiver/keys/FINGERPRINT/,
+    or --key-file, then found through ARCHIVER_KEY_FILE); the archive keeps the public key."""
+    return core.key_init(archive_dir, key_file)
 
 
 @key.command(name="export")

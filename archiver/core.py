@@ -196,7 +196,7 @@ def verify(
 ) -> ExitStatus:
     from archiver.evidence.anchor import check_head, parse_head
     from archiver.evidence.findings import merge
-    from archiver.evidence.keys import fingerprint, normal_fingerprint
+    from archiver.evidence.keys import fingerprint, legacy_private_key_path, normal_fingerprint
     from archiver.evidence.signatures import trusted_key
     from archiver.evidence.verify import verify as run_verify
     from archiver.output.checks import BarProgress, render
@@ -218,6 +218,11 @@ def verify(
         progress.stop()
     if head is not None:
         merge(report, check_head(root, head))
+    if in_archive and legacy_private_key_path(root).exists():
+        report.notes.append(
+            "the archive's private key is inside it (keys/archive-key.pem): whoever gets a copy can "
+            "sign as you; move it out of the archive and point ARCHIVER_KEY_FILE at it"
+        )
     if wanted is not None:
         report.count("signatures")
         if trusted != wanted:
@@ -247,20 +252,21 @@ def head(root: Path, as_json: bool) -> ExitStatus:
     return ExitStatus.OK
 
 
-def key_init(root: Path) -> ExitStatus:
+def key_init(root: Path, key_file: Path | None = None) -> ExitStatus:
     from archiver.archive import layout
-    from archiver.evidence.keys import fingerprint, init_key, load_private_key, public_key_path
+    from archiver.evidence.keys import fingerprint, init_key, load_public_key, public_key_path
 
     if root.exists() and layout.is_read_only(root, writer=True):
         raise ArchiverError(f"{root} is read-only")
     try:
-        path = init_key(root)
+        path = init_key(root, key_file)
     except OSError as exc:
-        raise ArchiverError(f"cannot create the key in {root}: {exc.strerror or exc}") from None
-    private = load_private_key(root)
-    emit(f"created {path} (private, mode 0600) and {public_key_path(root)}")
-    if private is not None:
-        emit(f"fingerprint {fingerprint(private.public_key())} (publish it: third parties pin it)")
+        raise ArchiverError(f"cannot create the key: {exc.filename or root}: {exc.strerror or exc}") from None
+    public = load_public_key(public_key_path(root).read_bytes())
+    emit(f"created {path} (private, mode 0600; outside the archive) and {public_key_path(root)}")
+    emit(f"fingerprint {fingerprint(public)} (publish it: third parties pin it)")
+    if key_file is not None:
+        emit(f"capture, import and export find it with ARCHIVER_KEY_FILE={key_file}")
     return ExitStatus.OK
 
 

@@ -1,4 +1,6 @@
-"""The archive's ECDSA P-256 signing key: create, load, sign, verify."""
+"""The archive's ECDSA P-256 signing key: create, find, load, sign, verify. The private key
+lives outside the archive (a keys folder in the user's config, or a file of the user's
+choosing), found by the fingerprint of the public key the archive keeps."""
 
 from __future__ import annotations
 
@@ -12,45 +14,80 @@ from archiver.errors import ArchiverError
 ALGORITHM = "ecdsa-p256-sha256"
 
 
-def private_key_path(root: Path) -> Path:
-    return Path(root) / "keys" / "archive-key.pem"
+def keys_folder() -> Path:
+    """Where private keys live, outside every archive: $ARCHIVER_KEYS, else
+    $XDG_CONFIG_HOME/archiver/keys, else ~/.config/archiver/keys."""
+    if os.environ.get("ARCHIVER_KEYS"):
+        return Path(os.environ["ARCHIVER_KEYS"])
+    base = os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config"
+    return Path(base) / "archiver" / "keys"
 
 
 def public_key_path(root: Path) -> Path:
+    """The archive keeps only its public key: copying the folder never hands over the signing key."""
     return Path(root) / "keys" / "archive-key.pub.pem"
 
 
-def init_key(root: Path) -> Path:
-    """Create the archive's key pair (private key mode 0600); refuse to overwrite one."""
+def legacy_private_key_path(root: Path) -> Path:
+    """Where archives made before keys moved out kept their private key (still read)."""
+    return Path(root) / "keys" / "archive-key.pem"
+
+
+def private_key_path(root: Path) -> Path:
+    """Where the archive's private key is: $ARCHIVER_KEY_FILE, an older archive's own
+    keys/archive-key.pem, else KEYS_FOLDER/<fingerprint of the archive's public key>/."""
+    if os.environ.get("ARCHIVER_KEY_FILE"):
+        return Path(os.environ["ARCHIVER_KEY_FILE"])
+    legacy = legacy_private_key_path(root)
+    public = public_key_path(root)
+    if legacy.exists() or not public.exists():
+        return legacy
+    return _folder_entry(fingerprint(load_public_key(public.read_bytes())))
+
+
+def _folder_entry(print_: str) -> Path:
+    return keys_folder() / print_.removeprefix("sha256:") / "archive-key.pem"
+
+
+def init_key(root: Path, key_file: Path | None = None) -> Path:
+    """Create the archive's key pair: the private key (mode 0600) at `key_file` or in the
+    keys folder, outside the archive; the public key in the archive. Never replaces a key."""
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric import ec
 
-    path = private_key_path(root)
-    if path.exists():
-        raise ArchiverError(f"a key already exists at {path}; not replacing it")
-    path.parent.mkdir(parents=True, exist_ok=True)
+    for existing in (public_key_path(root), legacy_private_key_path(root)):
+        if existing.exists():
+            raise ArchiverError(f"the archive already has a key ({existing}); not replacing it")
     key = ec.generate_private_key(ec.SECP256R1())
+    path = key_file or _folder_entry(fingerprint(key.public_key()))
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     pem = key.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     )
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "wb") as handle:
         handle.write(pem)
+    public_key_path(root).parent.mkdir(parents=True, exist_ok=True)
     public_key_path(root).write_bytes(public_pem(key.public_key()))
     return path
 
 
 def load_private_key(root: Path):  # -> ec.EllipticCurvePrivateKey | None
-    """The archive's private key, or None when it has none."""
+    """The archive's private key, or None when it is not here (an archive without a key, or a
+    copy whose keeper kept the key). A key that is not the archive's is an error."""
     path = private_key_path(root)
     if not path.exists():
         return None
     from cryptography.hazmat.primitives import serialization
 
     try:
-        return serialization.load_pem_private_key(path.read_bytes(), password=None)
+        key = serialization.load_pem_private_key(path.read_bytes(), password=None)
     except (ValueError, TypeError) as exc:
         raise ArchiverError(f"cannot load archive key {path}: {exc}") from None
+    public = public_key_path(root)
+    if public.exists() and fingerprint(key.public_key()) != fingerprint(load_public_key(public.read_bytes())):
+        raise ArchiverError(f"the private key {path} is not the key of the archive {root}")
+    return key
 
 
 def load_public_key(pem: bytes):  # -> ec.EllipticCurvePublicKey
@@ -98,8 +135,16 @@ def normal_fingerprint(text: str) -> str:
 
 
 def signer(root: Path) -> Callable[[bytes], dict[str, str]] | None:
-    """A function signing with the archive's private key, or None when it has none."""
+    """A function signing with the archive's private key; None for an archive without a key.
+    An archive with a key whose private half is not here is refused: once it has a key,
+    every capture must be signed by it."""
     private_key = load_private_key(root)
+    if private_key is None and public_key_path(root).exists():
+        print_ = fingerprint(load_public_key(public_key_path(root).read_bytes()))
+        raise ArchiverError(
+            f"the archive signs its captures with key {print_}, whose private key is not here "
+            f"(looked for {private_key_path(root)}; set ARCHIVER_KEY_FILE)"
+        )
     return None if private_key is None else lambda data: sign(private_key, data)
 
 

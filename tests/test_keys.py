@@ -1,0 +1,75 @@
+"""The signing key lives outside the archive: a copy of the folder never carries it, a
+capture without it is refused rather than left unsigned, and older archives keep working."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import stat
+from pathlib import Path
+
+import pytest
+from pytest_httpserver import HTTPServer
+
+from archiver.evidence import keys
+
+from helpers import run
+
+PAGE = (
+    "<html><head><title>A signed story</title></head><body><article><h1>A signed story</h1>"
+    "<p>It was signed.</p></article></body></html>"
+)
+
+
+@pytest.fixture
+def site(httpserver: HTTPServer) -> str:
+    httpserver.expect_request("/s").respond_with_data(PAGE, content_type="text/html")
+    return httpserver.url_for("/s")
+
+
+def test_the_archive_keeps_only_the_public_key(tmp_path: Path, site: str) -> None:
+    root = tmp_path / "archive"
+    made = run("key", "init", "--archive", str(root))
+    assert made.exit_code == 0 and "outside the archive" in made.stdout
+    assert [p.name for p in (root / "keys").iterdir()] == ["archive-key.pub.pem"]
+    private = keys.private_key_path(root)
+    assert not private.is_relative_to(root) and stat.S_IMODE(private.stat().st_mode) == 0o600
+    assert json.loads(run("capture", "--archive", str(root), "--json", site).stdout)["id"]
+    copy = tmp_path / "handed-over"
+    shutil.copytree(root, copy)
+    assert not [p for p in copy.rglob("*.pem") if "pub" not in p.name]
+    assert run("verify", "--archive", str(copy)).exit_code == 0
+
+
+def test_a_capture_without_the_private_key_is_refused(
+    tmp_path: Path, site: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = tmp_path / "archive"
+    run("key", "init", "--archive", str(root))
+    monkeypatch.setenv("ARCHIVER_KEYS", str(tmp_path / "elsewhere"))
+    result = run("capture", "--archive", str(root), site)
+    assert result.exit_code == 1 and "whose private key is not here" in result.stderr
+    assert not list((root / "warcs").rglob("*.warc.gz"))  # nothing unsigned was added
+
+
+def test_a_key_file_of_ones_choosing(tmp_path: Path, site: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    root, key_file = tmp_path / "archive", tmp_path / "secret" / "newsroom.pem"
+    result = run("key", "init", "--archive", str(root), "--key-file", str(key_file))
+    assert result.exit_code == 0 and key_file.exists(), result.output
+    monkeypatch.setenv("ARCHIVER_KEY_FILE", str(key_file))
+    assert run("capture", "--archive", str(root), site).exit_code == 0
+    assert json.loads(run("verify", "--archive", str(root), "--json").stdout)["ok"]
+    other = tmp_path / "other"
+    run("key", "init", "--archive", str(other), "--key-file", str(tmp_path / "other.pem"))
+    monkeypatch.setenv("ARCHIVER_KEY_FILE", str(tmp_path / "other.pem"))
+    wrong = run("capture", "--archive", str(root), site)
+    assert wrong.exit_code == 1 and "is not the key of the archive" in wrong.stderr
+
+
+def test_an_older_archive_with_its_key_inside_still_signs(tmp_path: Path, site: str) -> None:
+    root = tmp_path / "archive"
+    run("key", "init", "--archive", str(root))
+    shutil.move(keys.private_key_path(root), keys.legacy_private_key_path(root))
+    result = run("capture", "--archive", str(root), site)
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(run("verify", "--archive", str(root), "--json").stdout)["ok"]
