@@ -5,15 +5,15 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from lxml.etree import _Element
     from lxml.html import HtmlElement
 
-from archiver.article.churn import Block, filter_churn
-from archiver.article.html import clean, squash, text_of
+from archiver.article.blocks import Block, blocks_of
+from archiver.article.churn import filter_churn
+from archiver.article.html import clean, squash
 from archiver.article.metadata import Page, first_meta, ld_str
 
 log = logging.getLogger(__name__)
@@ -34,9 +34,6 @@ _DOOMED = "archiver-drop"  # temporary tag for scripts other than JSON-LD
 _DUMP_LINES = 20  # lines in a single extracted block that betray a whole-page text dump
 
 
-_FURNITURE_CLASS = re.compile(r"caption|imagedescription|pictext|credit|author|byline|autor", re.I)
-
-
 def body_blocks(tree: HtmlElement) -> list[Block]:
     """Paragraph-level blocks of the article body (``tree`` already pruned of page furniture).
 
@@ -49,7 +46,7 @@ def body_blocks(tree: HtmlElement) -> list[Block]:
         if body is None:
             return []
         if not _is_page_dump(body):
-            return [block for child in body for block in _blocks(child)]
+            return [block for child in body for block in blocks_of(child)]
     return []
 
 
@@ -88,34 +85,6 @@ def _trafilatura_body(tree: HtmlElement, *, fast: bool) -> _Element | None:
 def _is_page_dump(body: _Element) -> bool:
     """trafilatura's last resort: the whole page's text, one line per element, in one block."""
     return len(body) == 1 and (body[0].text or "").count("\n") >= _DUMP_LINES
-
-
-def _blocks(element: _Element, group: int | None = None) -> Iterator[Block]:
-    """Blocks for one body element: list items and table rows come out one by one."""
-    if element.tag == "list":
-        for item in element.iterchildren("item"):
-            nested = list(item.iterchildren("list"))
-            for sub in nested:
-                item.remove(sub)
-            yield from _block(item, id(element) if group is None else group)
-            for sub in nested:
-                yield from _blocks(sub, id(element) if group is None else group)
-    elif element.tag == "table":
-        for row in element.iter("row"):
-            text = " | ".join(filter(None, map(text_of, row.iterchildren("cell"))))
-            if text:
-                yield Block(text)
-    else:
-        yield from _block(element, group)
-
-
-def _block(element: _Element, group: int | None) -> Iterator[Block]:
-    if _FURNITURE_CLASS.search(element.get("class") or ""):
-        return  # trafilatura keeps the source class: captions, credits, author boxes
-    text = text_of(element)
-    if text:
-        linked = sum(len(text_of(ref)) for ref in element.iter("ref"))
-        yield Block(text, min(1.0, linked / len(text)), group)
 
 
 _DESCRIPTION_KEYS = ("og:description", "description", "twitter:description")

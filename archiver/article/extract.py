@@ -35,7 +35,7 @@ from archiver.article.walls import has_paywall, no_article
 if TYPE_CHECKING:
     pass
 
-EXTRACTOR_VERSION = "5"
+EXTRACTOR_VERSION = "6"
 
 
 @dataclass

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from lxml.html import HtmlElement
 
-from archiver.article.html import clean
+from archiver.article.html import BLOCK_TAGS, clean
 
 _NO_ARTICLE_TITLE = re.compile(
     r"^\W*(?:error\W*)?404\b|page not found|not found\W*$|we value your privacy|before you continue"
@@ -138,45 +138,6 @@ _PAYWALL_ANY = re.compile(_PAYWALL_PHRASES)  # for lower-case text: faster than 
 _PAYWALL_START = re.compile(rf"^\W{{0,3}}(?:{_PAYWALL_PHRASES})", re.I)
 _PAYWALL_LINE = re.compile(rf"(?:^|(?<=[.!?…])\s+)\W{{0,3}}(?:{_PAYWALL_PHRASES})", re.I)
 _PAYWALL_LINE_MAX = 300  # a longer line is prose that may quote a paywall, not the wall itself
-_BLOCK_TAGS = frozenset(
-    (  # a line break in the rendered page before and after these
-        "address",
-        "article",
-        "aside",
-        "blockquote",
-        "body",
-        "br",
-        "dd",
-        "details",
-        "div",
-        "dl",
-        "dt",
-        "fieldset",
-        "figcaption",
-        "figure",
-        "form",
-        "h1",
-        "h2",
-        "h3",
-        "h4",
-        "h5",
-        "h6",
-        "header",
-        "hr",
-        "li",
-        "main",
-        "ol",
-        "p",
-        "pre",
-        "section",
-        "summary",
-        "table",
-        "td",
-        "th",
-        "tr",
-        "ul",
-    )
-)
 # Not looked at: scripts and styles (pruned already but for JSON-LD), site navigation and footers.
 _NOT_SHOWN = frozenset(("script", "template", "noscript", "nav", "footer", "menu", "select"))
 
@@ -214,11 +175,11 @@ def has_paywall(tree: HtmlElement) -> bool:
                 walker.skip_subtree()
                 pieces.append("\n")
                 continue
-            if tag in _BLOCK_TAGS:
+            if tag in BLOCK_TAGS:
                 pieces.append("\n")
             pieces.append(element.text or "")
         else:
-            if tag in _BLOCK_TAGS:
+            if tag in BLOCK_TAGS:
                 pieces.append("\n")
             if element is not tree:
                 pieces.append(element.tail or "")
