@@ -30,17 +30,39 @@ _INERT_TAGS = (  # never article text; trafilatura removes them too, but only af
     "textarea",
     "menu",
 )
+_MODULE_NAME = re.compile(  # a word of a class or id: "promo-box", "quoteRotator", "recirc"
+    r"(?:^|[\s_-]|(?<=[a-z])(?=[A-Z]))(?i:promo|recirc|recommend|more-?(?:from|stories|news)|up-?next"
+    r"|outbrain|taboola|newsletter|rotat|carousel)"
+)
 _DOOMED = "archiver-drop"  # temporary tag for scripts other than JSON-LD
 _DUMP_LINES = 20  # lines in a single extracted block that betray a whole-page text dump
+_FALLBACK_BELOW = 1000  # body characters under which the page's own paragraphs are looked at
+_FALLBACK_RATIO = 2  # ... and taken when they hold this many times more text
+_CONTAINER_PARAGRAPHS = 3  # prose paragraphs that make an element the article's container
+_PROSE_MIN = 40  # characters of a <p> that is prose, not a label
 
 
 def body_blocks(tree: HtmlElement) -> list[Block]:
     """Paragraph-level blocks of the article body (``tree`` already pruned of page furniture).
 
-    One fast trafilatura pass; only when it falls back to dumping the whole page's text is
-    the slower pass (with its readability/jusText comparison) tried. A second dump means no
-    article was found.
+    trafilatura's body, unless it found little or nothing while the page plainly carries an
+    article: one element with several prose paragraphs and far more text (its heuristics drop
+    a body whose container is named like a comment thread, for one).
     """
+    blocks = _trafilatura_blocks(tree)
+    shown = sum(len(block.text) for block in blocks)
+    if shown < _FALLBACK_BELOW:
+        container = _paragraph_container(tree)
+        own = [] if container is None else list(blocks_of(container))
+        if sum(len(block.text) for block in own) >= _FALLBACK_RATIO * max(shown, 1):
+            return own
+    return blocks
+
+
+def _trafilatura_blocks(tree: HtmlElement) -> list[Block]:
+    """One fast trafilatura pass; only when it falls back to dumping the whole page's text is
+    the slower pass (with its readability/jusText comparison) tried. A second dump means no
+    article was found."""
     for fast in (True, False):
         body = _trafilatura_body(tree, fast=fast)
         if body is None:
@@ -48,6 +70,20 @@ def body_blocks(tree: HtmlElement) -> list[Block]:
         if not _is_page_dump(body):
             return [block for child in body for block in blocks_of(child)]
     return []
+
+
+def _paragraph_container(tree: HtmlElement) -> HtmlElement | None:
+    """The element whose <p> children hold the most prose, if it has enough of them."""
+    prose: dict[HtmlElement, list[int]] = {}
+    for paragraph in tree.iter("p"):
+        parent = paragraph.getparent()
+        length = len(clean(paragraph.text_content()))
+        if parent is not None and length >= _PROSE_MIN:
+            count_chars = prose.setdefault(parent, [0, 0])
+            count_chars[0] += 1
+            count_chars[1] += length
+    best = max(prose.items(), key=lambda item: item[1][1], default=None)
+    return best[0] if best and best[1][0] >= _CONTAINER_PARAGRAPHS else None
 
 
 def prune_furniture(tree: HtmlElement, tags: tuple[str, ...] | None = None) -> None:
@@ -58,7 +94,26 @@ def prune_furniture(tree: HtmlElement, tags: tuple[str, ...] | None = None) -> N
     for script in tree.iter("script"):
         if "ld+json" not in (script.get("type") or "").lower():
             script.tag = _DOOMED
+    if tags is None:
+        _mark_modules(tree)
     etree.strip_elements(tree, _DOOMED, *(_INERT_TAGS if tags is None else tags), with_tail=False)
+
+
+def _mark_modules(tree: HtmlElement) -> None:
+    """Mark promo, recirculation and newsletter modules for removal: a box inside the article
+    that shows another story (a rotating quote, a headline) would otherwise read as an edit
+    each time it rotates. Named so by the CMS conventions nearly every site follows; never an
+    element holding half the page's text (a wrapper whose class merely mentions them)."""
+    from lxml import etree
+
+    page_chars = 0
+    for element in tree.iter("div", "section", "figure", "blockquote", "ul", "p", "span"):
+        names = f"{element.get('class') or ''} {element.get('id') or ''}"
+        if not _MODULE_NAME.search(names):
+            continue
+        page_chars = page_chars or len(etree.tostring(tree, method="text", encoding="unicode"))
+        if 2 * len(element.text_content()) < page_chars:
+            element.tag = _DOOMED
 
 
 def _trafilatura_body(tree: HtmlElement, *, fast: bool) -> _Element | None:
@@ -95,6 +150,7 @@ _LEAD_KEY = 60  # squashed description characters that must open the lead elemen
 _LEAD_MAX = 1000
 _LD_BODY_MIN = 500  # characters of JSON-LD articleBody worth falling back to
 _LD_BODY_RATIO = 3  # ... when it is this many times longer than what the markup gave
+_LD_BODY_TEASER = 1.5  # ... or than the teaser a paywalled page shows
 
 
 def standfirst(tree: HtmlElement, page: Page, paragraphs: list[str]) -> str | None:
@@ -115,13 +171,15 @@ def standfirst(tree: HtmlElement, page: Page, paragraphs: list[str]) -> str | No
     return min((lead for lead in leads if len(lead) <= _LEAD_MAX), key=len, default=None)
 
 
-def ld_body(page: Page, paragraphs: list[str]) -> list[str]:
-    """JSON-LD ``articleBody`` paragraphs when the markup gave one block at most (the text is
-    rendered by script, or trafilatura fell back to that very articleBody) or far less text."""
+def ld_body(page: Page, paragraphs: list[str], *, paywalled: bool) -> list[str] | None:
+    """JSON-LD ``articleBody`` paragraphs, when they are the article and the markup is not: it
+    gave one block at most (the text is rendered by script, or trafilatura fell back to that
+    very articleBody), or far less text, or (``paywalled``) only the teaser of a longer text."""
     body = page.ld.get("articleBody")
     if not isinstance(body, str) or len(body) < _LD_BODY_MIN:
-        return paragraphs
-    if len(paragraphs) > 1 and len(body) < _LD_BODY_RATIO * sum(map(len, paragraphs)):
-        return paragraphs
+        return None
+    shown = sum(map(len, paragraphs))
+    if len(paragraphs) > 1 and len(body) < (_LD_BODY_TEASER if paywalled else _LD_BODY_RATIO) * shown:
+        return None
     texts = [text for text in map(clean, body.splitlines()) if text]
-    return [block.text for block in filter_churn([Block(text) for text in texts])]
+    return [block.text for block in filter_churn([Block(text) for text in texts])] or None
