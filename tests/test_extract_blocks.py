@@ -75,6 +75,11 @@ def test_line_breaks_end_a_paragraph() -> None:
     assert paragraphs[3:6] == ["Tour dates:", "June 9 – West Palm Beach, FL", "June 10 – Tampa, FL"]
 
 
+def test_line_break_in_the_headline_is_a_space() -> None:
+    article = extract_article(article_page(h1="Council approves<br>$48 million bridge plan"))
+    assert article.headline == "Council approves $48 million bridge plan"
+
+
 def test_corpus_a_link_around_a_block_counts_as_a_link(corpus: Path) -> None:
     """A "related" box whose entries are headings wrapped in links is link text, not prose."""
     article, _ = load(corpus, "aeb/www.billboard.com__9cb8224b660f36c9.html")

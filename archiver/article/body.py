@@ -13,7 +13,7 @@ if TYPE_CHECKING:
 
 from archiver.article.blocks import Block, blocks_of
 from archiver.article.churn import filter_churn
-from archiver.article.html import clean, squash
+from archiver.article.html import clean, squash, text_of
 from archiver.article.metadata import Page, first_meta, ld_str
 
 log = logging.getLogger(__name__)
@@ -134,7 +134,7 @@ def _trafilatura_body(tree: HtmlElement, *, fast: bool) -> _Element | None:
     except Exception:  # third-party heuristics on arbitrary markup
         log.warning("trafilatura failed", exc_info=True)
         return None
-    return None if document is None else document.body
+    return getattr(document, "body", None)
 
 
 def _is_page_dump(body: _Element) -> bool:
@@ -167,7 +167,7 @@ def standfirst(tree: HtmlElement, page: Page, paragraphs: list[str]) -> str | No
         text = element.text_content()
         opens = squash(text[: 5 * _LEAD_KEY]).startswith(key)
         if opens and next(element.iterancestors("a"), None) is None:  # a link: a teaser elsewhere
-            leads.append(clean(text))
+            leads.append(text_of(element))  # a <div> lead's paragraphs stay apart
     return min((lead for lead in leads if len(lead) <= _LEAD_MAX), key=len, default=None)
 
 

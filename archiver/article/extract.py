@@ -16,7 +16,7 @@ lxml, trafilatura and htmldate are imported lazily to keep the CLI start-up fast
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from archiver.article.body import INVISIBLE_TAGS, body_blocks, ld_body, prune_furniture, standfirst
 from archiver.article.churn import drop_lead_repeats, filter_churn
@@ -59,7 +59,8 @@ class Article:
 
     @classmethod
     def from_dict(cls, data: dict) -> Article:
-        return cls(**{k: data.get(k) for k in cls.__dataclass_fields__ if k in data})
+        fields: dict[str, Any] = {k: data[k] for k in cls.__dataclass_fields__ if k in data}
+        return cls(**fields)
 
 
 # --------------------------------------------------------------------------- public API

@@ -159,7 +159,7 @@ _REGEX_NS = {"re": "http://exslt.org/regular-expressions"}
 _H1_TEXT_XPATH = (
     ".//text()[not(ancestor-or-self::*[re:test(@class, "
     "'kicker|dachzeile|overline|eyebrow|topline|supertitle|rubric"
-    "|visually-hidden|sr-only|screen-reader', 'i')])]"
+    "|visually-hidden|sr-only|screen-reader', 'i')])]|.//br"
 )
 _LOGO_XPATH = (
     "boolean(descendant-or-self::*[re:test(concat(@class, ' ', @id), "
@@ -209,8 +209,10 @@ def find_headline(tree: HtmlElement, page: Page) -> str:
 
 
 def _h1_text(h1: _Element) -> str:
-    """Text of an h1 without kicker/topic labels and screen-reader-only snippets."""
-    return clean("".join(h1.xpath(_H1_TEXT_XPATH, namespaces=_REGEX_NS)))
+    """Text of an h1 without kicker/topic labels and screen-reader-only snippets; a line
+    break is a space ("Council approves<br>bridge plan")."""
+    pieces = h1.xpath(_H1_TEXT_XPATH, namespaces=_REGEX_NS)
+    return clean("".join(piece if isinstance(piece, str) else " " for piece in pieces))
 
 
 def _strip_site(title: str, page: Page) -> str:
