@@ -75,6 +75,25 @@ def test_line_breaks_end_a_paragraph() -> None:
     assert paragraphs[3:6] == ["Tour dates:", "June 9 – West Palm Beach, FL", "June 10 – Tampa, FL"]
 
 
+LEFT = "The council met on Tuesday and decided to rebuild the bridge after years of debate."
+RIGHT = "That decision will cost the city more than it had planned for in its budget."
+
+
+@pytest.mark.parametrize(
+    ("furniture", "apart"),
+    [
+        ('<aside><a href="/x">Related story</a></aside>', True),
+        ('<nav><a href="/x">Home</a></nav>', True),
+        ("<iframe src='/embed'></iframe>", False),
+        ("<button>Share</button>", False),
+    ],
+    ids=["aside", "nav", "iframe", "button"],
+)
+def test_pruned_furniture_does_not_glue_the_text_around_it(furniture: str, apart: bool) -> None:
+    paragraphs = extract_article(article_page(middle=f"<p>{LEFT}{furniture}{RIGHT}</p>")).paragraphs
+    assert paragraphs[3:5] == [LEFT, RIGHT] if apart else paragraphs[3] == f"{LEFT} {RIGHT}"
+
+
 def test_line_break_in_the_headline_is_a_space() -> None:
     article = extract_article(article_page(h1="Council approves<br>$48 million bridge plan"))
     assert article.headline == "Council approves $48 million bridge plan"

@@ -13,7 +13,7 @@ if TYPE_CHECKING:
 
 from archiver.article.blocks import Block, blocks_of
 from archiver.article.churn import filter_churn
-from archiver.article.html import clean, squash, text_of
+from archiver.article.html import BLOCK_TAGS, clean, squash, text_of
 from archiver.article.metadata import Page, first_meta, ld_str
 
 log = logging.getLogger(__name__)
@@ -96,7 +96,24 @@ def prune_furniture(tree: HtmlElement, tags: tuple[str, ...] | None = None) -> N
             script.tag = _DOOMED
     if tags is None:
         _mark_modules(tree)
-    etree.strip_elements(tree, _DOOMED, *(_INERT_TAGS if tags is None else tags), with_tail=False)
+    for element in list(tree.iter(*(_INERT_TAGS if tags is None else tags))):
+        _doom(element)
+    etree.strip_elements(tree, _DOOMED, with_tail=False)
+
+
+def _doom(element: HtmlElement) -> None:
+    """Mark ``element`` for removal without gluing the text on either side of it together
+    ("...message.<aside/>That he..."): a block leaves a line break, an embed or a widget a
+    space."""
+    tail = element.tail
+    if tail and tail.strip():
+        if element.tag in BLOCK_TAGS:
+            line_break = element.makeelement("br", {})
+            line_break.tail, element.tail = tail, None
+            element.addnext(line_break)
+        elif not tail[0].isspace():
+            element.tail = " " + tail
+    element.tag = _DOOMED
 
 
 def _mark_modules(tree: HtmlElement) -> None:
@@ -113,7 +130,7 @@ def _mark_modules(tree: HtmlElement) -> None:
             continue
         page_chars = page_chars or len(etree.tostring(tree, method="text", encoding="unicode"))
         if 2 * len(element.text_content()) < page_chars:
-            element.tag = _DOOMED
+            _doom(element)
 
 
 def _trafilatura_body(tree: HtmlElement, *, fast: bool) -> _Element | None:

@@ -36,7 +36,7 @@ from archiver.article.walls import NO_ARTICLE_MAX_CHARS, has_paywall, no_article
 if TYPE_CHECKING:
     from lxml.html import HtmlElement
 
-EXTRACTOR_VERSION = "7"
+EXTRACTOR_VERSION = "8"
 
 
 @dataclass
