@@ -34,6 +34,7 @@ _MODULE_NAME = re.compile(  # a word of a class or id: "promo-box", "quoteRotato
     r"(?:^|[\s_-]|(?<=[a-z])(?=[A-Z]))(?i:promo|recirc|recommend|more-?(?:from|stories|news)|up-?next"
     r"|outbrain|taboola|newsletter|rotat|carousel)"
 )
+_MODULE_TAGS = ("div", "section", "figure", "blockquote", "ul", "p", "span")
 _DOOMED = "archiver-drop"  # temporary tag for scripts other than JSON-LD
 _DUMP_LINES = 20  # lines in a single extracted block that betray a whole-page text dump
 _FALLBACK_BELOW = 1000  # body characters under which the page's own paragraphs are looked at
@@ -124,9 +125,9 @@ def _mark_modules(tree: HtmlElement) -> None:
     from lxml import etree
 
     page_chars = 0
-    for element in tree.iter("div", "section", "figure", "blockquote", "ul", "p", "span"):
-        names = f"{element.get('class') or ''} {element.get('id') or ''}"
-        if not _MODULE_NAME.search(names):
+    for element in tree.iter(_MODULE_TAGS):
+        names = element.get("class"), element.get("id")
+        if not any(name and _MODULE_NAME.search(name) for name in names):
             continue
         page_chars = page_chars or len(etree.tostring(tree, method="text", encoding="unicode"))
         if 2 * len(element.text_content()) < page_chars:
