@@ -102,3 +102,20 @@ def test_paywalled_page_whose_json_ld_holds_the_teaser_only_stays_a_paywall() ->
     ld = {"@type": "NewsArticle", "headline": "Bridge", "articleBody": PARAGRAPHS[0][:120]}
     page = page.replace("</head>", f'<script type="application/ld+json">{json.dumps(ld)}</script></head>')
     assert extract_article(page, URL).wall == "paywall"
+
+
+def test_short_article_with_a_cookie_banner_is_not_a_wall() -> None:
+    """The whole page is read for bot checks only: a brief story's page with a consent banner
+    is still the story."""
+    banner = (
+        '<div id="cmp-banner"><p>We use cookies to improve your experience.</p>'
+        "<a href='/privacy'>Privacy settings</a> <a href='/consent'>Manage consent</a>"
+        " <a href='#'>Accept all</a></div>"
+    )
+    page = (
+        "<html><head><title>Bridge closed</title></head><body>"
+        f"<article><h1>Main Street bridge closed</h1><p>{PARAGRAPHS[0]}</p><p>{PARAGRAPHS[3]}</p>"
+        f"</article>{banner}</body></html>"
+    )
+    article = extract_article(page, URL)
+    assert article.wall is None and article.paragraphs == [PARAGRAPHS[0], PARAGRAPHS[3]]

@@ -90,7 +90,7 @@ def extract_article(html: str, url: str | None = None) -> Article:
         paragraphs, wall = full_text, None
     lead = standfirst(tree, page, paragraphs)
     paragraphs = drop_lead_repeats([lead, *paragraphs] if lead else paragraphs, headline, authors)
-    missing = no_article(paragraphs, headline) or no_article(_short_page_text(tree, paragraphs), headline)
+    missing = no_article(paragraphs, headline) or _bot_check(tree, paragraphs, headline)
     if missing:
         paragraphs, wall = [], wall or missing
     return Article(
@@ -105,13 +105,14 @@ def extract_article(html: str, url: str | None = None) -> Article:
     )
 
 
-def _short_page_text(tree: HtmlElement, paragraphs: list[str]) -> list[str]:
-    """All the text a page with little or no body shows: a bot check's or an error page's
-    message may sit in a heading, a link or a footer that the body leaves out."""
-    if sum(map(len, paragraphs)) > NO_ARTICLE_MAX_CHARS:
-        return []
+def _bot_check(tree: HtmlElement, paragraphs: list[str], headline: str) -> str | None:
+    """Whether a short page's whole text is a bot check ("blocked"): its message may sit in a
+    heading, a link or a footer that the body leaves out. Only that kind is read from the whole
+    page: a short article's page may well carry a cookie banner."""
     body = tree.find("body")
-    return [] if body is None else [text_of(body)]
+    if body is None or sum(map(len, paragraphs)) > NO_ARTICLE_MAX_CHARS:
+        return None
+    return "blocked" if no_article([text_of(body)], headline) == "blocked" else None
 
 
 def extract_response(body: bytes, headers: list[tuple[str, str]], url: str | None = None) -> Article:

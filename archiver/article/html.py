@@ -14,7 +14,8 @@ _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*>")
 _CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
 _MARKUP = re.compile(r"<(?:!doctype|html|head|body|meta|title|div|p|article|h1|main)\b", re.I)
 _BINARY_SHARE = 0.05  # control/replacement characters above this share mean "not text"
-# lxml refuses a string with any of these; HTML reads form feed and vertical tab as spaces.
+# lxml keeps these in a node's text but refuses them in any string given to it, so trafilatura,
+# copying the text, fails and drops the page. HTML reads form feed and vertical tab as spaces.
 _UNPARSABLE = {**dict.fromkeys(range(0x20), None), 0x7F: None, 0xFFFE: None, 0xFFFF: None}
 _UNPARSABLE |= {0x09: 0x09, 0x0A: 0x0A, 0x0D: 0x0D, 0x0B: 0x20, 0x0C: 0x20}
 
