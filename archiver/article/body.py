@@ -1,5 +1,6 @@
-"""The article body: trafilatura's paragraphs from a pruned page, the lead the body
-missed, and JSON-LD articleBody when the markup holds less."""
+"""The article body: trafilatura's paragraphs from a page pruned of furniture and promo
+modules (or the page's own paragraph container when trafilatura misses the body), the lead
+the body missed, and JSON-LD articleBody when the markup holds less."""
 
 from __future__ import annotations
 
@@ -35,7 +36,7 @@ _MODULE_NAME = re.compile(  # a word of a class or id: "promo-box", "quoteRotato
     r"|outbrain|taboola|newsletter|rotat|carousel)"
 )
 _MODULE_TAGS = ("div", "section", "figure", "blockquote", "ul", "p", "span")
-_DOOMED = "archiver-drop"  # temporary tag for scripts other than JSON-LD
+_DOOMED = "archiver-drop"  # temporary tag for what prune_furniture removes
 _DUMP_LINES = 20  # lines in a single extracted block that betray a whole-page text dump
 _FALLBACK_BELOW = 1000  # body characters under which the page's own paragraphs are looked at
 _FALLBACK_RATIO = 2  # ... and taken when they hold this many times more text
