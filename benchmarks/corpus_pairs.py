@@ -10,6 +10,9 @@ For each page of the shared corpus (``../shared/corpus`` next to the repo, or
 * ``noise_inside``: the page with churn inside the article body — a related-stories box and an
   inline "Read more:" paragraph between the article's paragraphs — whose links and titles
   differ between the versions.
+* ``noise_markup``: a promo box quoting another story (a different quote each version) inside
+  the body, and in the after version the article's subheads moved from <h2>/<h3> to
+  <p><strong> and a form feed and a vertical tab in its text.
 
 Edits are made in the HTML with lxml where the article's text really lives: the page is
 extracted once with ``archiver.extract.extract_article`` to learn its paragraphs and
@@ -59,7 +62,7 @@ EXPECTED: dict[str, tuple[str, str | None]] = {
     "correction": ("added", "correction"),
 }
 EDIT_KINDS = tuple(EXPECTED)
-NOISE_KINDS = ("noise_outside", "noise_inside")
+NOISE_KINDS = ("noise_outside", "noise_inside", "noise_markup")
 ALL_KINDS = (*EDIT_KINDS, *NOISE_KINDS)
 ENGLISH_ONLY = frozenset({"hedge", "negation", "correction"})  # claims.py cues are English
 
@@ -911,6 +914,59 @@ def add_inside_churn(page: _Page, root: HtmlElement, rng: random.Random, style: 
     return True
 
 
+_PROMO_QUOTES = (
+    "We will not raise taxes on {n} families this year",
+    "The hospital lost ${n} million in the first quarter alone",
+    "Nobody told us the plant would close in {n} days",
+    "I have never seen {n} people turn out for a school board meeting",
+)
+_PROMO_NAMES = ("promo promo--quote", "story-promo", "recirc-module", "quoteRotator")
+
+
+def add_markup_moves(page: _Page, root: HtmlElement, rng: random.Random, *, moved: bool) -> bool:
+    """A promo box quoting another story (a different one each capture) inside the body; with
+    ``moved``, also the article's subheads retagged from <h2>/<h3> to <p><strong>. The article
+    says the same (False: no room)."""
+    from html import escape
+
+    mapped = sorted(page.p_paths)
+    if len(mapped) < 2:
+        return False
+    anchor = _resolve(root, page.p_paths[mapped[len(mapped) // 2]])
+    heads = [
+        el
+        for el in _body(root).iter("h2", "h3")
+        if _WS.sub(" ", el.text_content()).strip() in page.article.paragraphs
+    ]
+    quote = rng.choice(_PROMO_QUOTES).format(n=rng.randrange(2, 900))
+    href, _ = _link(rng, "/story/")
+    promo = _fragment(
+        f'<div class="{rng.choice(_PROMO_NAMES)}"><blockquote><p>“{escape(quote)},” said'
+        f" {escape(churn_headline(rng).split()[0])} Official.</p></blockquote>"
+        f'<p><a href="{escape(href)}">Read the story</a></p></div>'
+    )
+    promo.tail, anchor.tail = anchor.tail, "\n"
+    anchor.addnext(promo)
+    if moved:
+        for head in heads:
+            head.tag = "p"
+            strong = _fragment(f"<strong>{escape(head.text_content().strip())}</strong>")
+            for child in list(head):
+                head.remove(child)
+            head.text = None
+            head.append(strong)
+    return True
+
+
+def with_control_chars(html: str) -> str:
+    """``html`` with a form feed after the body's first paragraph and a vertical tab before its
+    end (lxml will not put them in a tree, so they go into the serialised page)."""
+    start = html.find("</p>", html.find("<body"))
+    html = html[:start] + "</p>\f" + html[start + 4 :] if start >= 0 else html
+    end = html.rfind("</body>")
+    return html[:end] + "\v" + html[end:] if end >= 0 else html
+
+
 # --------------------------------------------------------------------------- pairs
 
 
@@ -954,6 +1010,16 @@ def build_page(
             add_inside_churn(src, after, _rng(seed, page, "inside-after"), style)
             out.pairs.append(
                 Pair(page, kind, to_html(before), to_html(after), note=f"inside churn (style {style})")
+            )
+            continue
+        if kind == "noise_markup":
+            before, after = src.fresh(), src.fresh()
+            if not add_markup_moves(src, before, _rng(seed, page, "markup-before"), moved=False):
+                out.skipped[kind] = "fewer than 2 article paragraphs map to a <p>"
+                continue
+            add_markup_moves(src, after, _rng(seed, page, "markup-after"), moved=True)
+            out.pairs.append(
+                Pair(page, kind, to_html(before), with_control_chars(to_html(after)), note="markup, promo")
             )
             continue
         if kind in ENGLISH_ONLY and not src.english:

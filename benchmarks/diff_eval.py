@@ -60,6 +60,7 @@ if TYPE_CHECKING:
 GOALS = {
     "noise_outside": 98.0,
     "noise_inside": 90.0,
+    "noise_markup": 90.0,
     "edits": 95.0,
     "headline": 100.0,
     "paragraph_moved": 90.0,
@@ -346,6 +347,7 @@ def print_report(outcomes: list[PageOutcome], wall: float, jobs: int, failures: 
     for kind, label in (
         ("noise_outside", "outside churn (ads, trending, nonces...)"),
         ("noise_inside", "inside churn (related box, Read more:)"),
+        ("noise_markup", "subheads retagged, control chars, promo"),
     ):
         rs = by_kind.get(kind, [])
         ours, base = sum(r.ours_ok for r in rs), sum(r.base_ok for r in rs)

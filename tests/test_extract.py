@@ -554,12 +554,16 @@ def corpus_dir() -> Path:
     return Path(env) if env else Path(__file__).parents[1].parent / "shared" / "corpus"
 
 
-@pytest.fixture(scope="module")
-def corpus() -> Path:
+def corpus_or_skip() -> Path:
     path = corpus_dir()
     if not (path / "manifest.json").is_file():
         pytest.skip(f"shared corpus not found at {path} (set ARCHIVER_CORPUS to point at it)")
     return path
+
+
+@pytest.fixture(scope="module")
+def corpus() -> Path:
+    return corpus_or_skip()
 
 
 def load(corpus: Path, page: str) -> tuple[Article, dict]:

@@ -4,12 +4,12 @@ labels, credits, timestamps, reader comments; and headline/byline repeats at its
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     pass
 
+from archiver.article.blocks import Block
 from archiver.article.html import squash
 from archiver.article.metadata import author_names
 from archiver.article.walls import is_paywall_prompt
@@ -22,15 +22,6 @@ _LINKED = 0.5  # link share of a "Read:"-labelled line or of a box entry without
 _PROMO_LINK_SHARE = 0.15  # a sign-up/newsletter mention that links somewhere is a promo...
 _PROMO_MAX = 250  # ... when it is this short
 _TIMESTAMP_MAX = 100
-
-
-@dataclass
-class Block:
-    """One paragraph-level unit of the extracted body."""
-
-    text: str
-    link_share: float = 0.0
-    group: int | None = None  # blocks split out of the same list share a group
 
 
 _ALWAYS_LABELS = (  # "<label>:" drops the line whatever follows

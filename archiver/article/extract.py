@@ -8,19 +8,20 @@ comes from one trafilatura pass over it. Publisher churn that sits inside the bo
 the differ only sees the article. A page that puts a wall in front of the article says so in
 ``Article.wall``: a paywall prompt ("Subscribe to continue reading") marks the page "paywall"
 and keeps whatever teaser text it shows (the differ decides, against the other capture,
-whether that is the article); a consent, 404 or bot-check page has no paragraphs at all.
+whether that is the article) — unless its JSON-LD articleBody holds the whole text, which is
+then the article; a consent, 404 or bot-check ("blocked") page has no paragraphs at all.
 lxml, trafilatura and htmldate are imported lazily to keep the CLI start-up fast.
 """
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from archiver.article.body import INVISIBLE_TAGS, body_blocks, ld_body, prune_furniture, standfirst
 from archiver.article.churn import drop_lead_repeats, filter_churn
 from archiver.article.decode import decode_html
-from archiver.article.html import parse_html
+from archiver.article.html import parse_html, text_of
 from archiver.article.metadata import (
     find_authors,
     find_canonical,
@@ -30,12 +31,12 @@ from archiver.article.metadata import (
     read_page,
     url_date,
 )
-from archiver.article.walls import has_paywall, no_article
+from archiver.article.walls import NO_ARTICLE_MAX_CHARS, has_paywall, no_article
 
 if TYPE_CHECKING:
-    pass
+    from lxml.html import HtmlElement
 
-EXTRACTOR_VERSION = "5"
+EXTRACTOR_VERSION = "8"
 
 
 @dataclass
@@ -58,7 +59,8 @@ class Article:
 
     @classmethod
     def from_dict(cls, data: dict) -> Article:
-        return cls(**{k: data[k] for k in cls.__dataclass_fields__ if k in data})
+        fields: dict[str, Any] = {k: data[k] for k in cls.__dataclass_fields__ if k in data}
+        return cls(**fields)
 
 
 # --------------------------------------------------------------------------- public API
@@ -82,10 +84,13 @@ def extract_article(html: str, url: str | None = None) -> Article:
     wall = "paywall" if has_paywall(tree) else None
     prune_furniture(tree)
     blocks = filter_churn(body_blocks(tree))
-    paragraphs = ld_body(page, [block.text for block in blocks])
+    paragraphs = [block.text for block in blocks]
+    full_text = ld_body(page, paragraphs, paywalled=wall == "paywall")
+    if full_text:  # the whole article is in the page: whatever prompt it shows, it is the article
+        paragraphs, wall = full_text, None
     lead = standfirst(tree, page, paragraphs)
     paragraphs = drop_lead_repeats([lead, *paragraphs] if lead else paragraphs, headline, authors)
-    missing = no_article(paragraphs, headline)
+    missing = no_article(paragraphs, headline) or _bot_check(tree, paragraphs, headline)
     if missing:
         paragraphs, wall = [], wall or missing
     return Article(
@@ -98,6 +103,16 @@ def extract_article(html: str, url: str | None = None) -> Article:
         paragraphs=paragraphs,
         wall=wall,
     )
+
+
+def _bot_check(tree: HtmlElement, paragraphs: list[str], headline: str) -> str | None:
+    """Whether a short page's whole text is a bot check ("blocked"): its message may sit in a
+    heading, a link or a footer that the body leaves out. Only that kind is read from the whole
+    page: a short article's page may well carry a cookie banner."""
+    body = tree.find("body")
+    if body is None or sum(map(len, paragraphs)) > NO_ARTICLE_MAX_CHARS:
+        return None
+    return "blocked" if no_article([text_of(body)], headline) == "blocked" else None
 
 
 def extract_response(body: bytes, headers: list[tuple[str, str]], url: str | None = None) -> Article:

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from lxml.etree import _Element
     from lxml.html import HtmlElement
 
-from archiver.article.html import clean, squash
+from archiver.article.html import clean, squash, text_of
 
 log = logging.getLogger(__name__)
 
@@ -159,7 +159,7 @@ _REGEX_NS = {"re": "http://exslt.org/regular-expressions"}
 _H1_TEXT_XPATH = (
     ".//text()[not(ancestor-or-self::*[re:test(@class, "
     "'kicker|dachzeile|overline|eyebrow|topline|supertitle|rubric"
-    "|visually-hidden|sr-only|screen-reader', 'i')])]"
+    "|visually-hidden|sr-only|screen-reader', 'i')])]|.//br"
 )
 _LOGO_XPATH = (
     "boolean(descendant-or-self::*[re:test(concat(@class, ' ', @id), "
@@ -209,8 +209,10 @@ def find_headline(tree: HtmlElement, page: Page) -> str:
 
 
 def _h1_text(h1: _Element) -> str:
-    """Text of an h1 without kicker/topic labels and screen-reader-only snippets."""
-    return clean("".join(h1.xpath(_H1_TEXT_XPATH, namespaces=_REGEX_NS)))
+    """Text of an h1 without kicker/topic labels and screen-reader-only snippets; a line
+    break is a space ("Council approves<br>bridge plan")."""
+    pieces = h1.xpath(_H1_TEXT_XPATH, namespaces=_REGEX_NS)
+    return clean("".join(piece if isinstance(piece, str) else " " for piece in pieces))
 
 
 def _strip_site(title: str, page: Page) -> str:
@@ -256,11 +258,12 @@ _DATE_TAIL = re.compile(  # "Jo Doe 04.05.2022", "Jo Doe May 4, 2022", "Jo Doe4 
     r"(?:\s*(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)\w*\.?)?\s*\d.*$", re.I
 )
 _URL_START = re.compile(r"\s*(?:https?:|www\.)", re.I)
-_NOT_A_NAME = re.compile(r"https?:|www\.|@|\.com\b|^\W*$|\d")
+_NOT_A_NAME = re.compile(r"https?:|www\.|@|\.com\b|^\W*$|\d|[{}\[\]<>=]|\"\s*:")  # ...|JSON, markup
 _BYLINE_XPATHS = (  # tried in order; the first that yields names wins
     "//*[@itemprop='author' and not(self::meta)]//*[@itemprop='name' and not(self::meta)]",
     "//*[(@itemprop='author' or @rel='author') and not(self::meta or self::link)]",
     "(//*[contains(@class, 'byline') or contains(@class, 'author') or contains(@class, 'autor')]"
+    "[not(self::script or self::style or self::template)]"  # a class="author-schema" JSON-LD
     "[string-length(normalize-space()) > 2])[1]",  # the first only: sidebars name other authors
     "//address",
 )
@@ -290,22 +293,33 @@ def _author_sources(tree: HtmlElement, page: Page) -> Iterator[list[str]]:
     yield _ld_names(page.ld.get("author"), page.ld_ids)
     yield next((page.meta[key][:1] for key in _AUTHOR_KEYS if key in page.meta), [])
     for xpath in _BYLINE_XPATHS:
-        texts = (clean(element.text_content()) for element in tree.xpath(xpath))
+        texts = (text_of(element) for element in tree.xpath(xpath))  # not the scripts inside
         yield [text for text in texts if 2 < len(text) <= _BYLINE_MAX][:10]
 
 
 def author_names(candidates: list[str]) -> list[str]:
-    """Clean, split and de-duplicate raw author strings."""
+    """Clean, split and de-duplicate raw author strings (a JSON object among them, as some
+    sites put in <meta name="author">, gives its names)."""
     names: list[str] = []
     for candidate in candidates:
         if _URL_START.match(candidate):
             continue  # a profile link, not a name
+        if candidate.lstrip().startswith(("{", "[")):
+            names += author_names(_ld_names(_json_or_none(candidate), {}))
+            continue
         for name in _AUTHOR_SPLIT.split(_BYLINE_PREFIX.sub("", clean(candidate))):
-            name = _DATE_TAIL.sub("", _BYLINE_PREFIX.sub("", name)).strip(" .:-–—()")
+            name = _DATE_TAIL.sub("", _BYLINE_PREFIX.sub("", name)).strip(' .:-–—()"“”')
             plausible = 1 < len(name) <= _NAME_MAX and not _NOT_A_NAME.search(name)
             if plausible and not any(_same_person(name, seen) for seen in names):
                 names.append(name)
     return names
+
+
+def _json_or_none(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except ValueError:
+        return None
 
 
 def _same_person(name: str, seen: str) -> bool:

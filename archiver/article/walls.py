@@ -9,32 +9,40 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from lxml.html import HtmlElement
 
-from archiver.article.html import clean
+from archiver.article.html import BLOCK_TAGS, clean
 
 _NO_ARTICLE_TITLE = re.compile(
     r"^\W*(?:error\W*)?404\b|page not found|not found\W*$|we value your privacy|before you continue"
-    r"|cookies?\b|consent|access denied|are you a (?:robot|human)|just a moment|attention required",
+    r"|cookies?\b|consent|access denied|are you a (?:robot|human)|just a moment|attention required"
+    r"|checking (?:your|the) browser|security check|one more step|pardon our interruption"
+    r"|project shield|ddos|captcha|verif(?:y|ying|ication)\b.{0,20}\b(?:human|browser|robot)",
     re.I,
 )
-_NO_ARTICLE_KINDS = (  # (wall, what its text says); the first kind with a hit names the page
+# (wall, what its text says), most telling first: the first kind with a hit names the page. A
+# bot check asks for cookies and JavaScript too, so its own phrases come before consent's.
+_NO_ARTICLE_KINDS = (
+    (
+        "blocked",
+        r"checking (?:if the site connection is secure|(?:your|the) browser)"
+        r"|verif(?:y|ying) (?:that )?you(?: are|'re) (?:a )?(?:human|not a (?:robot|bot))"
+        r"|are you a (?:robot|human)|captcha|ddos(?:[- ]guard| protection)|project shield"
+        r"|security of your connection|ray id|incident id|press (?:&|and) hold"
+        r"|unusual (?:traffic|activity)|pardon our interruption|automated (?:access|requests?)",
+    ),
     ("consent", r"cookies?|consent|privacy (?:settings|preferences)|accept all"),
     (
         "not_found",
         r"404|page not found|(?:cannot|can't|could ?not|couldn't) be found"
         r"|no longer (?:available|exists)|does(?:n't| not) exist",
     ),
-    (
-        "blocked",
-        r"enable javascript|javascript is (?:disabled|required)|are you a robot|captcha"
-        r"|access denied",
-    ),
+    ("blocked", r"enable javascript|javascript is (?:disabled|required)|access denied"),
     ("paywall", r"subscribe to (?:continue|read)"),
 )
 _NO_ARTICLE_TEXT = re.compile(
-    r"\b(?:" + "|".join(f"(?P<{kind}>{pattern})" for kind, pattern in _NO_ARTICLE_KINDS) + r")\b",
+    r"\b(?:" + "|".join(f"(?P<k{n}>{pattern})" for n, (_, pattern) in enumerate(_NO_ARTICLE_KINDS)) + r")\b",
     re.I,
 )
-_NO_ARTICLE_MAX_CHARS = 1500
+NO_ARTICLE_MAX_CHARS = 1500
 
 
 def no_article(paragraphs: list[str], headline: str) -> str | None:
@@ -42,14 +50,14 @@ def no_article(paragraphs: list[str], headline: str) -> str | None:
     "not_found", "blocked", "paywall"): its title says so and its text agrees, or its text hits
     three distinct such phrases. None for a page that may be an article."""
     text = " ".join(paragraphs)
-    if len(text) > _NO_ARTICLE_MAX_CHARS:
+    if len(text) > NO_ARTICLE_MAX_CHARS:
         return None
     matches = list(_NO_ARTICLE_TEXT.finditer(text))
     hits = {match.group().casefold() for match in matches}
     if not (len(hits) >= 3 or (hits and _NO_ARTICLE_TITLE.search(headline))):
         return None
-    kinds = {kind for match in matches for kind, value in match.groupdict().items() if value}
-    return next(kind for kind, _ in _NO_ARTICLE_KINDS if kind in kinds)
+    found = {int(name[1:]) for match in matches for name, value in match.groupdict().items() if value}
+    return _NO_ARTICLE_KINDS[min(found)][0]
 
 
 # paywall ------------------------------------------------------------------------
@@ -138,45 +146,6 @@ _PAYWALL_ANY = re.compile(_PAYWALL_PHRASES)  # for lower-case text: faster than 
 _PAYWALL_START = re.compile(rf"^\W{{0,3}}(?:{_PAYWALL_PHRASES})", re.I)
 _PAYWALL_LINE = re.compile(rf"(?:^|(?<=[.!?…])\s+)\W{{0,3}}(?:{_PAYWALL_PHRASES})", re.I)
 _PAYWALL_LINE_MAX = 300  # a longer line is prose that may quote a paywall, not the wall itself
-_BLOCK_TAGS = frozenset(
-    (  # a line break in the rendered page before and after these
-        "address",
-        "article",
-        "aside",
-        "blockquote",
-        "body",
-        "br",
-        "dd",
-        "details",
-        "div",
-        "dl",
-        "dt",
-        "fieldset",
-        "figcaption",
-        "figure",
-        "form",
-        "h1",
-        "h2",
-        "h3",
-        "h4",
-        "h5",
-        "h6",
-        "header",
-        "hr",
-        "li",
-        "main",
-        "ol",
-        "p",
-        "pre",
-        "section",
-        "summary",
-        "table",
-        "td",
-        "th",
-        "tr",
-        "ul",
-    )
-)
 # Not looked at: scripts and styles (pruned already but for JSON-LD), site navigation and footers.
 _NOT_SHOWN = frozenset(("script", "template", "noscript", "nav", "footer", "menu", "select"))
 
@@ -214,11 +183,11 @@ def has_paywall(tree: HtmlElement) -> bool:
                 walker.skip_subtree()
                 pieces.append("\n")
                 continue
-            if tag in _BLOCK_TAGS:
+            if tag in BLOCK_TAGS:
                 pieces.append("\n")
             pieces.append(element.text or "")
         else:
-            if tag in _BLOCK_TAGS:
+            if tag in BLOCK_TAGS:
                 pieces.append("\n")
             if element is not tree:
                 pieces.append(element.tail or "")
