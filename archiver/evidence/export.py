@@ -177,7 +177,7 @@ def _resource(name: str, sha256: str, size: int) -> dict[str, Any]:
 
 
 def _index(files: list[tuple[str, Path]], copies: set[str]) -> bytes:
-    """Sorted CDXJ lines for the response and revisit records of every file, each record once:
+    """Sorted CDXJ lines for the response, revisit and resource records of every file, each record once:
     an imported page is indexed in its source file, not again in its capture file's copy."""
     from cdxj_indexer.main import CDXJIndexer
 
@@ -186,7 +186,7 @@ def _index(files: list[tuple[str, Path]], copies: set[str]) -> bytes:
         if name in copies:
             continue
         out = io.StringIO()
-        CDXJIndexer(out, [str(path)], filename=name, records="response,revisit").process_all()
+        CDXJIndexer(out, [str(path)], filename=name, records="response,revisit,resource").process_all()
         lines += out.getvalue().splitlines(keepends=True)
     return "".join(sorted(set(lines))).encode()
 

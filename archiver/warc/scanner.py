@@ -21,6 +21,7 @@ MAX_OUT = 1 << 20  # decompressed bytes produced per zlib call
 FIRST_FEED = 1 << 14  # compressed bytes fed to a fresh gzip member (grows while it lasts)
 MAX_HEAD = 1 << 20  # longest WARC or HTTP header block accepted
 KEEP_LIMIT = 16 << 20  # largest record content kept in memory (metadata, warcinfo)
+SNIFF_SIZE = 512  # payload bytes kept of every record
 DIGEST_SIZES = {"sha1": 20, "sha224": 28, "sha256": 32, "sha384": 48, "sha512": 64, "md5": 16}
 
 
@@ -78,6 +79,7 @@ class ScannedRecord:
     payload_length: int
     http_head: bytes = b""  # status line and headers of an HTTP record
     content: bytes | None = None  # the block, for records asked to be kept
+    payload_start: bytes = b""  # the first bytes of the payload (to sniff HTML without a Content-Type)
 
     @property
     def type(self) -> str:
@@ -170,6 +172,7 @@ class _Record:
         self.sha256_hash = None
         self.dechunked: _Dechunker | None = None
         self.payload_length = 0
+        self.payload_start = bytearray()
         separate_payload = self.http or (
             self.payload_claim is not None and self.payload_claim[0] != self.block_hash.name
         )
@@ -189,6 +192,8 @@ class _Record:
         if self.http_buffer is not None:
             chunk = self._http_head(chunk)
         if chunk:
+            if self.payload_length < SNIFF_SIZE:
+                self.payload_start += chunk[: SNIFF_SIZE - self.payload_length]
             self.payload_length += len(chunk)
             for payload_hash in self.payload_hashes:
                 payload_hash.update(chunk)
@@ -254,6 +259,7 @@ class _Record:
             payload_length=self.payload_length,
             http_head=self.http_head,
             content=bytes(self.content) if self.content is not None else None,
+            payload_start=bytes(self.payload_start),
         )
 
 
@@ -311,6 +317,8 @@ class _Parser:
         piece = view[i : i + MAX_HEAD]
         old = len(self.buffer)
         self.buffer += piece
+        if self.buffer[:11].lower() == b"filedesc://":  # an ARC file's first record
+            self._fail("an ARC file, not a WARC file (convert it to WARC first)")
         end = self.buffer.find(b"\r\n\r\n", max(0, old - 3))
         if end < 0:
             if len(self.buffer) > MAX_HEAD:
@@ -322,14 +330,22 @@ class _Parser:
 
     def _begin(self, head: bytes) -> None:
         lines = head.decode("utf-8", "replace").split("\r\n")
-        if not lines[0].startswith("WARC/"):
+        if not lines[0].upper().startswith("WARC/"):  # the version line's case varies by writer
             self._fail(f"not a WARC record (starts with {lines[0][:20]!r})")
         headers: dict[str, str] = {}
+        name = ""
         for line in lines[1:]:
+            if line[:1] in (" ", "\t") and name:  # a folded header: continues the one before
+                headers[name] = (headers[name] + " " + line.strip()).strip()
+                continue
             name, sep, value = line.partition(":")
+            name = name.strip().lower()
             if not sep:
                 self._fail(f"malformed WARC header line {line[:40]!r}")
-            headers.setdefault(name.strip().lower(), value.strip())
+            if name in headers:
+                name = ""  # the first of a repeated header counts; its continuation lines too
+                continue
+            headers[name] = value.strip()
         try:
             length = int(headers["content-length"])
             if length < 0:
