@@ -57,7 +57,7 @@ class Foreign:
         self.writer.write_record(record)
         return record
 
-    def revisit(self, url: str, original, date: str, refers_to: bool) -> None:
+    def revisit(self, url: str, original, date: str, refers_to: bool, profile: str | None = None) -> None:
         """An identical-payload revisit, with WARC-Refers-To (warcprox) or without (pywb,
         Heritrix, warcio's create_revisit_record)."""
         headers = original.rec_headers
@@ -71,6 +71,10 @@ class Foreign:
         )
         if refers_to:
             record.rec_headers.add_header("WARC-Refers-To", headers.get_header("WARC-Record-ID"))
+        if profile == "no date":  # early Heritrix: the digest alone names the original
+            record.rec_headers.remove_header("WARC-Refers-To-Date")
+        elif profile:
+            record.rec_headers.replace_header("WARC-Profile", profile)
         self.writer.write_record(record)
 
     def save(self) -> Path:
@@ -86,11 +90,21 @@ def verify_ok(root: Path) -> dict:
     return report
 
 
-@pytest.mark.parametrize("refers_to", [True, False], ids=["warcprox-style", "no-refers-to"])
-def test_sha1_revisits_link_and_verify(refers_to: bool, tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("refers_to", "profile"),
+    [
+        (True, None),
+        (False, None),
+        (False, "no date"),
+        (True, "http://netpreserve.org/warc/1.1/revisit/identical-payload-digest"),
+        (True, "http://netpreserve.org/warc/1.1/revisits/identical-payload-digest"),  # archiver < 0.2
+    ],
+    ids=["warcprox-style", "no-refers-to", "no-refers-to-date", "warc-1.1-profile", "old-archiver-profile"],
+)
+def test_sha1_revisits_link_and_verify(refers_to: bool, profile: str | None, tmp_path: Path) -> None:
     foreign = Foreign(tmp_path / "dedup.warc.gz")
     original = foreign.response(URL, ARTICLE, "2024-03-01T10:00:00Z")
-    foreign.revisit(URL, original, "2024-03-02T10:00:00Z", refers_to)
+    foreign.revisit(URL, original, "2024-03-02T10:00:00Z", refers_to, profile)
     root = tmp_path / "archive"
     [result] = import_json(root, foreign.save())
     assert [c["revisit"] for c in result["captures"]] == [False, True]

@@ -206,29 +206,31 @@ def _held(capture_id: str, page: Page, path: Path) -> Original:
 def _original(archive: Archive, page: Page, held: dict[str, Original]) -> Original | None:
     """For a revisit: the full capture holding its payload, in this import or in the archive.
     By WARC-Refers-To when the revisit has one, else (Heritrix, pywb, warcio write none, as
-    WARC 1.1 §6.7.2 allows) by WARC-Refers-To-Target-URI and WARC-Refers-To-Date; either way
-    only one whose payload the revisit's digest matches."""
+    WARC 1.1 §6.7.2 allows) by WARC-Refers-To-Target-URI and WARC-Refers-To-Date, or with no
+    date the latest earlier one of that URI; either way only one whose payload the revisit's
+    digest matches."""
     record = page.response
     if record.type != "revisit":
         return None
     refers_to = record.headers.get("warc-refers-to", "")
-    candidates: list[Original | None] = []
+    candidates: list[Original] = []
     if refers_to:
         known = archive.by_response_record(refers_to)
-        candidates = [held.get(refers_to), Original.of(archive, known) if known else None]
+        found = [held.get(refers_to), Original.of(archive, known) if known else None]
+        candidates = [o for o in found if o is not None]
     else:
         uri = record.headers.get("warc-refers-to-target-uri", "") or record.target_uri
         moment = refers_to_moment(record)
+        stored = [c for c in archive.history(canonicalize(uri)) if not c.revisit and c.final_url == uri]
+        known_ones: list[Original] = [o for o in held.values() if o.url == uri]
+        known_ones += [o for o in map(lambda c: Original.of(archive, c), stored) if o is not None]
         if moment is not None:
-            in_archive = [c for c in archive.history(canonicalize(uri)) if not c.revisit]
-            candidates = [o for o in held.values() if o.url == uri and same_moment(o.captured_at, moment)]
-            candidates += [
-                Original.of(archive, c)
-                for c in in_archive
-                if c.final_url == uri and same_moment(warc_moment(c.captured_at) or moment, moment)
-            ]
+            candidates = [o for o in known_ones if same_moment(o.captured_at, moment)]
+        else:
+            earlier = [o for o in known_ones if o.captured_at <= page.captured_at]
+            candidates = sorted(earlier, key=lambda o: o.captured_at, reverse=True)
     return next(
-        (o for o in candidates if o is not None and payload_matches(record.payload_digest, o.record, o.path)),
+        (o for o in candidates if payload_matches(record.payload_digest, o.record, o.path)),
         None,
     )
 
