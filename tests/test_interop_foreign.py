@@ -66,14 +66,14 @@ class Foreign:
             headers.get_header("WARC-Payload-Digest"),
             headers.get_header("WARC-Target-URI"),
             headers.get_header("WARC-Date"),
-            http_headers=http_head(),
+            http_headers=None if profile == "headless" else http_head(),
             warc_headers_dict={"WARC-Date": date},
         )
         if refers_to:
             record.rec_headers.add_header("WARC-Refers-To", headers.get_header("WARC-Record-ID"))
         if profile == "no date":  # early Heritrix: the digest alone names the original
             record.rec_headers.remove_header("WARC-Refers-To-Date")
-        elif profile:
+        elif profile and profile.startswith("http"):
             record.rec_headers.replace_header("WARC-Profile", profile)
         self.writer.write_record(record)
 
@@ -96,10 +96,11 @@ def verify_ok(root: Path) -> dict:
         (True, None),
         (False, None),
         (False, "no date"),
+        (False, "headless"),  # no HTTP headers kept: it answers as its original did
         (True, "http://netpreserve.org/warc/1.1/revisit/identical-payload-digest"),
         (True, "http://netpreserve.org/warc/1.1/revisits/identical-payload-digest"),  # archiver < 0.2
     ],
-    ids=["warcprox-style", "no-refers-to", "no-refers-to-date", "warc-1.1-profile", "old-archiver-profile"],
+    ids=["warcprox", "no-refers-to", "no-date", "headless", "warc-1.1-profile", "old-archiver-profile"],
 )
 def test_sha1_revisits_link_and_verify(refers_to: bool, profile: str | None, tmp_path: Path) -> None:
     foreign = Foreign(tmp_path / "dedup.warc.gz")
@@ -109,6 +110,7 @@ def test_sha1_revisits_link_and_verify(refers_to: bool, profile: str | None, tmp
     [result] = import_json(root, foreign.save())
     assert [c["revisit"] for c in result["captures"]] == [False, True]
     assert result["captures"][0]["payload_sha256"] == result["captures"][1]["payload_sha256"]
+    assert [c["status"] for c in result["captures"]] == [200, 200]
     assert verify_ok(root)["problems"] == []
     shown = run("show", "--archive", str(root), "--json", result["captures"][1]["id"])
     assert shown.exit_code == 0 and "part 11 of the plan" in shown.stdout

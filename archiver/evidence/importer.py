@@ -109,6 +109,7 @@ class Original:
     payload_length: int
     record: ScannedRecord
     path: Path
+    answer: tuple[int, str, str | None]  # status, reason, Content-Type
 
     @classmethod
     def of(cls, archive: Archive, capture: Capture) -> Original | None:
@@ -128,6 +129,7 @@ class Original:
             capture.payload_length,
             record,
             path,
+            (capture.status, "", capture.content_type),
         )
 
 
@@ -154,10 +156,12 @@ def _import_source(archive: Archive, source: Source, held: dict[str, Original]) 
         if not drafts:
             result.source = ""
             return result
-    except (OSError, ValueError, KeyError, zlib.error) as exc:
+    except BaseException as exc:  # nothing of this file is published: its drafts go
         _forget(held, mine)
         for draft, _, _ in drafts:
             draft.discard()
+        if not isinstance(exc, (OSError, ValueError, KeyError, zlib.error)):
+            raise
         message = f"cannot import ({exc}); nothing of this file was added"
         raise ArchiverError(f"{source.origin}: {message}") from None
     try:
@@ -200,6 +204,7 @@ def _held(capture_id: str, page: Page, path: Path) -> Original:
         record.payload_length,
         record,
         path,
+        (page.status, page.reason, page.content_type),
     )
 
 
@@ -242,6 +247,9 @@ def _draft(
     and response records (gzipped one per member); and the facts and source its metadata
     record will hold."""
     url, captured_at = page.response.target_uri, iso(page.captured_at)
+    status, reason, content_type = (page.status, page.reason, page.content_type)
+    if original is not None and not status:  # a revisit without HTTP headers answers as its original
+        status, reason, content_type = original.answer
     draft = Draft(archive, page.captured_at, {"importedFrom": source.origin})
     try:
         for record in (page.request, page.response):
@@ -256,9 +264,9 @@ def _draft(
         url=url,
         canonical_url=canonicalize(url),
         final_url=url,
-        status=page.status,
-        reason=page.reason,
-        content_type=page.content_type,
+        status=status,
+        reason=reason,
+        content_type=content_type,
         captured_at=captured_at,
         fetch_end=captured_at,
         redirects=[],

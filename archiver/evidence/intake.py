@@ -50,7 +50,7 @@ class Page:
 
     response: ScannedRecord
     request: ScannedRecord | None
-    status: int
+    status: int  # 0: a revisit that kept no HTTP headers (early Heritrix): its original's
     reason: str
     content_type: str | None  # None: the response had none (the payload looked like HTML)
     captured_at: datetime
@@ -241,7 +241,8 @@ def _pages(origin: str, records: list[ScannedRecord]) -> list[Page]:
         html = content_type.lower().startswith(HTML_TYPES) or (
             not content_type and record.type != "revisit" and looks_like_html(record.payload_start)
         )
-        wanted = html and (200 <= status < 300 or status >= 400)
+        headless = record.type == "revisit" and not record.http_head.strip()  # its original's answer
+        wanted = headless or (html and (200 <= status < 300 or status >= 400))
         if not wanted and record.record_id != named:  # archiver's own captures come back whole
             continue
         _check_target(origin, record)
