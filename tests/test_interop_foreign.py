@@ -11,6 +11,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from interop import assert_standard_warc
 from pytest_httpserver import HTTPServer
 from test_import import WGET, import_json, state
 from test_verify import build_archive
@@ -192,11 +193,13 @@ def test_resource_records_and_responses_without_content_type_are_imported(tmp_pa
         assert shown.exit_code == 0 and "Paragraph 11" in shown.stdout
 
 
-def record(headers: list[str], block: bytes, version: str = "WARC/1.0") -> bytes:
+def record(
+    headers: list[str], block: bytes, version: str = "WARC/1.0", trailer: bytes = b"\r\n\r\n"
+) -> bytes:
     """One WARC record written by hand, its header lines as given (folding, case)."""
     digest = "sha256:" + hashlib.sha256(block).hexdigest()
     lines = [version, *headers, f"WARC-Block-Digest: {digest}", f"Content-Length: {len(block)}"]
-    return "\r\n".join(lines).encode() + b"\r\n\r\n" + block + b"\r\n\r\n"
+    return "\r\n".join(lines).encode() + b"\r\n\r\n" + block + trailer
 
 
 def test_folded_headers_and_lowercase_version_are_read(tmp_path: Path) -> None:
@@ -221,6 +224,34 @@ def test_folded_headers_and_lowercase_version_are_read(tmp_path: Path) -> None:
     assert [c["url"] for c in result["captures"]] == ["http://news.example/folded"]
     verify_ok(root)
     assert run("show", "--archive", str(root), "http://news.example/folded").exit_code == 0
+
+
+def test_records_with_short_trailers_are_read_and_copied_with_crlf_crlf(tmp_path: Path) -> None:
+    """pywb's sample WARCs: a record followed by one CRLF, or by none before the next one."""
+    http = b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n\r\n" + ARTICLE
+    data = record(["WARC-Type: warcinfo", "WARC-Record-ID: <urn:uuid:1>"], b"software: old\r\n", trailer=b"")
+    data += record(
+        [
+            "WARC-Type: response",
+            "WARC-Record-ID: <urn:uuid:2>",
+            "WARC-Date: 2014-01-03T03:03:41Z",
+            "WARC-Target-URI: http://news.example/short",
+            "Content-Type: application/http; msgtype=response",
+        ],
+        http,
+        trailer=b"\r\n",
+    )
+    data += record(["WARC-Type: metadata", "WARC-Record-ID: <urn:uuid:3>"], b"via: x", trailer=b"\r\n")
+    given = tmp_path / "short.warc"
+    given.write_bytes(data)
+    root = tmp_path / "archive"
+    [result] = import_json(root, given)
+    assert result["records"] == 3 and result["recompressed"]
+    verify_ok(root)
+    copied = root / result["captures"][0]["warc_path"]
+    assert [r.trailer for r in scan_warc(copied).records] == [4, 4, 4]  # warcinfo, response, metadata
+    assert_standard_warc(copied, tmp_path)
+    assert gzip.decompress((root / result["source"]).read_bytes()) == data  # the source kept as given
 
 
 @pytest.mark.parametrize("compressed", [False, True])

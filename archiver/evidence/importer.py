@@ -294,6 +294,7 @@ def _copy_record(writer: CaptureWriter, out: IO[bytes], source: Path, record: Sc
     with open(source, "rb") as handle:
         handle.seek(record.offset)
         data = gzip.decompress(handle.read(record.length))
+    data = data[: len(data) - record.trailer] + b"\r\n\r\n"  # the record as read, its trailer as WARC says
     start = out.tell()
     out.write(gzip_member(data))
     writer.spans.append(

@@ -79,6 +79,7 @@ class ScannedRecord:
     payload_length: int
     http_head: bytes = b""  # status line and headers of an HTTP record
     content: bytes | None = None  # the block, for records asked to be kept
+    trailer: int = 4  # bytes of CR/LF after the block (WARC says CRLF CRLF: 4)
     payload_start: bytes = b""  # the first bytes of the payload (to sniff HTML without a Content-Type)
 
     @property
@@ -285,6 +286,8 @@ class _Parser:
         self.member_offset, self.member_stream, self.member_records = offset, self.position, []
 
     def member_end(self, end: int) -> None:
+        if self.state == self.TRAILER:
+            self._end_record(self.position)  # a short trailer (or none) ends with its gzip member
         if len(self.member_records) == 1 and self.state == self.HEAD and not self.buffer:
             self.member_records[0].length = end - self.member_offset
         elif self.member_records or self.state != self.HEAD or self.buffer:
@@ -358,23 +361,35 @@ class _Parser:
         self.state = self.BLOCK if length else self.TRAILER
 
     def _trailer(self, view: memoryview, i: int) -> int:
-        need = 4 - len(self.buffer)
-        self.buffer += view[i : i + need]
-        if len(self.buffer) < 4:
-            return len(view)
-        if self.buffer != b"\r\n\r\n":
-            self._fail("record is not followed by CRLF CRLF (wrong Content-Length?)")
+        """The CRLF CRLF after a block. Some tools write less (pywb's samples: one CRLF, or
+        none before the next `WARC/` line): read, and `trailer` says how many bytes there were."""
+        n = len(view)
+        while i < n and view[i] in (10, 13):
+            self.buffer.append(view[i])
+            i += 1
+            if self.buffer.endswith(b"\r\n\r\n") or len(self.buffer) > 8:
+                if len(self.buffer) > 8:
+                    self._fail("record is not followed by CRLF CRLF (wrong Content-Length?)")
+                self._end_record(self.position + i)
+                return i
+        if i < n:
+            if view[i] not in b"Ww":  # not the next record's version line
+                self._fail("record is not followed by CRLF CRLF (wrong Content-Length?)")
+            self._end_record(self.position + i)
+        return i
+
+    def _end_record(self, end: int) -> None:
         assert self.record is not None
-        found = self.record.result(
-            self.start_offset, self.record_start, self.position + i + need - self.record_start
-        )
+        found = self.record.result(self.start_offset, self.record_start, end - self.record_start)
+        found.trailer = len(self.buffer)
         self.scan.records.append(found)
         self.member_records.append(found)
         self.buffer.clear()
         self.state, self.record = self.HEAD, None
-        return i + need
 
     def finish(self) -> None:
+        if self.state == self.TRAILER:
+            self._end_record(self.position)  # the file ends in (or without) the last trailer
         if self.state != self.HEAD or self.buffer:
             self._fail("file ends inside a record (truncated)")
 
