@@ -181,6 +181,7 @@ def test_resource_records_and_responses_without_content_type_are_imported(tmp_pa
     foreign.response(
         "http://news.example/image", b"\x89PNG....", "2024-03-01T10:00:02Z", head=http_head(None)
     )
+    foreign.resource("file:///home/draft.html", ARTICLE, "2024-03-01T10:00:03Z", "text/html")  # no web page
     root = tmp_path / "archive"
     [result] = import_json(root, foreign.save())
     assert sorted(c["url"] for c in result["captures"]) == [

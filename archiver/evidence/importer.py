@@ -5,19 +5,23 @@ Design. An imported file is kept whole, as evidence, under `sources/<import-id>/
 byte for byte as given when every record already sits in its own gzip member; otherwise
 (an uncompressed WARC, or one gzip stream around many records) each record is gzipped on its
 own so it can be read by offset; the record bytes never change, and the manifest says
-`recompressed` and keeps the SHA-256 of the file as given. Every HTML response in it (a
-`response`, or an identical-payload `revisit` of one, with an HTML content type and a
-non-redirect status) becomes a capture like those `capture` makes: one file
-`warcs/YYYY/MM/DD/<capture-id>.warc.gz` holding our warcinfo, a copy of the original request
-and response records (record bytes unchanged, one gzip member each), and our metadata record
-whose manifest joins the chain, is signed when the archive has a key, and records the source
-file and its SHA-256. `reindex` and `diff` treat these captures like any other; `verify`
-and `export` also check (and carry) the source files they cite.
+`recompressed` and keeps the SHA-256 of the file as given. Every HTML page in it (a
+`response` with an HTML content type, or none and an HTML payload, and a non-redirect
+status; an HTML `resource` record; an identical-payload `revisit` of one, linked to its
+original by WARC-Refers-To or by target URI and date, and only when its payload digest, in
+its own algorithm, is the original's; every capture of an archiver capture file) becomes a
+capture like those `capture` makes: one file `warcs/YYYY/MM/DD/<capture-id>.warc.gz` holding
+our warcinfo, a copy of the original request and response records (record bytes unchanged,
+one gzip member each), and our metadata record whose manifest joins the chain, is signed
+when the archive has a key, and records the source file and its SHA-256 (and WARC-Truncated,
+when the response is incomplete). `reindex` and `diff` treat these captures like any other;
+`verify` and `export` also check (and carry) the source files they cite.
 
 Nothing is written, and no archive folder is created, before every input has been read and
 checked: gzip members, WARC structure, digests, zip paths, and for a WACZ the same package
 check `verify` makes (hashes, signature, signer). Malformed or tampered input leaves the
-archive as it was.
+archive as it was. Each file is then added all or nothing: its captures are all written as
+drafts before its source is kept and the first of them published.
 """
 
 from __future__ import annotations

@@ -245,7 +245,8 @@ def _pages(origin: str, records: list[ScannedRecord]) -> list[Page]:
         wanted = headless or (html and (200 <= status < 300 or status >= 400))
         if not wanted and record.record_id != named:  # archiver's own captures come back whole
             continue
-        _check_target(origin, record)
+        if not _web_target(origin, record):
+            continue
         request = requests.get(record.record_id) or by_id.get(record.headers.get("warc-concurrent-to", ""))
         truncated = record.headers.get("warc-truncated") if record.type != "revisit" else None
         pages.append(
@@ -276,15 +277,15 @@ def parse_date(origin: str, record: ScannedRecord) -> datetime:
     return moment
 
 
-def _check_target(origin: str, record: ScannedRecord) -> None:
-    """A page becomes a capture of its WARC-Target-URI: it must be an HTTP(S) URL."""
+def _web_target(origin: str, record: ScannedRecord) -> bool:
+    """A page becomes a capture of its WARC-Target-URI: an HTTP(S) URL (a `file:` or `urn:`
+    resource is no web page). A malformed HTTP(S) URL refuses the file."""
     uri = record.target_uri
     try:
-        usable = urlsplit(uri).scheme.lower() in ("http", "https") and bool(canonicalize(uri))
+        return urlsplit(uri).scheme.lower() in ("http", "https") and bool(canonicalize(uri))
     except ValueError:
-        usable = False
-    if not usable:
-        raise ArchiverError(f"{origin}: {record.where()} has an unusable WARC-Target-URI {uri[:80]!r}")
+        message = f"{record.where()} has an unusable WARC-Target-URI {uri[:80]!r}"
+        raise ArchiverError(f"{origin}: {message}") from None
 
 
 def _warc_field(content: bytes, name: str) -> str | None:
