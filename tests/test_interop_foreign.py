@@ -170,6 +170,14 @@ def test_truncated_record_is_a_capture_fact_and_diffs_in_one_line(tmp_path: Path
     assert "truncated" in diffed.stdout and "removed" not in diffed.stdout.lower()
     report = json.loads(run("diff", "--archive", str(root), "--json", URL).stdout)
     assert report["changes"] == [] and report["wall"] == "truncated record"
+    later = Foreign(tmp_path / "later.warc.gz")  # a whole capture after it is compared with the first
+    later.response(URL, ARTICLE.replace(b"part 11 of", b"part eleven of"), "2024-03-03T10:00:00Z")
+    import_json(root, later.save())
+    report = json.loads(run("diff", "--archive", str(root), "--json", URL).stdout)
+    assert report["before"]["id"] == result["captures"][0]["id"] and report["wall"] is None
+    assert [c["kind"] for c in report["changes"]] == ["modified"] and "eleven" in report["changes"][0][
+        "after"
+    ]
 
 
 def test_resource_records_and_responses_without_content_type_are_imported(tmp_path: Path) -> None:
@@ -344,7 +352,11 @@ def test_diff_of_two_wget_captures_of_a_redirected_article(httpserver: HTTPServe
     changes = json.loads(result.stdout)["changes"]
     assert len(changes) == 1 and "three" in changes[0]["after"]
     root = tmp_path / "archive"
-    for path in files:
-        import_json(root, path)
+    imported = [c for path in files for c in import_json(root, path)[0]["captures"]]
+    assert [c["url"] for c in imported] == [httpserver.url_for("/new")] * 2  # the hop is no page
+    records = scan_warc(root / imported[0]["warc_path"]).records
+    assert [r.type for r in records] == ["warcinfo", "request", "response", "request", "response", "metadata"]
+    hop = json.loads(records[-1].content or b"")["capture"]["redirects"]
+    assert hop == [{"url": httpserver.url_for("/old"), "status": 301, "location": "/new"}]
     result = run("diff", "--archive", str(root), "--json", httpserver.url_for("/new"))
     assert result.exit_code == 1 and len(json.loads(result.stdout)["changes"]) == 1

@@ -200,11 +200,12 @@ def diff_versions(before: Version, after: Version) -> ArticleDiff:
 
 
 def _last_with_body(archive: Archive, captures: list[Capture], latest: Article) -> Version:
-    """The latest of `captures` that holds the article (not a paywall, consent wall or error
-    page), else simply the latest: what the `latest` capture is best compared with."""
+    """The latest of `captures` that holds the whole article (not a paywall, consent wall,
+    error page or truncated record), else simply the latest: what the `latest` capture is
+    best compared with."""
     for capture in reversed(captures):
         version = capture_version(archive, capture)
-        if holds_article(version.article, latest):
+        if holds_article(version.article, latest) and not version.truncated:
             return version
     return capture_version(archive, captures[-1])
 

@@ -45,6 +45,7 @@ from archiver.evidence import keys
 from archiver.evidence.intake import Page, Source, precheck, stage
 from archiver.record import Capture, iso, make_facts, new_capture_id
 from archiver.urls import canonicalize
+from archiver.warc.http import header, parse_status
 from archiver.warc.recompress import gzip_member
 from archiver.warc.revisits import payload_matches, refers_to_moment, same_moment, warc_moment
 from archiver.warc.scanner import ScannedRecord, read_record_at
@@ -250,13 +251,14 @@ def _draft(
     """One capture file, written but not yet published: our warcinfo, the original request
     and response records (gzipped one per member); and the facts and source its metadata
     record will hold."""
-    url, captured_at = page.response.target_uri, iso(page.captured_at)
+    url, captured_at = page.response.target_uri, iso(page.captured_at)  # the page's, not a hop's
     status, reason, content_type = (page.status, page.reason, page.content_type)
     if original is not None and not status:  # a revisit without HTTP headers answers as its original
         status, reason, content_type = original.answer
     draft = Draft(archive, page.captured_at, {"importedFrom": source.origin})
     try:
-        for record in (page.request, page.response):
+        exchanges = [*((request, response) for response, request in page.hops), (page.request, page.response)]
+        for record in (record for exchange in exchanges for record in exchange):
             if record is not None:
                 _copy_record(draft.writer, draft.out, source.staged, record)
         draft.park()
@@ -273,7 +275,7 @@ def _draft(
         content_type=content_type,
         captured_at=captured_at,
         fetch_end=captured_at,
-        redirects=[],
+        redirects=[_redirect(hop) for hop, _ in page.hops],
         payload_sha256=original.payload_sha256 if original else page.response.payload_sha256 or "",
         payload_length=original.payload_length if original else page.response.payload_length,
         response_record_id=page.response.record_id,
@@ -290,6 +292,12 @@ def _draft(
         "record_offset": page.response.offset,
     }
     return draft, facts, cited
+
+
+def _redirect(hop: ScannedRecord) -> dict[str, Any]:
+    """A redirect hop as capture facts list it (the form `capture` writes)."""
+    status, _, _ = parse_status(hop.http_head)
+    return {"url": hop.target_uri, "status": status, "location": header(hop.http_head, "Location")}
 
 
 def _copy_record(writer: CaptureWriter, out: IO[bytes], source: Path, record: ScannedRecord) -> None:

@@ -12,13 +12,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path, PurePosixPath
 from typing import IO
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 from archiver.archive.layout import file_sha256
 from archiver.errors import ArchiverError
 from archiver.record import find_metadata
 from archiver.urls import canonicalize
-from archiver.warc.http import parse_status
+from archiver.warc.http import header, parse_status
 from archiver.warc.recompress import recompress
 from archiver.warc.revisits import is_revisit, warc_moment
 from archiver.warc.scanner import FileScan, ScannedRecord, scan_stream, scan_warc
@@ -55,6 +55,7 @@ class Page:
     content_type: str | None  # None: the response had none (the payload looked like HTML)
     captured_at: datetime
     truncated: str | None = None  # WARC-Truncated of a response: its payload is incomplete
+    hops: list[tuple[ScannedRecord, ScannedRecord | None]] = field(default_factory=list)  # redirects to it
 
 
 def is_package(path: Path) -> bool:
@@ -228,8 +229,14 @@ def _pages(origin: str, records: list[ScannedRecord]) -> list[Page]:
     204, a PDF), so an exported archive imports back whole."""
     requests = {r.headers.get("warc-concurrent-to"): r for r in records if r.type == "request"}
     by_id = {r.record_id: r for r in records}
+
+    def request_of(record: ScannedRecord) -> ScannedRecord | None:
+        found = requests.get(record.record_id) or by_id.get(record.headers.get("warc-concurrent-to", ""))
+        return found if found and found.type == "request" else None
+
     found = find_metadata(FileScan("", 0, records=records))
     named = found[0]["capture"].get("response_record_id") if found else None  # an archiver capture's
+    redirected: dict[str, list[tuple[ScannedRecord, ScannedRecord | None]]] = {}  # target -> hops to it
     pages = []
     for record in records:
         if record.type == "resource":
@@ -238,6 +245,10 @@ def _pages(origin: str, records: list[ScannedRecord]) -> list[Page]:
             status, reason, content_type = parse_status(record.http_head)
         else:
             continue
+        hops = redirected.pop(_key(record.target_uri), [])
+        location = header(record.http_head, "Location") if 300 <= status < 400 else None
+        if location:  # a hop: the page it leads to was reached from the first hop's URL
+            redirected[_key(_resolve(record.target_uri, location))] = [*hops, (record, request_of(record))]
         html = content_type.lower().startswith(HTML_TYPES) or (
             not content_type and record.type != "revisit" and looks_like_html(record.payload_start)
         )
@@ -247,20 +258,28 @@ def _pages(origin: str, records: list[ScannedRecord]) -> list[Page]:
             continue
         if not _web_target(origin, record):
             continue
-        request = requests.get(record.record_id) or by_id.get(record.headers.get("warc-concurrent-to", ""))
         truncated = record.headers.get("warc-truncated") if record.type != "revisit" else None
-        pages.append(
-            Page(
-                record,
-                request if request and request.type == "request" else None,
-                status,
-                reason,
-                content_type or None,
-                parse_date(origin, record),
-                truncated or None,
-            )
+        page = Page(
+            record, request_of(record), status, reason, content_type or None, parse_date(origin, record)
         )
+        page.truncated, page.hops = truncated or None, [hop for hop in hops if _web_target(origin, hop[0])]
+        pages.append(page)
     return pages
+
+
+def _resolve(base: str, location: str) -> str:
+    try:
+        return urljoin(base, location)
+    except ValueError:
+        return location
+
+
+def _key(uri: str) -> str:
+    """A URL as redirects are matched to the pages they lead to."""
+    try:
+        return canonicalize(uri)
+    except ValueError:
+        return uri
 
 
 def looks_like_html(start: bytes) -> bool:
