@@ -233,7 +233,7 @@ def _original(archive: Archive, page: Page, held: dict[str, Original]) -> Origin
         moment = refers_to_moment(record)
         stored = [c for c in archive.history(canonicalize(uri)) if not c.revisit and c.final_url == uri]
         known_ones: list[Original] = [o for o in held.values() if o.url == uri]
-        known_ones += [o for o in map(lambda c: Original.of(archive, c), stored) if o is not None]
+        known_ones += [o for o in (Original.of(archive, c) for c in stored) if o is not None]
         if moment is not None:
             candidates = [o for o in known_ones if same_moment(o.captured_at, moment)]
         else:
@@ -249,8 +249,8 @@ def _draft(
     archive: Archive, source: Source, stored: str, page: Page, original: Original | None
 ) -> tuple[Draft, dict[str, Any], dict[str, Any]]:
     """One capture file, written but not yet published: our warcinfo, the original request
-    and response records (gzipped one per member); and the facts and source its metadata
-    record will hold."""
+    and response records of each redirect hop and of the page (gzipped one per member); and
+    the facts and source its metadata record will hold."""
     url, captured_at = page.response.target_uri, iso(page.captured_at)  # the page's, not a hop's
     status, reason, content_type = (page.status, page.reason, page.content_type)
     if original is not None and not status:  # a revisit without HTTP headers answers as its original
