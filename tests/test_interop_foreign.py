@@ -74,6 +74,8 @@ class Foreign:
             record.rec_headers.add_header("WARC-Refers-To", headers.get_header("WARC-Record-ID"))
         if profile == "no date":  # early Heritrix: the digest alone names the original
             record.rec_headers.remove_header("WARC-Refers-To-Date")
+        elif profile == "bracketed":  # wget's form of a URI
+            record.rec_headers.replace_header("WARC-Refers-To-Target-URI", f"<{url}>")
         elif profile and profile.startswith("http"):
             record.rec_headers.replace_header("WARC-Profile", profile)
         self.writer.write_record(record)
@@ -98,10 +100,11 @@ def verify_ok(root: Path) -> dict:
         (False, None),
         (False, "no date"),
         (False, "headless"),  # no HTTP headers kept: it answers as its original did
+        (False, "bracketed"),
         (True, "http://netpreserve.org/warc/1.1/revisit/identical-payload-digest"),
         (True, "http://netpreserve.org/warc/1.1/revisits/identical-payload-digest"),  # archiver < 0.2
     ],
-    ids=["warcprox", "no-refers-to", "no-date", "headless", "warc-1.1-profile", "old-archiver-profile"],
+    ids=["warcprox", "no-refers-to", "no-date", "headless", "bracketed", "warc-1.1", "old-archiver"],
 )
 def test_sha1_revisits_link_and_verify(refers_to: bool, profile: str | None, tmp_path: Path) -> None:
     foreign = Foreign(tmp_path / "dedup.warc.gz")

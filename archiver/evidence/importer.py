@@ -229,10 +229,13 @@ def _original(archive: Archive, page: Page, held: dict[str, Original]) -> Origin
         found = [held.get(refers_to), Original.of(archive, known) if known else None]
         candidates = [o for o in found if o is not None]
     else:
-        uri = record.headers.get("warc-refers-to-target-uri", "") or record.target_uri
-        moment = refers_to_moment(record)
-        stored = [c for c in archive.history(canonicalize(uri)) if not c.revisit and c.final_url == uri]
-        known_ones: list[Original] = [o for o in held.values() if o.url == uri]
+        uri = record.headers.get("warc-refers-to-target-uri", "").strip("<> ") or record.target_uri
+        try:
+            moment, key = refers_to_moment(record), canonicalize(uri)  # wget writes <...>; forms vary
+        except ValueError:
+            return None  # no URL: nothing to find it by
+        stored = [c for c in archive.history(key) if not c.revisit and canonicalize(c.final_url) == key]
+        known_ones: list[Original] = [o for o in held.values() if canonicalize(o.url) == key]
         known_ones += [o for o in (Original.of(archive, c) for c in stored) if o is not None]
         if moment is not None:
             candidates = [o for o in known_ones if same_moment(o.captured_at, moment)]
