@@ -109,8 +109,11 @@ def make_facts(
     revisit_of: str | None,
     software: str,
     imported: dict[str, Any] | None = None,
+    truncated: str | None = None,
 ) -> dict[str, Any]:
-    """A capture's facts, as its metadata record stores them (the same keys for every writer)."""
+    """A capture's facts, as its metadata record stores them (the same keys for every writer);
+    `truncated` is the WARC-Truncated reason of an imported response whose payload is
+    incomplete (absent when it is whole)."""
     facts: dict[str, Any] = {
         "id": capture_id,
         "url": url,
@@ -131,6 +134,8 @@ def make_facts(
     }
     if imported is not None:
         facts["imported"] = imported
+    if truncated is not None:
+        facts["truncated"] = truncated
     return facts
 
 

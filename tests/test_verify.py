@@ -231,6 +231,35 @@ def test_gzip_padding_flip_is_caught_by_the_file_digest(built: Built) -> None:
     pytest.skip("no member of this file has unused padding bits to flip")
 
 
+def test_record_without_crlf_crlf_in_a_capture_file_is_found(built: Built) -> None:
+    """The scanner reads short trailers leniently (other tools write them); archiver never
+    does, so in a capture file one is a problem, even with every digest intact."""
+    import gzip
+    import hashlib
+    import zlib
+
+    path, row = built.path(3), built.row(3)
+    data = path.read_bytes()
+    start, end = row["response_offset"], row["response_offset"] + row["response_length"]
+    record = gzip.decompress(data[start:end])
+    assert record.endswith(b"\r\n\r\n")
+    packer = zlib.compressobj(6, zlib.DEFLATED, 31)  # the member header archiver's writer makes
+    shorter = packer.compress(record[:-2]) + packer.flush()
+    changed = data[:start] + shorter + data[end:]
+    path.write_bytes(changed)
+    moved = len(shorter) - row["response_length"]
+    set_row(
+        built.root,
+        built.ids[2],
+        response_length=len(shorter),
+        metadata_offset=row["metadata_offset"] + moved,
+        bytes=len(changed),
+        warc_sha256=hashlib.sha256(changed).hexdigest(),
+    )
+    problems = assert_problem(built.root, built.ids[2], "gzip")
+    assert [p["message"] for p in problems] == ["record is not followed by CRLF CRLF"]
+
+
 def test_index_from_schema_1_is_migrated(tmp_path: Path) -> None:
     from archiver.archive.catalogue import MIGRATIONS, SCHEMA_VERSION
     from archiver.archive.folder import Archive

@@ -15,6 +15,7 @@ import pytest
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
+from interop import pywb_get
 from pytest_httpserver import HTTPServer
 from test_verify import Built, build_archive, capture
 
@@ -136,16 +137,6 @@ def test_tampered_package_is_found(package: Path, tmp_path: Path) -> None:
         assert wacz_validate(changed).returncode == 1
 
 
-PYWB_GET = """
-import json, sys
-from pywb.apps.frontendapp import FrontEndApp
-from werkzeug.test import Client
-response = Client(FrontEndApp()).get(sys.argv[1])
-print(json.dumps({"status": response.status_code, "type": response.headers.get("Content-Type"),
-                  "body": response.get_data().decode("utf-8", "replace")}))
-"""
-
-
 def test_pywb_replays_the_package(package: Path, built: Built, tmp_path: Path) -> None:
     """pywb serves the package's WARCs through the package's own index (pywb runs in a child
     process: it monkey-patches threads with gevent)."""
@@ -158,14 +149,7 @@ def test_pywb_replays_the_package(package: Path, built: Built, tmp_path: Path) -
                 (collection / name).write_bytes(z.read(name))
     row = built.row(6)  # a revisit: pywb resolves it to the payload of capture 5
     stamp = row["captured_at"][:19].replace("-", "").replace("T", "").replace(":", "")
-    done = subprocess.run(
-        [sys.executable, "-c", PYWB_GET, f"/news/{stamp}id_/{built.urls['other']}"],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    response = json.loads(done.stdout.splitlines()[-1])
+    response = pywb_get(f"/news/{stamp}id_/{built.urls['other']}", tmp_path)
     assert response["status"] == 200 and response["type"].startswith("text/html")
     assert "x" * 5000 in response["body"] and "<h1>Other</h1>" in response["body"]
 

@@ -115,11 +115,18 @@ class Draft:
         self.writer.warcinfo(self.path.name, {"isPartOf": self.capture_id, **(warcinfo or {})})
 
     def _taken(self, capture_id: str) -> bool:
+        """In the catalogue, published, or the id of another draft still being written."""
+        path = self.archive.warc_path_for(capture_id)
         return (
             capture_id in _RESERVED
             or self.archive.has_id(capture_id)
-            or self.archive.warc_path_for(capture_id).exists()
+            or path.exists()
+            or temp_path_for(path).exists()
         )
+
+    def park(self) -> None:
+        """Close the file until commit: an import holds a draft per page of a file at once."""
+        self.out.close()
 
     def commit(
         self,
@@ -129,6 +136,9 @@ class Draft:
     ) -> Capture:
         """Under the writer lock: chain and sign the manifest, write the metadata record,
         fsync, publish the file and index it."""
+        if self.out.closed:
+            self.out = open(self.temp, "ab")  # noqa: SIM115 (closed below)
+            self.writer.resume(self.out)
         prev, seq = chain_state(self.archive)
         manifest = build_manifest(facts, seq, prev, self.writer.spans, source)
         data = metadata_payload(facts, manifest, sign)

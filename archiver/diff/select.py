@@ -17,6 +17,7 @@ from archiver.urls import canonicalize
 from archiver.warc.reader import HttpResponse, iter_responses
 
 GONE = (404, 410)
+TRUNCATED = "truncated record"  # the wall of a side whose payload was archived only in part
 HTML_TYPES = ("text/html", "application/xhtml+xml")
 
 
@@ -27,6 +28,7 @@ class Version:
     info: dict  # id, captured_at, sha256, status
     article: Article
     url: str
+    truncated: str | None = None  # WARC-Truncated of its response: only the payload's start is there
 
 
 def _is_html(content_type: str | None, body: bytes) -> bool:
@@ -60,10 +62,10 @@ def capture_version(archive: Archive, capture: Capture) -> Version:
     key = cache_key(response.body, response.headers, response.target_uri, EXTRACTOR_VERSION)
     found = CACHE.get(key)
     if found is not None:
-        return Version(info, Article.from_dict(found), capture.url)
+        return Version(info, Article.from_dict(found), capture.url, response.truncated)
     article = _article(response, capture.content_type, f"capture {capture.id}")
     CACHE.put(key, article.to_dict())
-    return Version(info, article, capture.url)
+    return Version(info, article, capture.url, response.truncated)
 
 
 def warc_pages(path: Path) -> dict[str, HttpResponse]:
@@ -76,7 +78,8 @@ def warc_pages(path: Path) -> dict[str, HttpResponse]:
             if response is None:
                 revisits += 1
                 continue
-            if response.status and _is_html(response.header("Content-Type"), response.body):
+            interim = 100 <= response.status < 200 or 300 <= response.status < 400  # hops, not pages
+            if response.status and not interim and _is_html(response.header("Content-Type"), response.body):
                 pages[canonicalize(response.target_uri)] = response
     except ArchiverError:
         raise
@@ -110,7 +113,8 @@ def _warc_version(path: Path, pages: dict[str, HttpResponse], url: str | None) -
         "sha256": hashlib.sha256(response.body).hexdigest(),
         "status": response.status,
     }
-    return Version(info, _article(response, response.header("Content-Type"), str(path)), response.target_uri)
+    article = _article(response, response.header("Content-Type"), str(path))
+    return Version(info, article, response.target_uri, response.truncated)
 
 
 def _is_warc_file(target: str) -> bool:
@@ -182,19 +186,26 @@ def resolve_pair(
 
 def diff_versions(before: Version, after: Version) -> ArticleDiff:
     """Diff two versions; a gone page (404/410) is only "body missing", not a new headline,
-    byline and date (its error page has none of the article's)."""
-    later = after.article
+    byline and date (its error page has none of the article's). A truncated record (WARC-
+    Truncated: the archiving tool kept only the payload's start) is reported as such in one
+    line: its missing tail is no removal."""
+    earlier, later = before.article, after.article
     if after.info.get("status") in GONE:
         later = replace(before.article, paragraphs=[], wall="not_found")
-    return diff_articles(before.article, later)
+    if after.truncated:
+        later = replace(before.article, paragraphs=[], wall=TRUNCATED)
+    elif before.truncated:
+        earlier = replace(after.article, paragraphs=[], wall=TRUNCATED)
+    return diff_articles(earlier, later)
 
 
 def _last_with_body(archive: Archive, captures: list[Capture], latest: Article) -> Version:
-    """The latest of `captures` that holds the article (not a paywall, consent wall or error
-    page), else simply the latest: what the `latest` capture is best compared with."""
+    """The latest of `captures` that holds the whole article (not a paywall, consent wall,
+    error page or truncated record), else simply the latest: what the `latest` capture is
+    best compared with."""
     for capture in reversed(captures):
         version = capture_version(archive, capture)
-        if holds_article(version.article, latest):
+        if holds_article(version.article, latest) and not version.truncated:
             return version
     return capture_version(archive, captures[-1])
 

@@ -71,13 +71,13 @@ def export(root: Path, urls: list[str], output: Path) -> ExportResult:
 
     with Archive(root, create=False) as archive:
         captures = _choose(archive, urls)
-        files = _files(archive, captures)
+        files, copies = _files(archive, captures)
     private_key = keys.load_private_key(root)
 
     def write(handle: BinaryIO) -> None:
         with zipfile.ZipFile(handle, "w", allowZip64=True) as package:
             resources = [_copy_into(package, f"archive/{name}", path) for name, path in files]
-            resources.append(_write(package, "indexes/index.cdxj", _index(files)))
+            resources.append(_write(package, "indexes/index.cdxj", _index(files, copies)))
             resources.append(_write(package, "pages/pages.jsonl", _pages(captures)))
             created = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
             datapackage = _datapackage(resources, created, captures)
@@ -112,10 +112,12 @@ def _choose(archive: Any, urls: list[str]) -> list:
     return sorted({c.id: c for c in chosen}.values(), key=lambda c: c.seq)
 
 
-def _files(archive: Any, captures: list) -> list[tuple[str, Path]]:
+def _files(archive: Any, captures: list) -> tuple[list[tuple[str, Path]], set[str]]:
     """(name in archive/, path) of each WARC the package needs: the captures' files, the
-    originals their revisits point to, and the sources of imported captures."""
+    originals their revisits point to, and the sources of imported captures; and the names
+    of imported captures' files, whose HTTP records are copies of their source's."""
     wanted: dict[str, Path] = {}
+    copies: set[str] = set()
     for capture in captures:
         chain = [capture]
         if capture.revisit and capture.refers_to:
@@ -129,10 +131,11 @@ def _files(archive: Any, captures: list) -> list[tuple[str, Path]]:
         if source:
             path = archive.root / source
             wanted[resource_name("-".join(Path(source).parts[-2:]))] = path
+            copies.add(Path(capture.warc_path).name)
     missing = [str(path) for path in wanted.values() if not path.is_file()]
     if missing:
         raise ArchiverError(f"cannot export: missing file {missing[0]} (run `archiver verify`)")
-    return sorted(wanted.items())
+    return sorted(wanted.items()), copies
 
 
 def _source_of(path: Path, metadata_offset: int) -> str | None:
@@ -173,21 +176,28 @@ def _resource(name: str, sha256: str, size: int) -> dict[str, Any]:
     return {"name": resource_name(Path(name).name), "path": name, "hash": f"sha256:{sha256}", "bytes": size}
 
 
-def _index(files: list[tuple[str, Path]]) -> bytes:
-    """Sorted CDXJ lines for the response and revisit records of every file."""
+def _index(files: list[tuple[str, Path]], copies: set[str]) -> bytes:
+    """Sorted CDXJ lines for the response, revisit and resource records of every file, each record once:
+    an imported page is indexed in its source file, not again in its capture file's copy."""
     from cdxj_indexer.main import CDXJIndexer
 
     lines: list[str] = []
     for name, path in files:
+        if name in copies:
+            continue
         out = io.StringIO()
-        CDXJIndexer(out, [str(path)], filename=name, records="response,revisit").process_all()
+        CDXJIndexer(out, [str(path)], filename=name, records="response,revisit,resource").process_all()
         lines += out.getvalue().splitlines(keepends=True)
     return "".join(sorted(set(lines))).encode()
 
 
 def _pages(captures: list) -> bytes:
-    """pages.jsonl: one page per capture, at the URL and time it was captured."""
-    lines = [PAGES_HEADER] + [{"id": c.id, "url": c.url, "ts": c.captured_at} for c in captures]
+    """pages.jsonl: each page once, at the URL and time it was captured (an import of a crawl
+    that fetched a URL twice in one second has two captures, but one page to replay)."""
+    pages: dict[tuple[str, str], dict[str, str]] = {}
+    for c in captures:
+        pages.setdefault((c.url, c.captured_at), {"id": c.id, "url": c.url, "ts": c.captured_at})
+    lines = [PAGES_HEADER, *pages.values()]
     return "".join(json.dumps(line, ensure_ascii=False) + "\n" for line in lines).encode()
 
 
@@ -202,7 +212,7 @@ def _datapackage(resources: list[dict], created: str, captures: list) -> bytes:
         "title": f"archiver export of {len(captures)} capture(s)",
     }
     if len({c.canonical_url for c in captures}) == 1:
-        package["mainPageURL"], package["mainPageDate"] = first.url, first.captured_at
+        package["mainPageUrl"], package["mainPageDate"] = first.url, first.captured_at
     return json.dumps(package, indent=2, ensure_ascii=False).encode()
 
 

@@ -9,19 +9,23 @@ import hashlib
 import re
 import zipfile
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path, PurePosixPath
 from typing import IO
+from urllib.parse import urljoin, urlsplit
 
 from archiver.archive.layout import file_sha256
 from archiver.errors import ArchiverError
-from archiver.warc.http import parse_status
+from archiver.record import find_metadata
+from archiver.urls import canonicalize
+from archiver.warc.http import header, parse_status
 from archiver.warc.recompress import recompress
+from archiver.warc.revisits import is_revisit, warc_moment
 from archiver.warc.scanner import FileScan, ScannedRecord, scan_stream, scan_warc
 
 HTML_TYPES = ("text/html", "application/xhtml+xml")
-REVISIT_PROFILE_SUFFIX = "identical-payload-digest"
 COPY_CHUNK = 1 << 20
+KEPT = ("warcinfo", "metadata")  # records read whole: the writing software, archiver's capture facts
 
 
 @dataclass
@@ -41,25 +45,37 @@ class Source:
 
 @dataclass
 class Page:
-    """An HTML response (or revisit of one) that becomes a capture."""
+    """An HTML response (or revisit of one, or an HTML `resource` record) that becomes a
+    capture."""
 
     response: ScannedRecord
     request: ScannedRecord | None
-    status: int
+    status: int  # 0: a revisit that kept no HTTP headers (early Heritrix): its original's
     reason: str
-    content_type: str
+    content_type: str | None  # None: the response had none (the payload looked like HTML)
     captured_at: datetime
+    truncated: str | None = None  # WARC-Truncated of a response: its payload is incomplete
+    hops: list[tuple[ScannedRecord, ScannedRecord | None]] = field(default_factory=list)  # redirects to it
 
 
-def precheck(path: Path) -> None:
-    """Refuse an input that cannot be imported, writing nothing."""
+def is_package(path: Path) -> bool:
+    """A zip (WACZ) rather than a WARC; refuses what is neither, in one line."""
     if not path.is_file():
         raise ArchiverError(f"{path}: no such file")
     with open(path, "rb") as handle:
         magic = handle.read(4)
-    if magic != b"PK\x03\x04":
-        if not re.search(r"\.warc(\.gz)?$", path.name, re.IGNORECASE):
-            raise ArchiverError(f"{path}: not a .warc, .warc.gz or .wacz file")
+    if magic == b"PK\x03\x04":
+        return True
+    if re.search(r"\.arc(\.gz)?$", path.name, re.IGNORECASE):
+        raise ArchiverError(f"{path}: an ARC file, not a WARC file (convert it to WARC first)")
+    if not re.search(r"\.warc(\.gz)?$", path.name, re.IGNORECASE):
+        raise ArchiverError(f"{path}: not a .warc, .warc.gz or .wacz file")
+    return False
+
+
+def precheck(path: Path) -> None:
+    """Refuse an input that cannot be imported, writing nothing."""
+    if not is_package(path):
         _refuse_pageless(str(path), _scan_or_refuse(str(path), path))
         return
     from archiver.evidence.package import check_package
@@ -83,15 +99,18 @@ def precheck(path: Path) -> None:
         entries = _warc_entries(package)
         if not entries:
             raise ArchiverError(f"{path}: no WARC files in the package")
+        pages = 0
         for info in entries:
             origin = f"{path}!{info.filename}"
             with package.open(info) as handle:
-                scan = scan_stream(handle, origin, info.file_size, keep_types=("warcinfo",))
-            _refuse_pageless(origin, _refuse_bad_scan(origin, scan))
+                scan = scan_stream(handle, origin, info.file_size, keep_types=KEPT)
+            pages += len(_pages(origin, _refuse_bad_scan(origin, scan).records))
+        if not pages:  # a package may hold WARCs of stylesheets or images beside its pages
+            raise ArchiverError(f"{path}: no HTML response to import")
 
 
 def _refuse_pageless(origin: str, scan: FileScan) -> None:
-    if not _pages(scan.records):
+    if not _pages(origin, scan.records):
         raise ArchiverError(f"{origin}: no HTML response to import")
 
 
@@ -105,16 +124,13 @@ def _warc_entries(package: zipfile.ZipFile) -> list[zipfile.ZipInfo]:
 
 def stage(path: Path, staging: Path) -> list[Source]:
     """Copy an input (each WARC of a WACZ) into the staging folder and check it."""
-    if not path.is_file():
-        raise ArchiverError(f"{path}: no such file")
-    with open(path, "rb") as handle:
-        magic = handle.read(4)
-    if magic == b"PK\x03\x04":
+    if is_package(path):
         return _stage_package(path, staging)
-    if not re.search(r"\.warc(\.gz)?$", path.name, re.IGNORECASE):
-        raise ArchiverError(f"{path}: not a .warc, .warc.gz or .wacz file")
     with open(path, "rb") as handle:
-        return [_check(str(path), path.name, handle, staging)]
+        source = _check(str(path), path.name, handle, staging)
+    if not source.pages:
+        raise ArchiverError(f"{path}: no HTML response to import")
+    return [source]
 
 
 def _stage_package(path: Path, staging: Path) -> list[Source]:
@@ -140,7 +156,8 @@ def _stage_package(path: Path, staging: Path) -> list[Source]:
                 raise ArchiverError(
                     f"{path}: {info.filename} does not match its hash in datapackage.json (corrupt package)"
                 )
-            sources.append(source)
+            if source.pages:
+                sources.append(source)
         return sources
 
 
@@ -184,14 +201,12 @@ def _check(origin: str, name: str, handle: IO[bytes], staging: Path) -> Source:
     source.warc_software = next(
         (_warc_field(r.content or b"", "software") for r in source.scan.records if r.type == "warcinfo"), None
     )
-    source.pages = _pages(source.scan.records)
-    if not source.pages:
-        raise ArchiverError(f"{origin}: no HTML response to import")
+    source.pages = _pages(origin, source.scan.records)
     return source
 
 
 def _scan_or_refuse(origin: str, path: Path) -> FileScan:
-    return _refuse_bad_scan(origin, scan_warc(path, keep_types=("warcinfo",)))
+    return _refuse_bad_scan(origin, scan_warc(path, keep_types=KEPT))
 
 
 def _refuse_bad_scan(origin: str, scan: FileScan) -> FileScan:
@@ -207,40 +222,89 @@ def _refuse_bad_scan(origin: str, scan: FileScan) -> FileScan:
     return scan
 
 
-def _pages(records: list[ScannedRecord]) -> list[Page]:
-    """The HTML responses of a file, each with its request when the file links one."""
+def _pages(origin: str, records: list[ScannedRecord]) -> list[Page]:
+    """The HTML pages of a file (responses, identical-payload revisits, `resource` records),
+    each with its request when the file links one. Redirects (3xx) and other interim answers
+    are hops, not pages. An archiver capture file's response is a page whatever it holds (a
+    204, a PDF), so an exported archive imports back whole."""
     requests = {r.headers.get("warc-concurrent-to"): r for r in records if r.type == "request"}
     by_id = {r.record_id: r for r in records}
+
+    def request_of(record: ScannedRecord) -> ScannedRecord | None:
+        found = requests.get(record.record_id) or by_id.get(record.headers.get("warc-concurrent-to", ""))
+        return found if found and found.type == "request" else None
+
+    found = find_metadata(FileScan("", 0, records=records))
+    named = found[0]["capture"].get("response_record_id") if found else None  # an archiver capture's
+    redirected: dict[str, list[tuple[ScannedRecord, ScannedRecord | None]]] = {}  # target -> hops to it
     pages = []
     for record in records:
-        is_revisit = record.type == "revisit" and record.headers.get("warc-profile", "").endswith(
-            REVISIT_PROFILE_SUFFIX
-        )
-        if record.type != "response" and not is_revisit:
+        if record.type == "resource":
+            status, reason, content_type = 200, "OK", record.headers.get("content-type", "")
+        elif record.type == "response" or is_revisit(record):
+            status, reason, content_type = parse_status(record.http_head)
+        else:
             continue
-        status, reason, content_type = parse_status(record.http_head)
-        if not content_type.lower().startswith(HTML_TYPES) or not (200 <= status < 300 or status >= 400):
-            continue
-        request = requests.get(record.record_id) or by_id.get(record.headers.get("warc-concurrent-to", ""))
-        pages.append(
-            Page(
-                record,
-                request if request and request.type == "request" else None,
-                status,
-                reason,
-                content_type,
-                parse_date(record.headers.get("warc-date")),
-            )
+        hops = redirected.pop(_key(record.target_uri), [])
+        location = header(record.http_head, "Location") if 300 <= status < 400 else None
+        if location:  # a hop: the page it leads to was reached from the first hop's URL
+            redirected[_key(_resolve(record.target_uri, location))] = [*hops, (record, request_of(record))]
+        html = content_type.lower().startswith(HTML_TYPES) or (
+            not content_type and record.type != "revisit" and looks_like_html(record.payload_start)
         )
+        headless = record.type == "revisit" and not record.http_head.strip()  # its original's answer
+        wanted = headless or (html and (200 <= status < 300 or status >= 400))
+        if not wanted and record.record_id != named:  # archiver's own captures come back whole
+            continue
+        if not _web_target(origin, record):
+            continue
+        truncated = record.headers.get("warc-truncated") if record.type != "revisit" else None
+        page = Page(
+            record, request_of(record), status, reason, content_type or None, parse_date(origin, record)
+        )
+        page.truncated, page.hops = truncated or None, [hop for hop in hops if _web_target(origin, hop[0])]
+        pages.append(page)
     return pages
 
 
-def parse_date(value: str | None) -> datetime:
+def _resolve(base: str, location: str) -> str:
     try:
-        moment = datetime.fromisoformat((value or "").strip())
+        return urljoin(base, location)
     except ValueError:
-        raise ArchiverError(f"record has an unreadable WARC-Date {value!r}") from None
-    return moment.replace(tzinfo=moment.tzinfo or UTC).astimezone(UTC)
+        return location
+
+
+def _key(uri: str) -> str:
+    """A URL as redirects are matched to the pages they lead to."""
+    try:
+        return canonicalize(uri)
+    except ValueError:
+        return uri
+
+
+def looks_like_html(start: bytes) -> bool:
+    """What a browser would sniff as HTML (a response that names no Content-Type)."""
+    head = start.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    return head.startswith((b"<!doctype html", b"<html", b"<head", b"<body", b"<!--")) or b"<html" in head
+
+
+def parse_date(origin: str, record: ScannedRecord) -> datetime:
+    value = record.headers.get("warc-date", "")
+    moment = warc_moment(value)
+    if moment is None:
+        raise ArchiverError(f"{origin}: {record.where()} has an unreadable WARC-Date {value!r}")
+    return moment
+
+
+def _web_target(origin: str, record: ScannedRecord) -> bool:
+    """A page becomes a capture of its WARC-Target-URI: an HTTP(S) URL (a `file:` or `urn:`
+    resource is no web page). A malformed HTTP(S) URL refuses the file."""
+    uri = record.target_uri
+    try:
+        return urlsplit(uri).scheme.lower() in ("http", "https") and bool(canonicalize(uri))
+    except ValueError:
+        message = f"{record.where()} has an unusable WARC-Target-URI {uri[:80]!r}"
+        raise ArchiverError(f"{origin}: {message}") from None
 
 
 def _warc_field(content: bytes, name: str) -> str | None:

@@ -12,7 +12,11 @@ def parse_status(head: bytes) -> tuple[int, str, str]:
         status = int(parts[1])
     except (IndexError, ValueError):
         return 0, "", ""
-    content_type = next(
-        (line.split(":", 1)[1].strip() for line in lines[1:] if line.lower().startswith("content-type:")), ""
-    )
-    return status, parts[2] if len(parts) > 2 else "", content_type
+    return status, parts[2] if len(parts) > 2 else "", header(head, "Content-Type") or ""
+
+
+def header(head: bytes, name: str) -> str | None:
+    """The first value of header `name` in an HTTP message head, or None."""
+    prefix = name.lower() + ":"
+    lines = head.decode("latin-1").split("\r\n")[1:]
+    return next((line.split(":", 1)[1].strip() for line in lines if line.lower().startswith(prefix)), None)

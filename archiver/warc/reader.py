@@ -20,6 +20,7 @@ class HttpResponse:
     body: bytes
     target_uri: str
     date: str
+    truncated: str | None = None  # WARC-Truncated: the record holds only the start of the payload
 
     def header(self, name: str) -> str | None:
         name = name.lower()
@@ -27,18 +28,23 @@ class HttpResponse:
 
 
 def response_from_record(record: ArcWarcRecord) -> HttpResponse:
-    """Turn a response or revisit record into an HttpResponse (revisits have an empty body)."""
+    """Turn a response or revisit record into an HttpResponse (revisits have an empty body);
+    a `resource` record is a 200 answer of its WARC Content-Type."""
     http = record.http_headers
     status = int(http.get_statuscode() or 0) if http else 0
+    headers = list(http.headers) if http else []
+    if record.rec_type == "resource":
+        status, headers = 200, [("Content-Type", record.rec_headers.get_header("Content-Type") or "")]
     body = record.raw_stream
     if http and "chunked" in (http.get_header("Transfer-Encoding") or "").lower():
         body = ChunkedDataReader(body)  # other tools (wget) store the chunk framing as sent
     return HttpResponse(
         status=status,
-        headers=list(http.headers) if http else [],
+        headers=headers,
         body=body.read(),
         target_uri=record.rec_headers.get_header("WARC-Target-URI") or "",
         date=record.rec_headers.get_header("WARC-Date") or "",
+        truncated=record.rec_headers.get_header("WARC-Truncated") if record.rec_type != "revisit" else None,
     )
 
 
@@ -47,18 +53,18 @@ def read_response(path: Path, offset: int) -> HttpResponse:
     with open(path, "rb") as handle:
         handle.seek(offset)
         for record in ArchiveIterator(handle):
-            if record.rec_type not in ("response", "revisit"):
+            if record.rec_type not in ("response", "revisit", "resource"):
                 raise ValueError(f"record at offset {offset} of {path.name} is {record.rec_type}")
             return response_from_record(record)
     raise ValueError(f"no record at offset {offset} of {path.name}")
 
 
 def iter_responses(path: Path) -> Iterator[HttpResponse | None]:
-    """Every response record of a WARC file made by any tool, in order (None for each
-    revisit, whose payload lives elsewhere)."""
+    """Every response (and `resource`) record of a WARC file made by any tool, in order
+    (None for each revisit, whose payload lives elsewhere)."""
     with open(path, "rb") as handle:
         for record in ArchiveIterator(handle):
-            if record.rec_type == "response":
+            if record.rec_type in ("response", "resource"):
                 yield response_from_record(record)
             elif record.rec_type == "revisit":
                 yield None

@@ -21,6 +21,7 @@ MAX_OUT = 1 << 20  # decompressed bytes produced per zlib call
 FIRST_FEED = 1 << 14  # compressed bytes fed to a fresh gzip member (grows while it lasts)
 MAX_HEAD = 1 << 20  # longest WARC or HTTP header block accepted
 KEEP_LIMIT = 16 << 20  # largest record content kept in memory (metadata, warcinfo)
+SNIFF_SIZE = 512  # payload bytes kept of every record
 DIGEST_SIZES = {"sha1": 20, "sha224": 28, "sha256": 32, "sha384": 48, "sha512": 64, "md5": 16}
 
 
@@ -78,6 +79,8 @@ class ScannedRecord:
     payload_length: int
     http_head: bytes = b""  # status line and headers of an HTTP record
     content: bytes | None = None  # the block, for records asked to be kept
+    trailer: int = 4  # bytes of CR/LF after the block (WARC says CRLF CRLF: 4)
+    payload_start: bytes = b""  # the first bytes of the payload (to sniff HTML without a Content-Type)
 
     @property
     def type(self) -> str:
@@ -170,6 +173,7 @@ class _Record:
         self.sha256_hash = None
         self.dechunked: _Dechunker | None = None
         self.payload_length = 0
+        self.payload_start = bytearray()
         separate_payload = self.http or (
             self.payload_claim is not None and self.payload_claim[0] != self.block_hash.name
         )
@@ -189,6 +193,8 @@ class _Record:
         if self.http_buffer is not None:
             chunk = self._http_head(chunk)
         if chunk:
+            if self.payload_length < SNIFF_SIZE:
+                self.payload_start += chunk[: SNIFF_SIZE - self.payload_length]
             self.payload_length += len(chunk)
             for payload_hash in self.payload_hashes:
                 payload_hash.update(chunk)
@@ -254,6 +260,7 @@ class _Record:
             payload_length=self.payload_length,
             http_head=self.http_head,
             content=bytes(self.content) if self.content is not None else None,
+            payload_start=bytes(self.payload_start),
         )
 
 
@@ -279,6 +286,8 @@ class _Parser:
         self.member_offset, self.member_stream, self.member_records = offset, self.position, []
 
     def member_end(self, end: int) -> None:
+        if self.state == self.TRAILER:
+            self._end_record(self.position)  # a short trailer (or none) ends with its gzip member
         if len(self.member_records) == 1 and self.state == self.HEAD and not self.buffer:
             self.member_records[0].length = end - self.member_offset
         elif self.member_records or self.state != self.HEAD or self.buffer:
@@ -311,6 +320,8 @@ class _Parser:
         piece = view[i : i + MAX_HEAD]
         old = len(self.buffer)
         self.buffer += piece
+        if self.buffer[:11].lower() == b"filedesc://":  # an ARC file's first record
+            self._fail("an ARC file, not a WARC file (convert it to WARC first)")
         end = self.buffer.find(b"\r\n\r\n", max(0, old - 3))
         if end < 0:
             if len(self.buffer) > MAX_HEAD:
@@ -322,14 +333,22 @@ class _Parser:
 
     def _begin(self, head: bytes) -> None:
         lines = head.decode("utf-8", "replace").split("\r\n")
-        if not lines[0].startswith("WARC/"):
+        if not lines[0].upper().startswith("WARC/"):  # the version line's case varies by writer
             self._fail(f"not a WARC record (starts with {lines[0][:20]!r})")
         headers: dict[str, str] = {}
+        name = ""
         for line in lines[1:]:
+            if line[:1] in (" ", "\t") and name:  # a folded header: continues the one before
+                headers[name] = (headers[name] + " " + line.strip()).strip()
+                continue
             name, sep, value = line.partition(":")
+            name = name.strip().lower()
             if not sep:
                 self._fail(f"malformed WARC header line {line[:40]!r}")
-            headers.setdefault(name.strip().lower(), value.strip())
+            if name in headers:
+                name = ""  # the first of a repeated header counts; its continuation lines too
+                continue
+            headers[name] = value.strip()
         try:
             length = int(headers["content-length"])
             if length < 0:
@@ -342,23 +361,35 @@ class _Parser:
         self.state = self.BLOCK if length else self.TRAILER
 
     def _trailer(self, view: memoryview, i: int) -> int:
-        need = 4 - len(self.buffer)
-        self.buffer += view[i : i + need]
-        if len(self.buffer) < 4:
-            return len(view)
-        if self.buffer != b"\r\n\r\n":
-            self._fail("record is not followed by CRLF CRLF (wrong Content-Length?)")
+        """The CRLF CRLF after a block. Some tools write less (pywb's samples: one CRLF, or
+        none before the next `WARC/` line): read, and `trailer` says how many bytes there were."""
+        n = len(view)
+        while i < n and view[i] in (10, 13):
+            self.buffer.append(view[i])
+            i += 1
+            if self.buffer.endswith(b"\r\n\r\n") or len(self.buffer) > 8:
+                if len(self.buffer) > 8:
+                    self._fail("record is not followed by CRLF CRLF (wrong Content-Length?)")
+                self._end_record(self.position + i)
+                return i
+        if i < n:
+            if view[i] not in b"Ww":  # not the next record's version line
+                self._fail("record is not followed by CRLF CRLF (wrong Content-Length?)")
+            self._end_record(self.position + i)
+        return i
+
+    def _end_record(self, end: int) -> None:
         assert self.record is not None
-        found = self.record.result(
-            self.start_offset, self.record_start, self.position + i + need - self.record_start
-        )
+        found = self.record.result(self.start_offset, self.record_start, end - self.record_start)
+        found.trailer = len(self.buffer)
         self.scan.records.append(found)
         self.member_records.append(found)
         self.buffer.clear()
         self.state, self.record = self.HEAD, None
-        return i + need
 
     def finish(self) -> None:
+        if self.state == self.TRAILER:
+            self._end_record(self.position)  # the file ends in (or without) the last trailer
         if self.state != self.HEAD or self.buffer:
             self._fail("file ends inside a record (truncated)")
 

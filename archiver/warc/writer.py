@@ -17,7 +17,12 @@ from warcio.warcwriter import WARCWriter
 from archiver import __version__
 
 SOFTWARE = f"archiver/{__version__}"
-REVISIT_PROFILE = "http://netpreserve.org/warc/1.1/revisits/identical-payload-digest"
+REVISIT_PROFILE = "http://netpreserve.org/warc/1.1/revisit/identical-payload-digest"
+REVISIT_PROFILES = (
+    REVISIT_PROFILE,
+    "http://netpreserve.org/warc/1.0/revisit/identical-payload-digest",
+    "http://netpreserve.org/warc/1.1/revisits/identical-payload-digest",
+)
 GZIP_LEVEL = 6
 
 
@@ -51,7 +56,11 @@ class GzipMember:
 
 class Sha256WARCWriter(WARCWriter):
     """warcio's WARCWriter, with SHA-256 instead of its hard-coded SHA-1, writing each
-    record as its own gzip member."""
+    record as its own gzip member. warcinfo and metadata records get no WARC-Payload-Digest:
+    WARC 1.1 says they have no payload (warcio would digest them; `fastwarc check` refuses
+    that); a revisit's payload digest is the original's, set by the caller."""
+
+    NO_PAYLOAD_DIGEST_TYPES = ("warcinfo", "metadata", "revisit")
 
     def __init__(self, out: BinaryIO, level: int = GZIP_LEVEL) -> None:
         super().__init__(out, gzip=False, warc_version="WARC/1.1")
@@ -84,6 +93,10 @@ class CaptureWriter:
         self.out = out
         self.writer = Sha256WARCWriter(out)
         self.spans: list[RecordSpan] = []
+
+    def resume(self, out: BinaryIO) -> None:
+        """Go on writing on `out`, the same file reopened for appending."""
+        self.out = self.writer.out = out
 
     def _write(self, record: ArcWarcRecord) -> RecordSpan:
         start = self.out.tell()
@@ -151,8 +164,9 @@ class CaptureWriter:
         payload_sha256: str,
         original: tuple[str, str, str],
     ) -> RecordSpan:
-        """An identical-payload-digest revisit record: headers only, no body; `original` is
-        the (record id, target URI, date) of the record holding the payload."""
+        """An identical-payload-digest revisit record (WARC 1.1 §6.7.2): the HTTP headers
+        only, the body left out, hence `WARC-Truncated: length`; `original` is the (record
+        id, target URI, date) of the record holding the payload."""
         refers_to, refers_to_uri, refers_to_date = original
         record = self.writer.create_warc_record(
             uri,
@@ -164,6 +178,7 @@ class CaptureWriter:
                 "WARC-Refers-To": refers_to,
                 "WARC-Refers-To-Target-URI": refers_to_uri,
                 "WARC-Refers-To-Date": refers_to_date,
+                "WARC-Truncated": "length",
             },
         )
         return self._write(record)
