@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import logging
 import re
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from lxml.etree import _Element
@@ -135,21 +135,18 @@ def _mark_modules(tree: HtmlElement) -> None:
             _doom(element)
 
 
+# links kept for their text share only; tables are prose on older pages; no comments, images, metadata
+_TRAFILATURA: dict[str, Any] = {"include_comments": False, "include_links": True, "include_tables": True}
+_TRAFILATURA |= {"include_images": False, "with_metadata": False}
+
+
 def _trafilatura_body(tree: HtmlElement, *, fast: bool) -> _Element | None:
     """trafilatura's body tree; links are kept for their text share only, so no URL is given
     (resolving every href would cost more than the rest of the extraction)."""
     import trafilatura
 
     try:
-        document = trafilatura.bare_extraction(
-            tree,
-            fast=fast,
-            include_comments=False,
-            include_links=True,
-            include_tables=True,
-            include_images=False,
-            with_metadata=False,
-        )
+        document = trafilatura.bare_extraction(tree, fast=fast, **_TRAFILATURA)
     except Exception:  # third-party heuristics on arbitrary markup
         log.warning("trafilatura failed", exc_info=True)
         return None

@@ -21,20 +21,10 @@ from archiver.record import Capture, read_capture_file
 
 @dataclass
 class CaptureEvidence:
-    """One side of the comparison, read from its WARC file (the catalogue only finds it)."""
+    """One side of the comparison as its own WARC file states it (the catalogue row only
+    finds the file): the row the file implies, and the records its manifest lists."""
 
-    id: str
-    seq: int
-    url: str
-    final_url: str
-    status: int
-    captured_at: str
-    warc_path: str
-    warc_sha256: str
-    payload_sha256: str
-    manifest_sha256: str
-    prev_manifest_sha256: str | None
-    signed: bool
+    capture: Capture
     records: list[dict[str, Any]]
 
 
@@ -61,26 +51,11 @@ def _evidence(archive: Archive, capture: Capture) -> CaptureEvidence:
     path = archive.capture_path(capture)
     try:
         found = read_capture_file(path)
-    except (ValueError, OSError) as exc:
+        return CaptureEvidence(found.row(capture.warc_path), list(found.manifest["records"]))
+    except (ValueError, KeyError, TypeError, OSError) as exc:
         raise ArchiverError(
             f"capture {capture.id} does not read as a capture file ({exc}); run `archiver verify`"
         ) from None
-    facts, manifest = found.facts, found.manifest
-    return CaptureEvidence(
-        id=facts["id"],
-        seq=manifest["seq"],
-        url=facts["url"],
-        final_url=facts["final_url"],
-        status=facts["status"],
-        captured_at=facts["captured_at"],
-        warc_path=capture.warc_path,
-        warc_sha256=found.scan.sha256 or "",
-        payload_sha256=facts["payload_sha256"],
-        manifest_sha256=found.manifest_sha256,
-        prev_manifest_sha256=manifest.get("prev"),
-        signed="signature" in found.metadata,
-        records=list(manifest["records"]),
-    )
 
 
 def gather(root: Path, url: str, before_id: str, after_id: str) -> Dossier:
@@ -94,7 +69,7 @@ def gather(root: Path, url: str, before_id: str, after_id: str) -> Dossier:
             head: str | None = str(current_head(archive))
         except ArchiverError:
             head = None
-    report = verify(root, [before.id, after.id])
+    report = verify(root, [before.capture.id, after.capture.id])
     key, source = trusted_key(root, None)
     dossier = Dossier(
         url=url,
@@ -124,5 +99,7 @@ def _commands(d: Dossier) -> list[str]:
         steps.append(
             f"archiver verify --head {d.chain_head}    # on a copy of the archive: nothing before it changed"
         )
-    steps.append(f"archiver diff --from {d.before.id} --to {d.after.id} {url}    # the edits, recomputed")
+    steps.append(
+        f"archiver diff --from {d.before.capture.id} --to {d.after.capture.id} {url}    # the edits again"
+    )
     return steps

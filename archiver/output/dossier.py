@@ -34,7 +34,7 @@ def render_dossier(
     before_article: Article,
     after_article: Article,
 ) -> str:
-    body = diff_body(diff, dossier.url, before, after, before_article, after_article).replace(
+    body = diff_body(diff, dossier.url, (before, after), (before_article, after_article)).replace(
         '<details class="legend">', '<details class="legend" open>'
     )
     return page(
@@ -75,7 +75,8 @@ def _evidence(d: Dossier) -> str:
     )
 
 
-def _capture_table(title: str, c: CaptureEvidence) -> str:
+def _capture_table(title: str, side: CaptureEvidence) -> str:
+    c = side.capture
     rows = [
         ("capture", c.id),
         ("sequence in the chain", str(c.seq)),
@@ -83,7 +84,7 @@ def _capture_table(title: str, c: CaptureEvidence) -> str:
         ("URL requested", c.url),
         ("URL answered", f"{c.final_url} (HTTP {c.status})"),
         ("WARC file", c.warc_path),
-        ("file SHA-256", c.warc_sha256),
+        ("file SHA-256", c.warc_sha256 or ""),
         ("payload SHA-256", c.payload_sha256),
         ("manifest SHA-256", c.manifest_sha256),
         ("previous manifest", c.prev_manifest_sha256 or "(first of the chain)"),
@@ -91,7 +92,7 @@ def _capture_table(title: str, c: CaptureEvidence) -> str:
     ]
     rows += [
         (f"record {n}: {r.get('type')}", f"{r.get('id')} block {r.get('block_digest')}")
-        for n, r in enumerate(c.records, 1)
+        for n, r in enumerate(side.records, 1)
     ]
     cells = "".join(
         f"<tr><th>{esc(label)}</th><td><code>{esc(value)}</code></td></tr>" for label, value in rows

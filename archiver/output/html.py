@@ -153,18 +153,14 @@ def render_html(
     after_article: Article,
 ) -> str:
     """A self-contained page: both versions side by side with edits marked, and the list."""
-    return page(f"Edits: {esc(url)}", diff_body(diff, url, before, after, before_article, after_article))
+    return page(f"Edits: {esc(url)}", diff_body(diff, url, (before, after), (before_article, after_article)))
 
 
 def diff_body(
-    diff: ArticleDiff,
-    url: str,
-    before: CaptureInfo,
-    after: CaptureInfo,
-    before_article: Article,
-    after_article: Article,
+    diff: ArticleDiff, url: str, infos: tuple[CaptureInfo, CaptureInfo], articles: tuple[Article, Article]
 ) -> str:
     """The report's body: header, notices, legend, the numbered edits, the two columns."""
+    (before, after), (before_article, after_article) = infos, articles
     status = status_line(diff, after)
     notices = "".join(f'<p class="notice">{esc(n)}</p>' for n in [status] if status)
     if not status:  # a list of edits: a gone notice (if any) above it, the summary line
