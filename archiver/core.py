@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING, BinaryIO
 
 from archiver.errors import ArchiverError, ExitStatus
 from archiver.output.console import emit, emit_json, say, stdout_console
-from archiver.output.tables import print_json_line
 
 if TYPE_CHECKING:
     from archiver.archive.folder import Archive
@@ -43,7 +42,7 @@ def history(root: Path, url: str, as_json: bool) -> ExitStatus:
         raise ArchiverError(f"no captures of {url} in {root}")
     rows = history_rows(captures)
     if as_json:
-        print_json_line({"url": canonical, "captures": rows})
+        emit_json({"url": canonical, "captures": rows})
     else:
         history_table(stdout_console(), canonical, rows)
     return ExitStatus.OK
@@ -55,7 +54,7 @@ def list_articles(root: Path, as_json: bool) -> ExitStatus:
     with open_archive(root) as archive:
         rows = archive.articles()
     if as_json:
-        print_json_line([dict(row) for row in rows])
+        emit_json([dict(row) for row in rows])
     else:
         articles_table(stdout_console(), rows)
     return ExitStatus.OK
@@ -68,7 +67,7 @@ def show(root: Path, target: str, as_json: bool) -> ExitStatus:
     with open_archive(root) as archive:
         version = latest_version(archive, target)
     if as_json:
-        print_json_line(version.article.to_dict())
+        emit_json(version.article.to_dict())
     else:
         show_article(stdout_console(), version.article, version.info)
     return ExitStatus.OK
