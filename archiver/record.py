@@ -83,6 +83,12 @@ def canonical_json(data: object) -> bytes:
     return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 
+def facts_digest(facts: dict) -> str:
+    """Hex SHA-256 of the capture facts' canonical JSON: the manifest signs every fact the
+    catalogue, `show`, `diff` and `export` rely on (status, content type, redirects, times)."""
+    return hashlib.sha256(canonical_json(facts)).hexdigest()
+
+
 def manifest_digest(manifest: dict) -> str:
     """Hex SHA-256 of a manifest's canonical JSON: the link of the capture chain."""
     return hashlib.sha256(canonical_json(manifest)).hexdigest()
@@ -146,9 +152,9 @@ def build_manifest(
     records: Sequence[Any],
     source: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """The manifest: the capture's place in the chain (`seq`, `prev`) and every record before
-    the metadata record (`records` have rec_type/type, record_id, block_digest, payload_digest);
-    `source` for an imported capture (the file it came from)."""
+    """The manifest: the capture's place in the chain (`seq`, `prev`), the digest of its facts,
+    and every record before the metadata record with its WARC digests and the SHA-256 of its
+    exact bytes (`records` are the writer's RecordSpans); `source` for an imported capture."""
     manifest: dict[str, Any] = {
         "capture_id": facts["id"],
         "seq": seq,
@@ -159,13 +165,15 @@ def build_manifest(
         "prev": prev,
         "records": [
             {
-                "type": getattr(r, "rec_type", None) or r.type,
+                "type": r.rec_type,
                 "id": r.record_id,
                 "block_digest": r.block_digest,
                 "payload_digest": r.payload_digest,
+                "sha256": r.record_sha256,
             }
             for r in records
         ],
+        "facts_sha256": facts_digest(facts),
     }
     if source is not None:
         manifest["source"] = source

@@ -85,3 +85,49 @@ def test_the_trusted_key_is_named_and_can_be_pinned(httpserver: HTTPServer, tmp_
     assert wrong.exit_code == 1 and f"not the pinned {other}" in wrong.stdout
     bad = run("verify", "--archive", str(root), "--fingerprint", "12ab")
     assert bad.exit_code == 2 and "64 hex digits" in bad.stderr
+
+
+def _rewrite_member(path: Path, offset: int, old: bytes, new: bytes) -> None:
+    """Rewrite one record of a capture file in place of its gzip member (a forger's edit)."""
+    import gzip
+    import zlib
+
+    data = path.read_bytes()
+    inflater = zlib.decompressobj(31)
+    record = inflater.decompress(data[offset:])
+    end = len(data) - len(inflater.unused_data)
+    assert old in record
+    packer = zlib.compressobj(6, zlib.DEFLATED, 31)
+    path.write_bytes(
+        data[:offset] + packer.compress(record.replace(old, new, 1)) + packer.flush() + data[end:]
+    )
+    assert gzip.decompress(path.read_bytes())
+
+
+def test_rewritten_capture_facts_are_caught_after_reindex(archive: Path) -> None:
+    rewrite_metadata(archive, 2, lambda m: m["capture"].update(status=404, reason="Not Found"))
+    assert run("reindex", "--archive", str(archive)).exit_code == 0
+    result = run("verify", "--archive", str(archive), "--json")
+    messages = [p["message"] for p in json.loads(result.stdout)["problems"]]
+    assert result.exit_code == 1 and any(
+        "capture facts differ from those the manifest signs" in m for m in messages
+    )
+
+
+def test_a_rewritten_warc_date_is_caught_in_the_archive_and_alone(archive: Path) -> None:
+    import sqlite3
+
+    row = (
+        sqlite3.connect(archive / "index.sqlite3")
+        .execute("SELECT warc_path, response_offset FROM captures WHERE seq = 3")
+        .fetchone()
+    )
+    path = archive / row[0]
+    _rewrite_member(path, row[1], b"WARC-Date: 20", b"WARC-Date: 19")  # the capture now dates 19xx
+    assert run("reindex", "--archive", str(archive)).exit_code == 0
+    inside = run("verify", "--archive", str(archive))
+    assert (
+        inside.exit_code == 1 and "bytes (WARC headers included) differs from the manifest" in inside.stdout
+    )
+    alone = run("verify", "--archive", str(archive.parent / "none"), str(path))
+    assert alone.exit_code == 1 and "bytes (WARC headers included) differs" in alone.stdout

@@ -27,6 +27,7 @@ drafts before its source is kept and the first of them published.
 from __future__ import annotations
 
 import gzip
+import hashlib
 import os
 import secrets
 import shutil
@@ -320,6 +321,7 @@ def _copy_record(writer: CaptureWriter, out: IO[bytes], source: Path, record: Sc
             length=out.tell() - start,
             block_digest=record.block_digest,
             payload_digest=record.payload_digest,
+            record_sha256=hashlib.sha256(data).hexdigest(),
         )
     )
 

@@ -16,7 +16,7 @@ from archiver.archive.layout import INDEX_NAME, LOCK_NAME, SOURCES, leftovers
 from archiver.errors import ArchiverError
 from archiver.evidence.findings import ProgressHook, Report, merge, report_scan
 from archiver.evidence.signatures import check_signatures, trusted_key
-from archiver.evidence.warcfile import check_file, list_difference
+from archiver.evidence.warcfile import check_file, facts_mismatch, records_mismatch
 from archiver.record import COLUMNS, CaptureFile, find_metadata, make_row, manifest_digest
 from archiver.urls import looks_like_path
 from archiver.warc.revisits import payload_matches
@@ -47,6 +47,7 @@ class Verifier:
         self.disk: dict[str, list[str]] = {}
         self.rows: list = []
         self.head: str | None = None
+        self.unsealed = 0  # captures whose manifest signs neither their facts nor their WARC headers
 
     # selection ------------------------------------------------------------------------
 
@@ -144,6 +145,11 @@ class Verifier:
         self._check_revisits(rows, files)
         self._check_chain(files, full)
         self._check_signatures(files, full)
+        if self.unsealed:
+            self.report.notes.append(
+                f"{self.unsealed} capture(s) were made before manifests signed their facts and exact record "
+                "bytes: their WARC headers and facts are covered by the catalogue's file digests only"
+            )
 
     def _files_on_disk(self, folder: str) -> list[str]:
         base = self.root / folder
@@ -220,10 +226,10 @@ class Verifier:
         report, manifest, facts = self.report, capture.manifest, capture.facts
         records = capture.scan.records
         index = records.index(capture.metadata_record)
-        listed = [(r.type, r.record_id, r.block_digest, r.payload_digest) for r in records[:index]]
-        claimed = [(r["type"], r["id"], r["block_digest"], r["payload_digest"]) for r in manifest["records"]]
-        if listed != claimed:
-            report.add("manifests", list_difference(claimed, listed), **where)
+        for problem in filter(None, (records_mismatch(capture), facts_mismatch(capture))):
+            report.add("manifests", problem, **where)
+        if "facts_sha256" not in manifest:
+            self.unsealed += 1
         if index != len(records) - 1:
             report.add("manifests", "records follow the metadata record", **where)
         if capture.metadata.get("manifest_sha256") != capture.manifest_sha256:

@@ -8,20 +8,43 @@ from typing import Any
 
 from archiver.evidence.findings import Report, report_scan
 from archiver.evidence.signatures import check_signatures
-from archiver.record import CaptureFile, find_metadata, manifest_digest
+from archiver.record import CaptureFile, facts_digest, find_metadata, manifest_digest
 from archiver.warc.scanner import FileScan, scan_warc
 
 
-def list_difference(claimed: list[tuple], listed: list[tuple]) -> str:
-    """Say how a file's records differ from its manifest's list."""
-    if len(claimed) != len(listed):
-        return f"manifest lists {len(claimed)} records, the file has {len(listed)} before the metadata"
-    for number, (want, have) in enumerate(zip(claimed, listed, strict=True)):
+def records_mismatch(capture: CaptureFile) -> str | None:
+    """How the records before a capture's metadata record differ from its manifest's list
+    (types, ids, WARC digests and, where the manifest signs them, each record's exact bytes,
+    WARC headers included), or None when they match."""
+    records = capture.scan.records
+    claimed = capture.manifest["records"]
+    whole = bool(claimed) and all("sha256" in r for r in claimed)  # older captures lack it
+    listed = [
+        (r.type, r.record_id, r.block_digest, r.payload_digest, *((r.record_sha256,) if whole else ()))
+        for r in records[: records.index(capture.metadata_record)]
+    ]
+    wanted = [
+        (r["type"], r["id"], r["block_digest"], r["payload_digest"], *((r["sha256"],) if whole else ()))
+        for r in claimed
+    ]
+    if listed == wanted:
+        return None
+    if len(listed) != len(wanted):
+        return f"manifest lists {len(wanted)} records, the file has {len(listed)} before the metadata"
+    labels = ("type", "record id", "block digest", "payload digest", "bytes (WARC headers included)")
+    for number, (want, have) in enumerate(zip(wanted, listed, strict=True)):
         if want != have:
-            labels = ("type", "record id", "block digest", "payload digest")
-            what = next(label for label, a, b in zip(labels, want, have, strict=True) if a != b)
+            what = next(label for label, a, b in zip(labels, want, have, strict=False) if a != b)
             return f"record {number + 1} ({have[0]} {have[1]}): {what} differs from the manifest"
     return "records differ from the manifest"
+
+
+def facts_mismatch(capture: CaptureFile) -> str | None:
+    """The facts against the digest the manifest signs (captures made before it: None)."""
+    signed = capture.manifest.get("facts_sha256")
+    if signed is None or signed == facts_digest(capture.facts):
+        return None
+    return "capture facts differ from those the manifest signs (status, type, redirects or times rewritten?)"
 
 
 def check_file(path: Path, public_key: Any, key_source: str) -> Report:
@@ -52,16 +75,10 @@ def capture_in_scan(report: Report, scan: FileScan, where: str) -> list[CaptureF
     report.count("manifests")
     try:
         capture = CaptureFile(scan, metadata, record, manifest_digest(metadata["manifest"]))
-        listed = [
-            (r.type, r.record_id, r.block_digest, r.payload_digest)
-            for r in scan.records[: scan.records.index(record)]
-        ]
-        claimed = [
-            (r["type"], r["id"], r["block_digest"], r["payload_digest"]) for r in capture.manifest["records"]
-        ]
-    except (KeyError, TypeError, ValueError) as exc:
+        problems = [records_mismatch(capture), facts_mismatch(capture)]
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
         report.add("manifests", f"metadata record is malformed ({exc!r})", path=where)
         return []
-    if listed != claimed:
-        report.add("manifests", list_difference(claimed, listed), capture=capture.facts.get("id"), path=where)
+    for problem in filter(None, problems):
+        report.add("manifests", problem, capture=capture.facts.get("id"), path=where)
     return [capture]

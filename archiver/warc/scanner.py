@@ -81,6 +81,7 @@ class ScannedRecord:
     content: bytes | None = None  # the block, for records asked to be kept
     trailer: int = 4  # bytes of CR/LF after the block (WARC says CRLF CRLF: 4)
     payload_start: bytes = b""  # the first bytes of the payload (to sniff HTML without a Content-Type)
+    record_sha256: str = ""  # hex, of the record's exact bytes as stored (headers, block, trailer)
 
     @property
     def type(self) -> str:
@@ -160,8 +161,11 @@ class _Dechunker:
 class _Record:
     """A record being read: hashes its block (and payload) as the bytes go by."""
 
-    def __init__(self, headers: dict[str, str], length: int, keep: bool, extra_sha256: bool) -> None:
+    def __init__(
+        self, head: bytes, headers: dict[str, str], length: int, keep: bool, extra_sha256: bool
+    ) -> None:
         self.headers, self.length = headers, length
+        self.whole = hashlib.sha256(head)  # the record's exact bytes: headers, block, trailer
         self.block_claim = parse_digest(headers.get("warc-block-digest", ""))
         self.payload_claim = parse_digest(headers.get("warc-payload-digest", ""))
         self.block_hash = hashlib.new(self.block_claim[0] if self.block_claim else "sha256")
@@ -188,6 +192,7 @@ class _Record:
 
     def feed(self, chunk: memoryview) -> None:
         self.block_hash.update(chunk)
+        self.whole.update(chunk)
         if self.content is not None:
             self.content += chunk
         if self.http_buffer is not None:
@@ -261,6 +266,7 @@ class _Record:
             http_head=self.http_head,
             content=bytes(self.content) if self.content is not None else None,
             payload_start=bytes(self.payload_start),
+            record_sha256=self.whole.hexdigest(),
         )
 
 
@@ -327,11 +333,11 @@ class _Parser:
             if len(self.buffer) > MAX_HEAD:
                 self._fail("no end of WARC headers within 1 MiB")
             return i + len(piece)
-        self._begin(bytes(self.buffer[:end]))
+        self._begin(bytes(self.buffer[:end]), bytes(self.buffer[: end + 4]))
         self.buffer.clear()
         return i + end + 4 - old
 
-    def _begin(self, head: bytes) -> None:
+    def _begin(self, head: bytes, raw: bytes) -> None:
         lines = head.decode("utf-8", "replace").split("\r\n")
         if not lines[0].upper().startswith("WARC/"):  # the version line's case varies by writer
             self._fail(f"not a WARC record (starts with {lines[0][:20]!r})")
@@ -356,7 +362,7 @@ class _Parser:
         except (KeyError, ValueError):
             self._fail("WARC record without a valid Content-Length")
         keep = headers.get("warc-type", "") in self.keep_types
-        self.record = _Record(headers, length, keep, self.extra_sha256)
+        self.record = _Record(raw, headers, length, keep, self.extra_sha256)
         self.remaining = length
         self.state = self.BLOCK if length else self.TRAILER
 
@@ -380,6 +386,7 @@ class _Parser:
 
     def _end_record(self, end: int) -> None:
         assert self.record is not None
+        self.record.whole.update(self.buffer)
         found = self.record.result(self.start_offset, self.record_start, end - self.record_start)
         found.trailer = len(self.buffer)
         self.scan.records.append(found)

@@ -46,8 +46,10 @@ class GzipMember:
     def __init__(self, out: BinaryIO, level: int) -> None:
         self.out = out
         self.compressor = zlib.compressobj(level, zlib.DEFLATED, zlib.MAX_WBITS + 16)
+        self.sha256 = hashlib.sha256()  # of the record's exact bytes, WARC headers included
 
     def write(self, data: bytes) -> None:
+        self.sha256.update(data)
         self.out.write(self.compressor.compress(data))
 
     def flush(self) -> None:
@@ -67,7 +69,8 @@ class Sha256WARCWriter(WARCWriter):
         self.level = level
 
     def write_record(self, record: ArcWarcRecord, params: object = None) -> None:
-        self._write_warc_record(GzipMember(self.out, self.level), record)
+        self.member = GzipMember(self.out, self.level)
+        self._write_warc_record(self.member, record)
 
     @staticmethod
     def _create_digester() -> Sha256Digester:
@@ -84,6 +87,7 @@ class RecordSpan:
     length: int
     block_digest: str
     payload_digest: str | None
+    record_sha256: str  # hex, of the record's exact bytes: the manifest signs WARC headers too
 
 
 class CaptureWriter:
@@ -109,6 +113,7 @@ class CaptureWriter:
             length=self.out.tell() - start,
             block_digest=headers.get_header("WARC-Block-Digest"),
             payload_digest=headers.get_header("WARC-Payload-Digest"),
+            record_sha256=self.writer.member.sha256.hexdigest(),
         )
         self.spans.append(span)
         return span
