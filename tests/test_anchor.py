@@ -131,3 +131,26 @@ def test_a_rewritten_warc_date_is_caught_in_the_archive_and_alone(archive: Path)
     )
     alone = run("verify", "--archive", str(archive.parent / "none"), str(path))
     assert alone.exit_code == 1 and "bytes (WARC headers included) differs" in alone.stdout
+
+
+def test_a_manifest_citing_a_fifo_or_a_file_outside_is_refused_not_read(
+    archive: Path, tmp_path: Path
+) -> None:
+    """verify never blocks on a FIFO and never reads outside the archive; export neither."""
+    import os
+
+    fifo = archive / "sources" / "x" / "pipe.warc.gz"
+    fifo.parent.mkdir(parents=True)
+    os.mkfifo(fifo)
+    rewrite_metadata(
+        archive, 1, lambda m: m["manifest"].update(source={"file": "sources/x/pipe.warc.gz", "sha256": "0"})
+    )
+    rewrite_metadata(
+        archive, 2, lambda m: m["manifest"].update(source={"file": "../../../etc/passwd", "sha256": "0"})
+    )
+    result = run("verify", "--archive", str(archive), "--json")
+    messages = [p["message"] for p in json.loads(result.stdout)["problems"]]
+    assert result.exit_code == 1
+    assert any("outside sources/" in m for m in messages) and any("not a regular file" in m for m in messages)
+    exported = run("export", "--archive", str(archive), "-o", str(tmp_path / "x.wacz"))
+    assert exported.exit_code == 2 and len(exported.stderr.strip().splitlines()) == 1

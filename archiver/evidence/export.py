@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from archiver import __version__
+from archiver.archive.layout import SOURCES
 from archiver.errors import ArchiverError
 from archiver.evidence import keys
 from archiver.evidence.package import resource_name
@@ -125,14 +126,18 @@ def _files(archive: Any, captures: list) -> tuple[list[tuple[str, Path]], set[st
             if original is not None:
                 chain.append(original)
         for item in chain:
-            path = archive.root / item.warc_path
+            path = archive.capture_path(item)
             wanted[path.name] = path
-        source = _source_of(archive.root / capture.warc_path, capture.metadata_offset)
+        source = _source_of(archive.capture_path(capture), capture.metadata_offset)
         if source:
             path = archive.root / source
+            if not path.resolve().is_relative_to((archive.root / SOURCES).resolve()):
+                raise ArchiverError(
+                    f"capture {capture.id} cites a source outside sources/ (run `archiver verify`)"
+                )
             wanted[resource_name("-".join(Path(source).parts[-2:]))] = path
             copies.add(Path(capture.warc_path).name)
-    missing = [str(path) for path in wanted.values() if not path.is_file()]
+    missing = [str(path) for path in wanted.values() if not path.is_file()]  # FIFOs, devices: missing
     if missing:
         raise ArchiverError(f"cannot export: missing file {missing[0]} (run `archiver verify`)")
     return sorted(wanted.items()), copies

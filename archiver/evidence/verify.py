@@ -310,6 +310,15 @@ class Verifier:
                 cited.setdefault(str(source.get("file")), []).append(
                     (capture.facts["id"], str(source.get("sha256")))
                 )
+        base = (self.root / SOURCES).resolve()
+        for name in [name for name in cited if not (self.root / name).resolve().is_relative_to(base)]:
+            self.report.count("files")
+            self.report.add(
+                "files",
+                "manifest cites a source file outside sources/ (not read)",
+                capture=cited.pop(name)[0][0],
+                path=name,
+            )
         sources = sorted(set(cited) | (set(self.disk[SOURCES]) if full else set()))
         scans = self._scan_all([(path, False) for path in sources])
         for relative in sources:

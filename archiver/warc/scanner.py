@@ -10,6 +10,7 @@ import base64
 import binascii
 import hashlib
 import os
+import stat
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -554,8 +555,11 @@ def _check_header(header: bytes, first: bytes | None, offset: int, scan: FileSca
 
 
 def scan_warc(path: Path, **options: Any) -> FileScan:
-    """scan_stream over a file on disk."""
+    """scan_stream over a file on disk; anything but a regular file (a FIFO, a device) is
+    refused before it is opened, so no check ever blocks on one."""
     try:
+        if not stat.S_ISREG(os.stat(path).st_mode):
+            return FileScan(path=str(path), size=0, errors=[(None, "not a regular file")])
         with open(path, "rb") as handle:
             return scan_stream(handle, str(path), os.fstat(handle.fileno()).st_size, **options)
     except OSError as exc:
