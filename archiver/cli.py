@@ -235,6 +235,9 @@ def reindex(archive_dir: Path) -> ExitStatus:
 )
 @click.option("--fingerprint", metavar="HEX", help="Pin the trusted key to this fingerprint (sha256:...).")
 @click.option("--head", metavar="SEQ:DIGEST", help="A chain head published earlier (`archiver head`).")
+@click.option(
+    "--tsa-cert", type=click.File("rb"), help="Check the archive's timestamps with this TSA CA (PEM)."
+)
 @archive_option
 @json_option
 @handle_errors
@@ -243,6 +246,7 @@ def verify(
     pubkey: Any,
     fingerprint: str | None,
     head: str | None,
+    tsa_cert: Any,
     archive_dir: Path,
     as_json: bool,
 ) -> ExitStatus:
@@ -250,7 +254,22 @@ def verify(
     (no argument: the whole archive); with --head, that a published chain head is still in
     it; with --fingerprint, that the key trusted is the one published. Exit 0: all good,
     1: problems found, 2: error."""
-    return core.verify(archive_dir, targets, pubkey.read() if pubkey else None, as_json, head, fingerprint)
+    pem = pubkey.read() if pubkey else None
+    return core.verify(
+        archive_dir, targets, pem, as_json, head, fingerprint, tsa_cert.read() if tsa_cert else None
+    )
+
+
+@main.command(short_help="Have a time-stamping authority sign the chain head (RFC 3161).")
+@click.option("--tsa", "tsa_url", required=True, metavar="URL", help="The TSA's RFC 3161 URL.")
+@archive_option
+@json_option
+@handle_errors
+def timestamp(tsa_url: str, archive_dir: Path, as_json: bool) -> ExitStatus:
+    """Send the chain head to a time-stamping authority and keep its signed token in the
+    archive: `verify --tsa-cert CA.pem` later proves the archive held that head at that time,
+    so captures removed or rewritten after it are caught."""
+    return core.timestamp(archive_dir, tsa_url, as_json)
 
 
 @main.command(short_help="Print the chain head, to publish it.")

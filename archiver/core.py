@@ -192,6 +192,7 @@ def verify(
     as_json: bool,
     head: str | None = None,
     pinned: str | None = None,
+    tsa_cert: bytes | None = None,
 ) -> ExitStatus:
     from archiver.evidence.anchor import check_head, parse_head
     from archiver.evidence.findings import merge
@@ -217,6 +218,10 @@ def verify(
         progress.stop()
     if head is not None:
         merge(report, check_head(root, head))
+    if in_archive and (root / "index.sqlite3").exists():
+        from archiver.evidence.timestamps import check_stamps
+
+        merge(report, check_stamps(root, tsa_cert))
     if in_archive and legacy_private_key_path(root).exists():
         report.notes.append(
             "the archive's private key is inside it (keys/archive-key.pem): whoever gets a copy can "
@@ -236,6 +241,22 @@ def verify(
             else "key trusted: none (no archive key or --pubkey)"
         )
     return ExitStatus.OK if report.ok else ExitStatus.PROBLEMS
+
+
+def timestamp(root: Path, tsa_url: str, as_json: bool) -> ExitStatus:
+    """Have a time-stamping authority sign the chain head; keep its token in the archive."""
+    from archiver.archive import layout
+    from archiver.evidence.timestamps import stamp
+
+    if layout.is_read_only(root, writer=True):
+        raise ArchiverError(f"{root} is read-only")
+    with open_archive(root) as archive:
+        kept = stamp(archive, tsa_url)
+    if as_json:
+        emit_json(kept.to_json())
+    else:
+        emit(f"timestamped head {kept.head} at {kept.time} by {kept.tsa} ({kept.path})")
+    return ExitStatus.OK
 
 
 def head(root: Path, as_json: bool) -> ExitStatus:

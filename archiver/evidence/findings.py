@@ -18,6 +18,7 @@ CHECKS = {
     "signatures": "signatures valid",
     "package": "package hashes and signature",
     "anchor": "published chain head still in the chain",
+    "timestamps": "trusted timestamps valid, their heads in the chain",
 }
 
 
