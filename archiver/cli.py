@@ -39,6 +39,8 @@ def handle_errors(func: Callable[..., ExitStatus]) -> Callable[..., None]:
         except OSError as exc:  # a file this user may not read or write, a full disk...
             where = f"{exc.filename}: " if exc.filename else ""
             _fail(f"{where}{exc.strerror or exc}")
+        except (ValueError, UnicodeError) as exc:  # a URL or a file name no parser can take: one line
+            _fail(str(exc) or type(exc).__name__)
         except sqlite3.DatabaseError as exc:  # the catalogue failing mid-command: still one line
             from archiver.archive.catalogue import catalogue_error
 

@@ -152,6 +152,10 @@ def report(
 
     with open_archive(root) as archive:
         before, after = resolve_pair(archive, (url,), from_id, to_id)
+    if before.info["id"] == after.info["id"]:
+        raise ArchiverError(f"both sides are capture {before.info['id']}; nothing to compare")
+    if before.info["captured_at"] > after.info["captured_at"]:
+        say("note", "the first capture is the later one; the page shows edits from later to earlier")
     result = diff_versions(before, after)
     dossier = gather(root, after.url, str(before.info["id"]), str(after.info["id"]))
     page = render_dossier(dossier, result, before.info, after.info, before.article, after.article).encode()
@@ -291,16 +295,14 @@ def key_init(root: Path, key_file: Path | None = None) -> ExitStatus:
 
 
 def key_export(root: Path) -> ExitStatus:
+    """The archive's public key, which it keeps itself (no private key needed)."""
     from archiver.evidence.keys import load_private_key, load_public_key, public_key_path, public_pem
 
-    try:
+    public = public_key_path(root)
+    if public.exists():
+        pem = public_pem(load_public_key(public.read_bytes()))
+    else:  # an archive made when the key lived in it
         private = load_private_key(root)
-    except OSError as exc:  # e.g. the private key is not readable by this user: use its public half
-        try:
-            pem = public_pem(load_public_key(public_key_path(root).read_bytes()))
-        except OSError:
-            raise ArchiverError(f"cannot read the archive key: {exc.strerror or exc}") from None
-    else:
         if private is None:
             raise ArchiverError(f"the archive {root} has no key (run `archiver key init`)")
         pem = public_pem(private.public_key())

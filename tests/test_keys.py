@@ -73,3 +73,36 @@ def test_an_older_archive_with_its_key_inside_still_signs(tmp_path: Path, site: 
     result = run("capture", "--archive", str(root), site)
     assert result.exit_code == 0, result.stderr
     assert json.loads(run("verify", "--archive", str(root), "--json").stdout)["ok"]
+
+
+def test_an_import_refused_for_its_key_leaves_no_source(
+    tmp_path: Path, site: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The signing key is checked before anything is kept: no uncited file in sources/."""
+    root, other = tmp_path / "archive", tmp_path / "other"
+    run("capture", "--archive", str(other), site)
+    warc = next((other / "warcs").rglob("*.warc.gz"))
+    run("key", "init", "--archive", str(root))
+    run("capture", "--archive", str(root), site)
+    monkeypatch.setenv("ARCHIVER_KEYS", str(tmp_path / "elsewhere"))
+    result = run("import", "--archive", str(root), str(warc))
+    assert result.exit_code == 2 and "private key is not here" in result.stderr
+    assert not (root / "sources").exists() or not any((root / "sources").rglob("*.*"))
+    assert run("verify", "--archive", str(root)).exit_code == 0
+
+
+def test_a_source_kept_by_an_import_killed_before_its_captures_is_removed(tmp_path: Path, site: str) -> None:
+    """The state an import killed between keeping its source and publishing its first capture
+    leaves; the next write command removes the uncited source, verify is clean again."""
+    root = tmp_path / "archive"
+    run("capture", "--archive", str(root), site)
+    kept = root / "sources" / "20260101000000000-abcdef" / "crawl.warc.gz"
+    kept.parent.mkdir(parents=True)
+    kept.write_bytes(next((root / "warcs").rglob("*.warc.gz")).read_bytes())
+    (root / ".pending-import").write_text(
+        json.dumps({"source": "sources/20260101000000000-abcdef/crawl.warc.gz", "seq": 2})
+    )
+    assert run("verify", "--archive", str(root)).exit_code == 1  # an unknown source, reported
+    assert run("reindex", "--archive", str(root)).exit_code == 0
+    assert not kept.exists() and not (root / ".pending-import").exists()
+    assert run("verify", "--archive", str(root)).exit_code == 0

@@ -27,7 +27,9 @@ from archiver.archive import lock
 from archiver.archive.catalogue import insert_capture
 from archiver.archive.folder import Archive
 from archiver.archive.layout import (
+    IMPORT_JOURNAL,
     JOURNAL_NAME,
+    SOURCES,
     WARCS,
     dead_staging,
     dead_temps,
@@ -216,6 +218,48 @@ def link_new(source: Path, target: Path) -> None:
         os.fsync(out.fileno())
 
 
+def begin_import(archive: Archive, source: Path) -> Path:
+    """Note, durably, that `source` is about to be kept in sources/ ahead of the captures
+    that will cite it; if the writer dies before the first of them is published, the next
+    write command removes it (until then it is nobody's evidence)."""
+    journal = archive.root / IMPORT_JOURNAL
+    _atomic_write(
+        journal, json.dumps({"source": archive.relative(source), "seq": archive.next_seq()}).encode()
+    )
+    return journal
+
+
+def _recover_import(archive: Archive) -> None:
+    journal = archive.root / IMPORT_JOURNAL
+    if not journal.exists():
+        return
+    try:
+        noted = json.loads(journal.read_bytes())
+        name, first_seq = str(noted["source"]), int(noted["seq"])
+    except (ValueError, KeyError, TypeError, OSError):
+        journal.unlink(missing_ok=True)  # not even JSON: written by no import of ours
+        return
+    source = archive.root / name
+    if not source.resolve().is_relative_to((archive.root / SOURCES).resolve()):
+        raise ArchiverError(
+            f"{journal} names {name!r}, not a source of this archive; check and remove it by hand"
+        )
+    cited = any(_cites(archive, capture, name) for capture in archive.all() if capture.seq >= first_seq)
+    if not cited:
+        source.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            source.parent.rmdir()
+    journal.unlink(missing_ok=True)
+
+
+def _cites(archive: Archive, capture: Capture, name: str) -> bool:
+    try:
+        cited = read_capture_file(archive.capture_path(capture)).manifest.get("source")
+    except (ValueError, OSError, ArchiverError):
+        return False
+    return isinstance(cited, dict) and cited.get("file") == name
+
+
 def recover(archive: Archive, everywhere: bool = False) -> None:
     """Finish or clear what a killed writer left: a published but unindexed file gets indexed
     (or, unreadable, kept aside out of the chain), temporary files and staging folders of
@@ -229,9 +273,15 @@ def recover(archive: Archive, everywhere: bool = False) -> None:
         for staging in dead_staging(archive.root):
             shutil.rmtree(staging, ignore_errors=True)
     journal = archive.root / JOURNAL_NAME
-    if not journal.exists():
-        return
-    pending, final = _journal_paths(archive, journal)
+    if journal.exists():
+        pending, final = _journal_paths(archive, journal)
+        _finish_commit(archive, pending, final)
+        journal.unlink(missing_ok=True)
+    _recover_import(archive)
+
+
+def _finish_commit(archive: Archive, pending: Path | None, final: Path | None) -> None:
+    """A commit killed half-way: its temporary file goes, a published file gets indexed."""
     if pending is not None:
         pending.unlink(missing_ok=True)
     if final is not None and final.exists() and archive.by_path(archive.relative(final)) is None:
@@ -242,7 +292,6 @@ def recover(archive: Archive, everywhere: bool = False) -> None:
         else:
             with archive.catalogue.transaction() as db:
                 insert_capture(db, capture)
-    journal.unlink(missing_ok=True)
 
 
 def _journal_paths(archive: Archive, journal: Path) -> tuple[Path | None, Path | None]:

@@ -21,6 +21,7 @@ WARCS = "warcs"
 SOURCES = "sources"
 LOCK_NAME = ".lock"
 JOURNAL_NAME = ".pending"
+IMPORT_JOURNAL = ".pending-import"  # a source kept before the captures that cite it
 STAGING_PREFIX = ".import-"
 
 
@@ -35,8 +36,13 @@ def relative(root: Path, path: Path) -> str:
 
 
 def warc_files(root: Path) -> list[Path]:
-    """Every capture file candidate under warcs/ (temporary files aside)."""
-    return sorted(p for p in (root / WARCS).rglob("*.warc.gz") if not p.name.startswith("."))
+    """Every capture file candidate under warcs/: regular files, not temporary ones (a FIFO or
+    a symlink out of the archive is never opened; `verify` reports them)."""
+    return sorted(
+        p
+        for p in (root / WARCS).rglob("*.warc.gz")
+        if not p.name.startswith(".") and p.is_file() and not p.is_symlink()
+    )
 
 
 def has_capture_files(root: Path) -> bool:
@@ -89,7 +95,9 @@ def leftovers(root: Path) -> list[Path]:
     unfinished commit journal. Write commands clear them; `verify` only reports them."""
     found = list(dead_temps((root / WARCS).rglob(".*.tmp"))) if (root / WARCS).is_dir() else []
     found += list(dead_staging(root))
-    found += [p for p in (root / JOURNAL_NAME, root / f"{JOURNAL_NAME}.tmp") if p.exists()]
+    found += [
+        p for p in (root / JOURNAL_NAME, root / f"{JOURNAL_NAME}.tmp", root / IMPORT_JOURNAL) if p.exists()
+    ]
     return sorted(found)
 
 

@@ -26,18 +26,20 @@ drafts before its source is kept and the first of them published.
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import hashlib
 import os
 import secrets
 import shutil
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
-from archiver.archive.commit import Draft, writing
+from archiver.archive.commit import Draft, begin_import, writing
 from archiver.archive.folder import Archive
 from archiver.archive.layout import SOURCES, fsync_dir, staging_folder
 from archiver.capture.save import summary
@@ -86,6 +88,11 @@ def import_files(root: Path, files: list[Path]) -> list[Imported]:
     for path in files:
         precheck(path)
     archive = Archive(root)
+    try:
+        sign = keys.signer(archive.root)  # an archive with a key signs every capture, or takes none
+    except ArchiverError:
+        archive.close()
+        raise
     staging = staging_folder(archive.root, secrets.token_hex(4))
     staging.mkdir()
     try:
@@ -93,7 +100,7 @@ def import_files(root: Path, files: list[Path]) -> list[Imported]:
         order = sorted(range(len(sources)), key=lambda i: min(p.captured_at for p in sources[i].pages))
         held: dict[str, Original] = {}
         with writing(archive):
-            done = {i: _import_source(archive, sources[i], held) for i in order}
+            done = {i: _import_source(archive, sources[i], held, sign) for i in order}
         return [done[i] for i in range(len(sources))]
     finally:
         shutil.rmtree(staging, ignore_errors=True)
@@ -139,7 +146,9 @@ class Original:
         )
 
 
-def _import_source(archive: Archive, source: Source, held: dict[str, Original]) -> Imported:
+def _import_source(
+    archive: Archive, source: Source, held: dict[str, Original], sign: Callable[[bytes], dict] | None
+) -> Imported:
     """All of one file's new pages as captures, or none: every capture file is written (as a
     draft) before the source is kept and the first capture published."""
     known = archive.response_record_ids()
@@ -170,18 +179,28 @@ def _import_source(archive: Archive, source: Source, held: dict[str, Original]) 
             raise
         message = f"cannot import ({exc}); nothing of this file was added"
         raise ArchiverError(f"{source.origin}: {message}") from None
+    journal = begin_import(archive, stored)  # a writer killed from here on: recover() tidies up
+    written: list[Capture] = []
     try:
         _keep(source.staged, stored)
         for item in mine:
             item.path = stored
-        sign = keys.signer(archive.root)
-        written = [draft.commit(facts, sign, source=cited) for draft, facts, cited in drafts]
-    except OSError as exc:  # the disk failed between captures: the next run adds the rest
+        for draft, facts, cited in drafts:
+            written.append(draft.commit(facts, sign, source=cited))
+    except BaseException as exc:
         _forget(held, mine)
+        if not written:  # no capture cites the source yet: it goes, the archive is as it was
+            stored.unlink(missing_ok=True)
+            with contextlib.suppress(OSError):
+                stored.parent.rmdir()
+        journal.unlink(missing_ok=True)
+        if not isinstance(exc, OSError):
+            raise
         raise ArchiverError(f"{source.origin}: import stopped ({exc}); run it again to finish") from None
     finally:
         for draft, _, _ in drafts:
             draft.discard()
+    journal.unlink(missing_ok=True)
     result.captures = [_summary(archive, c) for c in written]
     return result
 

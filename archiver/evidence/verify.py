@@ -154,7 +154,11 @@ class Verifier:
     def _files_on_disk(self, folder: str) -> list[str]:
         base = self.root / folder
         return (
-            [self._relative(p) for p in base.rglob("*") if p.is_file() and not p.name.startswith(".")]
+            [
+                self._relative(p) or str(p)
+                for p in base.rglob("*")
+                if not p.is_dir() and not p.name.startswith(".")
+            ]
             if base.is_dir()
             else []
         )
