@@ -55,7 +55,7 @@ def modified_change(old: list[Sentence], new: list[Sentence]) -> Change:
 
 def one_sided_change(kind: str, sentences: list[Sentence], text: str, level: str) -> Change:
     """A sentence or paragraph only one version has: a claim added or withdrawn."""
-    verdict = one_sided(kind, merged_features(sentences))
+    verdict = one_sided(kind, merged_features(sentences), text)
     span: Span = span_of(sentences)
     removed = kind == "removed"
     return Change(
