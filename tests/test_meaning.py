@@ -187,3 +187,40 @@ def test_withdrawn_sentence_with_only_a_bracketed_year_is_medium() -> None:
     article = Article(headline="Storm", paragraphs=[counted, OTHER])
     change = diff_articles(article, Article(headline="Storm", paragraphs=[OTHER])).changes[0]
     assert change.severity == "high"  # "three" is said outside the brackets
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "severity", "why"),
+    [
+        # a place and its people or adjective, whole or in a longer name: one name
+        ("Ships were sent by Great Britain and Germany.", "Ships were sent by the British and the Germans.",
+         MEDIUM, "name spelling: Great Britain, Germany → British, Germans"),
+        ("A memorial honours the seven British killed.", "A memorial honours the seven Britons killed.",
+         MEDIUM, "name spelling: British → Britons"),
+        # an abbreviation spelled out inside a compound
+        ("The EU-backed talks resumed in Brussels.", "The European Union-backed talks resumed in Brussels.",
+         LOW, "abbreviation expanded"),
+        # a pronoun for the name it stands for, a quantifier alone: no other subject
+        ("Aniston's first film was a hit.", "Her first film was a hit.", LOW, "word choice"),
+        # the same acronym on both sides of a rewritten run is no name swapped
+        ("Tests show NATO's readiness for the winter.", "Tests show that NATO is ready for the winter.",
+         MEDIUM, "reworded"),
+    ],
+)  # fmt: skip
+def test_same_name_in_another_form_is_not_a_swap(old: str, new: str, severity: str, why: str) -> None:
+    change = change_for(old, new)
+    assert (change.kind, change.severity) == ("modified", severity), change.why
+    assert any(w.startswith(why) for w in change.why), change.why
+    assert not any(w.startswith(("entity swapped", "subject changed")) for w in change.why)
+
+
+def test_titles_and_references_added_or_removed_are_medium() -> None:
+    fragments = ("Harvard Business Review 91(5): 63-72.", "Document No. 12", '"The Long Road Home (2019)"')
+    for fragment in fragments:
+        article = Article(headline="Storm", paragraphs=[OTHER, fragment])
+        change = diff_articles(article, Article(headline="Storm", paragraphs=[OTHER])).changes[0]
+        assert (change.kind, change.severity) == ("removed", "medium"), (fragment, change.why)
+        assert "not a sentence: a title, reference or names" in change.why
+    article = Article(headline="Storm", paragraphs=[OTHER, "Two died."])
+    change = diff_articles(article, Article(headline="Storm", paragraphs=[OTHER])).changes[0]
+    assert change.severity == "high"  # a short sentence still says who and how many

@@ -42,6 +42,7 @@ from archiver.diff.model import WordOp, word_diff
 from archiver.diff.names import (
     NAME_SIMILARITY,
     compare_entities,
+    demonym,
     form_difference,
     initials,
     squash,
@@ -81,6 +82,8 @@ MEDIUM_CUES = (
     "words removed",
 )
 
+_LOWER = re.compile(r"[^\W\d_]+")
+_DIGITS = re.compile(r"\d+")
 _ACRONYM = re.compile(r"\b[A-Z](?:[A-Z0-9&]|\.[A-Z])+\b\.?")
 _CAPITALIZED = re.compile(r"\b[^\W\d_]*[A-Z][\w'’-]*")
 SPELLING_RATIO = 0.75  # normalized Levenshtein similarity for a misspelling and its fix
@@ -89,6 +92,7 @@ DEGREE_WORDS = frozenset({"more", "most", "less", "least"})
 SUBJECT_WORDS = 6  # a longer run before the verb is a clause, not a subject
 PREDICATE_KEPT = 0.75  # word similarity of what follows the subject for "another did the same"
 QUOTED_TERM = 3  # words of a quotation that is a title, a term or scare quotes
+FRAGMENT_WORDS = 3  # lower-case words below which added or removed text is no sentence
 WORD_CHOICE = 3  # a word swapped for one or two others, with no cue: a choice of words
 
 
@@ -132,10 +136,27 @@ def one_sided(kind: str, feats: Features, text: str = "") -> Verdict:
     rated = flags
     if "number" in flags and text and feats._values("numbers").keys() <= _aside_values(text):
         rated = [f for f in flags if f != "number"]  # only a year or conversion in brackets
+    fragment = bool(text) and not feats.correction and _fragment(text)
+    if fragment:
+        # A title, a reference or a list of names ("Harvard Business Review 91(5): 63-72",
+        # "Document No. 12"): no sentence says a claim there, whatever its numbers.
+        rated = []
     why = ["correction notice"] if feats.correction else []
     why.append("claim withdrawn" if kind == "removed" else "claim added")
+    if fragment:
+        why.append("not a sentence: a title, reference or names")
     why += [f"{flag}: {_listed(feats, flag)}" for flag in flags if flag in HIGH_FLAGS - {"correction"}]
     return _verdict(flags, why, severity(kind, rated))
+
+
+def _fragment(text: str) -> bool:
+    """Text with fewer than FRAGMENT_WORDS lower-case words, and fewer than its names and
+    numbers: a heading, a citation or a list of names rather than a sentence (a sentence's
+    verbs and articles are lower case; "Two died." is a sentence)."""
+    words = _LOWER.findall(normalize(text))
+    lower = sum(w[:1].islower() for w in words)
+    others = len(words) - lower + len(_DIGITS.findall(text))
+    return lower < FRAGMENT_WORDS and lower < others
 
 
 def moved() -> Verdict:
@@ -305,6 +326,8 @@ def _cosmetic(deleted: str, inserted: str) -> str | None:
             return "spelling"
     if old and new and _same_amount(deleted, inserted):
         return "same number, other form"
+    if old and new and old[-1].partition("-")[2] and old[-1].partition("-")[2] == new[-1].partition("-")[2]:
+        old, new = [*old[:-1], old[-1].partition("-")[0]], [*new[:-1], new[-1].partition("-")[0]]  # "EU-led"
     for short, long in ((old, new), (new, old)):
         if len(short) == 1 and len(long) > 1 and initials(" ".join(long)) == short[0].replace(".", ""):
             return "abbreviation expanded"
@@ -325,7 +348,9 @@ def _first_verb(words: list[str]) -> int | None:
     after a determiner: "the armed man" is no verb): where the subject ends, a heuristic good
     enough for the simple subject-verb news sentence."""
     for k, word in enumerate(words[:10]):
-        if word in SUBJECT_ENDS or (k and word.endswith("ed") and words[k - 1] not in DETERMINERS):
+        if word in SUBJECT_ENDS or (
+            k and word.endswith("ed") and "-" not in word and words[k - 1] not in DETERMINERS
+        ):  # "EU-backed", "state-owned": adjectives
             return k
     return None
 
@@ -385,7 +410,7 @@ def _run_evidence(ops: tuple[WordOp, ...], before: str, after: str) -> tuple[lis
         cue = _reversal(old, new) or _event(old, new) or _scope(old, new)
         if cue:
             why.append(cue)
-        elif _acronyms(deleted) and _acronyms(inserted):
+        elif _acronyms(deleted) - _acronyms(inserted) and _acronyms(inserted) - _acronyms(deleted):
             why.append(f"entity swapped: {deleted} → {inserted}")  # at a sentence's start too
         elif old and new and len(old) + len(new) <= WORD_CHOICE:
             why.append(f"word choice: {deleted} → {inserted}")
@@ -456,8 +481,13 @@ def _subject_changed(old: list[str], new: list[str]) -> list[str] | bool:
         or not _plain_subject(new)
     ):
         return False
-    content_old = {_lemma(w) for w in old if w not in FUNCTION_WORDS | PRONOUNS}
-    content_new = {_lemma(w) for w in new if w not in FUNCTION_WORDS | PRONOUNS}
+    content_old = {_lemma(w) for w in old if w not in FUNCTION_WORDS | PRONOUNS | QUANTIFIERS}
+    content_new = {_lemma(w) for w in new if w not in FUNCTION_WORDS | PRONOUNS | QUANTIFIERS}
+    if not content_old or not content_new:
+        return False  # "only", "they": no noun to compare
+    for one, other, words in ((content_old, content_new, new), (content_new, content_old, old)):
+        if set(words) & PRONOUNS and one - other:  # "her first film" for "Aniston's first film"
+            one.difference_update([w for w in one - other if w.endswith(("'s", "’s"))])
     lost = [w for w in content_old - content_new if not _has_variant(w, content_new)]
     gained = [w for w in content_new - content_old if not _has_variant(w, content_old)]
     if lost and gained:
@@ -485,6 +515,7 @@ def _has_variant(word: str, others: set[str]) -> bool:
         or bare in other.replace("-", "")
         or other.replace("-", "") in bare
         or sorted(bare) == sorted(other.replace("-", ""))  # letters transposed
+        or demonym(bare, other)
         for other in others
     )
 

@@ -51,6 +51,9 @@ def _explained(entity: str, others: list[str], other_text: str) -> str | None:
         return "case"
     if len(key) >= 2 and any(initials(o) == key or initials(entity) == _entity_key(o) for o in others):
         return "abbreviation expanded"
+    head, _, tail = entity.rpartition("-")  # "EU-mediated" / "European Union-mediated"
+    if head and any(o.endswith(f"-{tail}") and _explained(head, [o[: -len(tail) - 1]], "") for o in others):
+        return "abbreviation expanded"
     return None
 
 
@@ -74,7 +77,7 @@ def _near(entity: str, others: list[str]) -> bool:
         or _entity_key(o) in key
         or sorted(key) == sorted(_entity_key(o))  # letters transposed: "LGTR" / "LTGR"
         or _respelled(key, _entity_key(o))
-        or _demonym(key, _entity_key(o))
+        or demonym(squash(entity), squash(o))
         for o in others
     )
 
@@ -87,18 +90,16 @@ def _respelled(a: str, b: str) -> bool:
     return Levenshtein.normalized_similarity(a, b) >= NAME_SIMILARITY
 
 
-def _demonym(a: str, b: str) -> bool:
+def demonym(a: str, b: str) -> bool:
     """A place and its people or adjective ("spain"/"spanish", "jews"/"jewish",
     "britain"/"british", "china"/"chinese"): the stem less up to three letters, then a
     demonym ending. "iran"/"iraq" share a stem but not an ending: two places."""
-    short, long = sorted((a, b), key=len)
-    if len(long) <= len(short):
-        return False
-    for cut in range(1, 4):
-        stem = short[:-cut]
-        if len(stem) >= 3 and long.startswith(stem) and long[len(stem) :] in DEMONYM_ENDINGS:
-            return True
-    return False
+    a, b = a.split()[-1], b.split()[-1]
+    return any(
+        len(stem := x[:-cut]) >= 3 and y.startswith(stem) and y[len(stem) :] in DEMONYM_ENDINGS
+        for x, y in ((a, b), (b, a))
+        for cut in range(1, 4)
+    )
 
 
 def _in_place(lost: list[str], gained: list[str], ops: tuple[WordOp, ...]) -> bool:
