@@ -224,3 +224,22 @@ def test_titles_and_references_added_or_removed_are_medium() -> None:
     article = Article(headline="Storm", paragraphs=[OTHER, "Two died."])
     change = diff_articles(article, Article(headline="Storm", paragraphs=[OTHER])).changes[0]
     assert change.severity == "high"  # a short sentence still says who and how many
+
+
+def test_removed_sentence_whose_figures_the_article_still_states_is_medium() -> None:
+    """A sentence cut while the article still gives its figures (the story reorganised): no
+    figure withdrawn. A small count is no evidence (any sentence may say "two")."""
+    repeated = "The plant employs 1,200 people and opened in 1998."
+    kept = "The plant, opened in 1998, has 1,200 workers on its payroll."
+    before = Article(headline="Plant", paragraphs=[repeated, kept, OTHER])
+    change = diff_articles(before, Article(headline="Plant", paragraphs=[kept, OTHER])).changes[0]
+    assert (change.kind, change.severity) == ("removed", "medium")
+    assert "numbers still stated in the other version" in change.why
+    counted = "Two workers were hurt in the blast."
+    before = Article(headline="Plant", paragraphs=[counted, "Two lanes were closed.", OTHER])
+    change = diff_articles(before, Article(headline="Plant", paragraphs=["Two lanes were closed.", OTHER]))
+    assert (change.changes[0].kind, change.changes[0].severity) == ("removed", "high")
+    gone = "The plant employs 1,300 people."
+    before = Article(headline="Plant", paragraphs=[gone, kept, OTHER])
+    change = diff_articles(before, Article(headline="Plant", paragraphs=[kept, OTHER])).changes[0]
+    assert change.severity == "high"  # 1,300 is said nowhere else

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 from functools import lru_cache
@@ -92,6 +92,7 @@ DEGREE_WORDS = frozenset({"more", "most", "less", "least"})
 SUBJECT_WORDS = 6  # a longer run before the verb is a clause, not a subject
 PREDICATE_KEPT = 0.75  # word similarity of what follows the subject for "another did the same"
 QUOTED_TERM = 3  # words of a quotation that is a title, a term or scare quotes
+SMALL_COUNT = 12  # counts up to this are too common to tell one claim's number from another's
 FRAGMENT_WORDS = 3  # lower-case words below which added or removed text is no sentence
 WORD_CHOICE = 3  # a word swapped for one or two others, with no cue: a choice of words
 
@@ -130,12 +131,17 @@ def _verdict(flags: Iterable[str], why: Iterable[str], rank: str) -> Verdict:
     return Verdict(tuple(flags), tuple(dict.fromkeys(why)), "unchanged" if rank == "low" else "changed", rank)
 
 
-def one_sided(kind: str, feats: Features, text: str = "") -> Verdict:
-    """An added or removed sentence or paragraph: a claim made or withdrawn."""
+def one_sided(kind: str, feats: Features, text: str = "", stated: Collection[str] = ()) -> Verdict:
+    """An added or removed sentence or paragraph: a claim made or withdrawn. Its numbers are
+    no hard fact made or withdrawn where they are only a year or a conversion in brackets, or
+    where the other version states every one of them (none a small count, which any other
+    sentence may share): the text was reorganised around the same figures."""
     flags = feats.flags()
     rated = flags
-    if "number" in flags and text and feats._values("numbers").keys() <= _aside_values(text):
-        rated = [f for f in flags if f != "number"]  # only a year or conversion in brackets
+    values = feats._values("numbers").keys()
+    restated = bool(values) and all(v in stated and not _small_count(v) for v in values)
+    if "number" in flags and (restated or (text and values <= _aside_values(text))):
+        rated = [f for f in flags if f != "number"]
     fragment = bool(text) and not feats.correction and _fragment(text)
     if fragment:
         # A title, a reference or a list of names ("Harvard Business Review 91(5): 63-72",
@@ -145,8 +151,14 @@ def one_sided(kind: str, feats: Features, text: str = "") -> Verdict:
     why.append("claim withdrawn" if kind == "removed" else "claim added")
     if fragment:
         why.append("not a sentence: a title, reference or names")
+    elif restated and "number" in flags:
+        why.append("numbers still stated in the other version")
     why += [f"{flag}: {_listed(feats, flag)}" for flag in flags if flag in HIGH_FLAGS - {"correction"}]
     return _verdict(flags, why, severity(kind, rated))
+
+
+def _small_count(value: str) -> bool:
+    return value.isdigit() and int(value) <= SMALL_COUNT
 
 
 def _fragment(text: str) -> bool:
