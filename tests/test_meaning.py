@@ -170,6 +170,15 @@ def test_meaning_eval_runs_on_the_labelled_revisions(tmp_path: Path) -> None:
          HIGH, "quote's words changed"),
         ("Troops from Iran crossed the border.", "Troops from Iraq crossed the border.", HIGH,
          "entity swapped: Iran → Iraq"),
+        # names two letters apart, or one inside another's word, are two places
+        ("Aid flights from Austria landed.", "Aid flights from Australia landed.", HIGH,
+         "entity swapped: Austria → Australia"),
+        ("Talks with Slovakia resumed.", "Talks with Slovenia resumed.", HIGH,
+         "entity swapped: Slovakia → Slovenia"),
+        ("Aid reached Niger on Monday.", "Aid reached Nigeria on Monday.", HIGH,
+         "entity swapped: Niger → Nigeria"),
+        ("Ships were sent by Germany.", "Ships were sent by the German navy.", MEDIUM,
+         "name spelling: Germany → German"),
     ],
 )  # fmt: skip
 def test_weak_evidence_is_medium_strong_stays_high(old: str, new: str, severity: str, why: str) -> None:

@@ -71,10 +71,10 @@ def _near(entity: str, others: list[str]) -> bool:
     """Another spelling or a longer form of the same name ("Britons"/"British", "the Kremlin's
     Dmitry Peskov"/"Peskov"), or the people or adjective of a place ("Spain"/"Spanish"): a
     detail of the name, not another one."""
-    key = _entity_key(entity)
+    key, words = _entity_key(entity), f" {squash(entity)} "
     return any(
-        key in _entity_key(o)
-        or _entity_key(o) in key
+        words in f" {squash(o)} "  # whole words: "Peskov" in "Dmitry Peskov", not "Niger" in "Nigeria"
+        or f" {squash(o)} " in words
         or sorted(key) == sorted(_entity_key(o))  # letters transposed: "LGTR" / "LTGR"
         or _respelled(key, _entity_key(o))
         or demonym(squash(entity), squash(o))
@@ -83,11 +83,13 @@ def _near(entity: str, others: list[str]) -> bool:
 
 
 def _respelled(a: str, b: str) -> bool:
-    """Close spellings of one longer name ("Zelensky"/"Zelenskiy"). Short names a letter
-    apart are as often two names: "Iran"/"Iraq", "Mali"/"Bali", "Oman"/"Omar"."""
+    """Close spellings of one longer name ("Zelensky"/"Zelenskiy"): a letter apart, two in a
+    name of twelve letters or more. Short names a letter apart are as often two names
+    ("Iran"/"Iraq", "Mali"/"Bali"), and so are longer ones two apart ("Austria"/"Australia",
+    "Slovakia"/"Slovenia")."""
     if min(len(a), len(b)) < RESPELL_LETTERS:
         return False
-    return Levenshtein.normalized_similarity(a, b) >= NAME_SIMILARITY
+    return Levenshtein.distance(a, b) <= max(1, min(len(a), len(b)) // RESPELL_LETTERS)
 
 
 def demonym(a: str, b: str) -> bool:
@@ -96,7 +98,9 @@ def demonym(a: str, b: str) -> bool:
     demonym ending. "iran"/"iraq" share a stem but not an ending: two places."""
     a, b = a.split()[-1], b.split()[-1]
     return any(
-        len(stem := x[:-cut]) >= 3 and y.startswith(stem) and y[len(stem) :] in DEMONYM_ENDINGS
+        len(stem := x[:-cut]) >= 3
+        and y.startswith(stem)
+        and (y[len(stem) :] in DEMONYM_ENDINGS or (cut == 1 and y == stem))  # "Germany"/"German"
         for x, y in ((a, b), (b, a))
         for cut in range(1, 4)
     )
