@@ -2,7 +2,9 @@
 polish its wording?
 
 Usage: ``.venv/bin/python benchmarks/meaning_eval.py [--data FILE] [--split S] [--failures N]
-[--json FILE]``.
+[--cues] [--json FILE]``. ``--failures N`` lists misrated changes (a meaning change rated low,
+a style-only change rated high) with their evidence; ``--cues`` counts, per high cue, the
+rated-high changes it appears in by label (where to look for a rule that over-promotes).
 
 The material is IteraTeR-HUMAN (``../shared/revisions/``, read its README): real Wikipedia and
 arXiv revisions whose every edit carries a human intent label, ``meaning-changed`` or one of
@@ -38,6 +40,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from archiver.article.extract import extract_article
 from archiver.diff.differ import diff_articles
+from archiver.diff.meaning import HIGH_CUES, HIGH_FLAGS
 
 if TYPE_CHECKING:
     from archiver.diff.model import Change
@@ -58,6 +61,7 @@ class Tally:
     pairs: int = 0
     seconds: float = 0.0
     rated: Counter[tuple[str, str]] = field(default_factory=Counter)  # (label, severity)
+    cues: Counter[tuple[str, str]] = field(default_factory=Counter)  # (high cue, label) of highs
     unlabelled: int = 0  # reported changes no labelled edit falls in (moves, spurious)
 
     def figures(self) -> dict[str, float]:
@@ -183,9 +187,14 @@ def evaluate(docs: list[dict[str, Any]], failures: int) -> dict[str, Tally]:
             tally.rated.update(rated)
             tally.unlabelled += unlabelled
         for change in diff.changes:
-            if shown >= failures or change.kind == "moved":
+            if change.kind == "moved":
                 continue
             label = label_changes(doc, [change])[0][:1]
+            if label and change.severity == "high":
+                for cue in high_cues(change):
+                    tallies["all"].cues[cue, label[0][0]] += 1
+            if shown >= failures:
+                continue
             wrong = label and (
                 (label[0] == ("meaning", "low")) or (label[0][0] == "style" and change.severity == "high")
             )
@@ -196,6 +205,21 @@ def evaluate(docs: list[dict[str, Any]], failures: int) -> dict[str, Tally]:
                     f"    - {change.before!r}\n    + {change.after!r}"
                 )
     return tallies
+
+
+def high_cues(change: Change) -> set[str]:
+    """The evidence that made a change high: its high cues, or the hard-fact flags of an added
+    or removed sentence."""
+    if change.kind in ("added", "removed"):
+        return {f"{change.kind}: {flag}" for flag in change.flags if flag in HIGH_FLAGS and flag != "entity"}
+    return {cue for cue in HIGH_CUES if any(w.startswith(cue) for w in change.why)}
+
+
+def report_cues(tally: Tally) -> None:
+    print(f"{'high cue':<22} {'meaning':>7} {'style':>6} {'precision':>9}")
+    for cue in sorted({cue for cue, _ in tally.cues}, key=lambda c: -tally.cues[c, "style"]):
+        meaning, style = tally.cues[cue, "meaning"], tally.cues[cue, "style"]
+        print(f"{cue:<22} {meaning:>7} {style:>6} {100.0 * meaning / (meaning + style):>8.1f}%")
 
 
 def report(tallies: dict[str, Tally]) -> dict[str, dict[str, float]]:
@@ -223,6 +247,7 @@ def main() -> int:
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="IteraTeR-HUMAN jsonl")
     parser.add_argument("--split", help="only this split (train, dev, test)")
     parser.add_argument("--failures", type=int, default=0, help="list at most N misrated changes")
+    parser.add_argument("--cues", action="store_true", help="count the high cues of rated-high changes")
     parser.add_argument("--json", dest="json_out", type=Path, help="write the figures to FILE")
     args = parser.parse_args()
     if not args.data.is_file():
@@ -231,7 +256,10 @@ def main() -> int:
     with args.data.open(encoding="utf-8") as lines:
         docs = [json.loads(line) for line in lines if line.strip()]
     docs = [d for d in docs if not args.split or d["split"] == args.split]
-    figures = report(evaluate(docs, args.failures))
+    tallies = evaluate(docs, args.failures)
+    figures = report(tallies)
+    if args.cues:
+        report_cues(tallies["all"])
     if args.json_out:
         args.json_out.write_text(json.dumps(figures, indent=2), encoding="utf-8")
     return 0

@@ -249,3 +249,12 @@ def test_dates_are_compared_but_do_not_flag_a_sentence_alone() -> None:
 def test_may_and_march_are_months_only_where_dates_are_said(text: str, dates: tuple, hedged: bool) -> None:
     found = features(text)
     assert found.dates == dates and bool(found.hedges) is hedged
+
+
+def test_model_numbers_and_alternatives_are_not_claims() -> None:
+    """ "F-16" and "COVID-19" name things (a name's change is an entity change); "whether or not"
+    and "may or may not" give the alternative, they deny nothing."""
+    assert features("The air force bought 12 F-16 jets as COVID-19 cases rose.").numbers == ("12",)
+    assert features("It is unclear whether or not he will stand.").negations == ()
+    assert features("The flag may or may not have inspired it.").negations == ()
+    assert features("He did not say whether he would stand.").negations == ("not",)

@@ -113,7 +113,7 @@ _PERCENT = r"(?:\s?%|\s(?:percent|per\s?cent)\b)"
 _NUMBER_RE = re.compile(
     rf"\b(?-i:{_MONTHS})\.?\s+\d{{1,2}}(?:st|nd|rd|th)?\b(?:,?\s+\d{{4}}\b)?"  # Jan. 5, 2024
     rf"|\b\d{{1,2}}(?:st|nd|rd|th)?\s+(?-i:{_MONTHS})\b\.?(?:\s+\d{{4}}\b)?"  # 5 January 2024
-    rf"|(?:[$€£¥]\s?)?(?<![\w.])\d+(?:[.,:/]\d+)*"  # 3.5  1,000  $5  10:30
+    rf"|(?:[$€£¥]\s?)?(?<![\w.])(?<![^\W\d_]-)\d+(?:[.,:/]\d+)*"  # 3.5  1,000  $5  10:30; not F-16
     rf"(?:{_PERCENT}|\s?(?:bn|m|k)\b|\s+(?:{_WORD_NUMBERS})\b)?"  # 5%  $3bn  3 million
     rf"|\b(?:an?\s+(?=dozen|hundred|thousand|million|billion))?"  # a dozen
     rf"(?:{_WORD_NUMBERS})(?:[\s-](?:{_WORD_NUMBERS})\b)*{_PERCENT}?\b",
@@ -347,6 +347,16 @@ def _cues(pattern: re.Pattern[str], text: str) -> tuple[str, ...]:
     return tuple(_SPACE.sub(" ", m.group().lower()) for m in pattern.finditer(text))
 
 
+# "Whether or not", "may or may not": the alternative, not a claim denied.
+_ALTERNATIVE = re.compile(r"\bor(?: \w+)? $", re.IGNORECASE)
+
+
+def _negations(text: str) -> tuple[str, ...]:
+    return tuple(
+        m.group().lower() for m in _NEGATION_RE.finditer(text) if not _ALTERNATIVE.search(text, 0, m.start())
+    )
+
+
 def _clean_token(token: str) -> str:
     if not _ACRONYM_RE.fullmatch(token) and token not in _HONORIFICS:
         token = token.rstrip(".-'")
@@ -401,7 +411,7 @@ def features(sentence: str) -> Features:
         quotes=_quotes(text),
         attributions=_cues(_ATTRIBUTION_RE, text),
         hedges=_cues(_HEDGE_RE, text),
-        negations=_cues(_NEGATION_RE, text),
+        negations=_negations(text),
         entities=_entities(text),
         correction=bool(_CORRECTION_RE.search(text)),
         dates=_dates(text, spans),

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from rapidfuzz import fuzz
 
+from archiver.article.claims import features
 from archiver.diff.classify import modified_change, one_sided_change
 from archiver.diff.meaning import moved
 from archiver.diff.model import SEVERITIES, Change, Sentence, span_of
@@ -58,6 +59,8 @@ class Aligner:
         self.added: dict[int, int] = {}  # new sentence index -> changed-region number
         self.slot: dict[int, float] = {}  # old index -> position in the new text (for sorting)
         self.found: list[tuple[float, Change]] = []  # (position in new text, change)
+        self._stated_in: list[Sentence] | None = None  # the version self._stated was read from
+        self._stated: set[str] = set()  # number values that version states
 
     def run(self) -> list[Change]:
         """Align, classify and return changes, most severe first, then by position."""
@@ -226,7 +229,14 @@ class Aligner:
         else:
             position = sentences[0].index
             self._take([], sentences)
-        self._emit(position, one_sided_change(kind, sentences, text, level))
+        stated: set[str] = set()
+        if any(features(s.text).numbers for s in sentences):  # read the other side only then
+            other = self.new if kind == "removed" else self.old
+            if other is not self._stated_in:
+                self._stated_in = other
+                self._stated = {v for s in other for v in features(s.text)._values("numbers")}
+            stated = self._stated
+        self._emit(position, one_sided_change(kind, sentences, text, level, stated))
 
     def _take(self, old: list[Sentence], new: list[Sentence]) -> None:
         """Mark sentences as explained."""

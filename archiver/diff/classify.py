@@ -3,6 +3,8 @@ that earns (the rules live in archiver.diff.meaning)."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from archiver.article.claims import Features, features, normalize
 from archiver.diff.meaning import one_sided, rewording, severity
 from archiver.diff.model import Change, Sentence, Span, TextChange, span_of, word_diff
@@ -53,9 +55,12 @@ def modified_change(old: list[Sentence], new: list[Sentence]) -> Change:
     )
 
 
-def one_sided_change(kind: str, sentences: list[Sentence], text: str, level: str) -> Change:
-    """A sentence or paragraph only one version has: a claim added or withdrawn."""
-    verdict = one_sided(kind, merged_features(sentences))
+def one_sided_change(
+    kind: str, sentences: list[Sentence], text: str, level: str, stated: Collection[str] = ()
+) -> Change:
+    """A sentence or paragraph only one version has: a claim added or withdrawn (stated: the
+    number values the other version states)."""
+    verdict = one_sided(kind, merged_features(sentences), text, stated)
     span: Span = span_of(sentences)
     removed = kind == "removed"
     return Change(

@@ -83,3 +83,32 @@ SUBJECT_ENDS = _set(
     "is are was were be has have had will would can could may might must should shall said says"
 )
 DETERMINERS = _set("the a an this that these those his her their its our my your")
+
+# How the name of a people or the adjective of a place ends after its stem ("Span-ish",
+# "Jew-ish", "Brit-ons", "Chin-ese", "Ital-ian"): the place and its people are one name.
+DEMONYM_ENDINGS = _set("ish nish an ian ans ians ese i is ic ics s ons er ers")
+
+# Who acts in a news sentence, besides the people and bodies it names: roles, bodies, groups
+# (lemmas). "Police arrested him" / "Soldiers arrested him" is another actor; "The blaze
+# spread" / "The fire spread" is another word for one thing.
+ACTORS = _set(
+    """police officer soldier troop army military force government ministry minister president
+    premier chancellor governor mayor senator lawmaker legislator congress parliament court
+    judge jury prosecutor lawyer attorney defendant suspect victim witness official authority
+    spokesman spokeswoman spokesperson company firm bank board council committee union party
+    rebel militant protester insurgent man woman men women boy girl child children teenager
+    driver pilot doctor nurse patient student teacher resident family father mother son
+    daughter husband wife leader chief director executive ceo chairman chairwoman manager
+    coach player team voter citizen investor analyst researcher scientist expert agency
+    regulator department administration embassy ambassador envoy king queen prince princess
+    pope bishop priest crew passenger worker employee employer owner landlord tenant
+    candidate opposition campaign spy gunman attacker killer prisoner inmate refugee migrant"""
+)
+
+# Words that open a phrase before the subject ("During the war, ...", "While in office"):
+# where one starts what comes before the verb, it is no subject.
+OPENING_WORDS = _set(
+    """in on at during while after before despite since when if although though because for
+    with by from to under over until unless as once whereas whether amid among between
+    through throughout without within upon into like unlike due"""
+)

@@ -17,19 +17,21 @@ removed content without stronger evidence, ``low`` for the wording only; ``meani
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
+from difflib import SequenceMatcher
 from functools import lru_cache
 
 from rapidfuzz.distance import Levenshtein
 
 from archiver.article.claims import FLAG_FIELDS, Features, features, normalize, number_value
 from archiver.diff.lexicon import (
+    ACTORS,
     DETERMINERS,
     EVENTS,
     FUNCTION_WORDS,
+    OPENING_WORDS,
     PRONOUNS,
     QUANTIFIERS,
     REFERENCE_WORDS,
@@ -37,6 +39,16 @@ from archiver.diff.lexicon import (
     SUBJECT_ENDS,
 )
 from archiver.diff.model import WordOp, word_diff
+from archiver.diff.names import (
+    NAME_SIMILARITY,
+    compare_entities,
+    demonym,
+    form_difference,
+    initials,
+    squash,
+    text_words,
+    word_runs,
+)
 
 # Flags a whole added or removed sentence is rated by (it makes or withdraws that claim).
 HIGH_FLAGS = frozenset({"number", "quote", "negation", "entity", "correction"})
@@ -54,26 +66,34 @@ HIGH_CUES = (
 )
 GENERIC_CUES = ("reworded", "words added", "words removed", "word choice")
 MEDIUM_CUES = (
+    "quoted term",
+    "other negation",
+    "aside",
     "hedge",
     "attribution",
     "entity added",
     "entity removed",
+    "entities changed",
     "name spelling",
     "scope",
+    "subject reworded",
     "reworded",
     "words added",
     "words removed",
 )
 
-_WORD = re.compile(r"[^\W_]+(?:['’.-][^\W_]+)*\.?", re.UNICODE)
-_LETTERS = re.compile(r"[^\W_]+")
+_LOWER = re.compile(r"[^\W\d_]+")
+_DIGITS = re.compile(r"\d+")
 _ACRONYM = re.compile(r"\b[A-Z](?:[A-Z0-9&]|\.[A-Z])+\b\.?")
-_CONNECTORS = frozenset({"of", "and", "the", "for", "&", "on", "in", "de"})
+_CAPITALIZED = re.compile(r"\b[^\W\d_]*[A-Z][\w'’-]*")
 SPELLING_RATIO = 0.75  # normalized Levenshtein similarity for a misspelling and its fix
-NAME_SIMILARITY = 0.7  # normalized Levenshtein similarity of two spellings of one name
 RARE_ZIPF = 3.0  # wordfreq Zipf frequency below which a word is taken for a misspelling
 DEGREE_WORDS = frozenset({"more", "most", "less", "least"})
 SUBJECT_WORDS = 6  # a longer run before the verb is a clause, not a subject
+PREDICATE_KEPT = 0.75  # word similarity of what follows the subject for "another did the same"
+QUOTED_TERM = 3  # words of a quotation that is a title, a term or scare quotes
+SMALL_COUNT = 12  # counts up to this are too common to tell one claim's number from another's
+FRAGMENT_WORDS = 3  # lower-case words below which added or removed text is no sentence
 WORD_CHOICE = 3  # a word swapped for one or two others, with no cue: a choice of words
 
 
@@ -111,13 +131,44 @@ def _verdict(flags: Iterable[str], why: Iterable[str], rank: str) -> Verdict:
     return Verdict(tuple(flags), tuple(dict.fromkeys(why)), "unchanged" if rank == "low" else "changed", rank)
 
 
-def one_sided(kind: str, feats: Features) -> Verdict:
-    """An added or removed sentence or paragraph: a claim made or withdrawn."""
+def one_sided(kind: str, feats: Features, text: str = "", stated: Collection[str] = ()) -> Verdict:
+    """An added or removed sentence or paragraph: a claim made or withdrawn. Its numbers are
+    no hard fact made or withdrawn where they are only a year or a conversion in brackets, or
+    where the other version states every one of them (none a small count, which any other
+    sentence may share): the text was reorganised around the same figures."""
     flags = feats.flags()
+    rated = flags
+    values = feats._values("numbers").keys()
+    restated = bool(values) and all(v in stated and not _small_count(v) for v in values)
+    if "number" in flags and (restated or (text and values <= _aside_values(text))):
+        rated = [f for f in flags if f != "number"]
+    fragment = bool(text) and not feats.correction and _fragment(text)
+    if fragment:
+        # A title, a reference or a list of names ("Harvard Business Review 91(5): 63-72",
+        # "Document No. 12"): no sentence says a claim there, whatever its numbers.
+        rated = []
     why = ["correction notice"] if feats.correction else []
     why.append("claim withdrawn" if kind == "removed" else "claim added")
+    if fragment:
+        why.append("not a sentence: a title, reference or names")
+    elif restated and "number" in flags:
+        why.append("numbers still stated in the other version")
     why += [f"{flag}: {_listed(feats, flag)}" for flag in flags if flag in HIGH_FLAGS - {"correction"}]
-    return _verdict(flags, why, severity(kind, flags))
+    return _verdict(flags, why, severity(kind, rated))
+
+
+def _small_count(value: str) -> bool:
+    return value.isdigit() and int(value) <= SMALL_COUNT
+
+
+def _fragment(text: str) -> bool:
+    """Text with fewer than FRAGMENT_WORDS lower-case words, and fewer than its names and
+    numbers: a heading, a citation or a list of names rather than a sentence (a sentence's
+    verbs and articles are lower case; "Two died." is a sentence)."""
+    words = _LOWER.findall(normalize(text))
+    lower = sum(w[:1].islower() for w in words)
+    others = len(words) - lower + len(_DIGITS.findall(text))
+    return lower < FRAGMENT_WORDS and lower < others
 
 
 def moved() -> Verdict:
@@ -133,15 +184,19 @@ def rewording(before: str, after: str) -> Verdict:
     old, new = features(before), features(after)
     flags: list[str] = []
     why: list[str] = []
-    _numbers(old, new, flags, why)
+    _numbers(old, new, before, after, flags, why)
     _quotes(old, new, before, after, flags, why)
-    _entities(old, new, before, after, flags, why)
+    compare_entities(old, new, before, after, flags, why)
     for flag, name in (("negation", "negations"), ("hedge", "hedges"), ("attribution", "attributions")):
         was, now = Counter(map(_cue_key, getattr(old, name))), Counter(map(_cue_key, getattr(new, name)))
         lost, gained = was - now, now - was
         if lost or gained:
             flags.append(flag)
             why.append(_delta(flag, lost, gained))
+            if flag == "negation" and lost.total() == gained.total():
+                # "none of them" / "no one of them", "fail to" / "without": one denial for
+                # another, the claim still denied. Evidence of wording, not a turned claim.
+                why[-1] = why[-1].replace("negation:", "other negation:", 1)
     if new.correction and not old.correction:
         flags.append("correction")
         why.append("correction notice")
@@ -172,30 +227,46 @@ def _delta(flag: str, lost: Counter[str], gained: Counter[str]) -> str:
     return f"{flag} {'added' if gained else 'removed'}: {', '.join(gained or lost)}"
 
 
-def _numbers(old: Features, new: Features, flags: list[str], why: list[str]) -> None:
-    before, after = old._values("numbers"), new._values("numbers")
-    if before == after:
+def _numbers(old: Features, new: Features, before: str, after: str, flags: list[str], why: list[str]) -> None:
+    before_values, after_values = old._values("numbers"), new._values("numbers")
+    if before_values == after_values:
         return
     flags.append("number")
     shown_old = {number_value(n): n for n in old.numbers} | {d: d for d in old.dates}
     shown_new = {number_value(n): n for n in new.numbers} | {d: d for d in new.dates}
-    lost = [shown_old[v] for v in before - after]
-    gained = [shown_new[v] for v in after - before]
-    if set((before - after) + (after - before)) == {"1"} and not (lost and gained):
+    lost = [shown_old[v] for v in before_values - after_values]
+    gained = [shown_new[v] for v in after_values - before_values]
+    if set((before_values - after_values) + (after_values - before_values)) == {"1"} and not (
+        lost and gained
+    ):
         flags.remove("number")  # "one of", "a": an article or pronoun more often than a count
         return
     if lost and gained:
         why.append(f"number {', '.join(lost)} → {', '.join(gained)}")
+        return
+    # A year, a conversion or a citation in brackets put in or taken out ("(48km)", "(2019)",
+    # "(Smith, 2013)"): an aside to the claim, which says what it said.
+    aside = _aside_values(before if lost else after)
+    added = "added" if gained else "removed"
+    values = (after_values - before_values) if gained else (before_values - after_values)
+    if all(v in aside for v in values):
+        why.append(f"aside {added}: {', '.join(gained or lost)}")
     else:
-        why.append(f"number {'added' if gained else 'removed'}: {', '.join(gained or lost)}")
+        why.append(f"number {added}: {', '.join(gained or lost)}")
 
 
-@lru_cache(maxsize=65536)
-def _squash(text: str) -> str:
-    """Letters and digits only, case and accents folded: what stays when case, punctuation
-    and diacritics go ("Vučić" and "Vucic" are one name)."""
-    folded = unicodedata.normalize("NFKD", normalize(text).casefold())
-    return " ".join(_LETTERS.findall("".join(c for c in folded if not unicodedata.combining(c))))
+_BRACKETS = re.compile(r"\(([^()]*)\)|\[([^\[\]]*)\]")
+
+
+def _aside_values(text: str) -> set[str]:
+    """The values of the numbers said in brackets."""
+    if "(" not in text and "[" not in text:
+        return set()
+    return {
+        v
+        for m in _BRACKETS.finditer(text)
+        for v in features(m.group(1) or m.group(2) or "")._values("numbers")
+    }
 
 
 def _quotes(old: Features, new: Features, before: str, after: str, flags: list[str], why: list[str]) -> None:
@@ -205,84 +276,27 @@ def _quotes(old: Features, new: Features, before: str, after: str, flags: list[s
     gained = Counter(new.quotes) - Counter(old.quotes)
     if not lost and not gained:
         return
-    other_old, other_new = f" {_squash(after)} ", f" {_squash(before)} "
-    real_lost = [q for q in lost if f" {_squash(q)} " not in other_old]
-    real_gained = [q for q in gained if f" {_squash(q)} " not in other_new]
-    if real_lost or real_gained:
+    other_old, other_new = f" {squash(after)} ", f" {squash(before)} "
+    real_lost = [q for q in lost if f" {squash(q)} " not in other_old]
+    real_gained = [q for q in gained if f" {squash(q)} " not in other_new]
+    one_side = real_gained if not real_lost else real_lost if not real_gained else []
+    if one_side and all(_quoted_term(q) for q in one_side):
+        # A word or two quoted on one side only: a title, a term or scare quotes put in or
+        # taken out, not somebody's words changed.
+        flags.append("quote")
+        why.append(f"quoted term {'added' if real_gained else 'removed'}: {_short(', '.join(one_side))}")
+    elif real_lost or real_gained:
         flags.append("quote")
         why.append("quote's words changed")
     else:
         why.append("punctuation: quote marks")
 
 
-def _entity_key(entity: str) -> str:
-    return _squash(entity).replace(" ", "")
-
-
-def _initials(entity: str) -> str:
-    words = [w for w in _LETTERS.findall(entity) if w.casefold() not in _CONNECTORS]
-    return "".join(w[0] for w in words).casefold()
-
-
-def _explained(entity: str, others: list[str], other_text: str) -> str | None:
-    """Why an entity only one side names is still there on the other side, or None."""
-    key = _entity_key(entity)
-    same = [o for o in others if _entity_key(o) == key]
-    if same:
-        return _form_difference(entity, same[0])
-    if f" {_squash(entity)} " in f" {_squash(other_text)} ":
-        return "case"
-    if len(key) >= 2 and any(_initials(o) == key or _initials(entity) == _entity_key(o) for o in others):
-        return "abbreviation expanded"
-    return None
-
-
-def _form_difference(a: str, b: str) -> str:
-    """How two texts with the same letters differ: "case", "accents" or "punctuation"."""
-    letters_a, letters_b = _LETTERS.findall(normalize(a)), _LETTERS.findall(normalize(b))
-    if letters_a == letters_b:
-        return "punctuation"
-    if [w.casefold() for w in letters_a] == [w.casefold() for w in letters_b]:
-        return "case"
-    return "accents"
-
-
-def _near(entity: str, others: list[str]) -> bool:
-    """Another spelling or a longer form of the same name ("Britons"/"British", "the Kremlin's
-    Dmitry Peskov"/"Peskov"): a detail of the name, not another one."""
-    key = _entity_key(entity)
-    return any(
-        key in _entity_key(o)
-        or _entity_key(o) in key
-        or sorted(key) == sorted(_entity_key(o))  # letters transposed: "LGTR" / "LTGR"
-        or Levenshtein.normalized_similarity(key, _entity_key(o)) >= NAME_SIMILARITY
-        for o in others
-    )
-
-
-def _entities(
-    old: Features, new: Features, before: str, after: str, flags: list[str], why: list[str]
-) -> None:
-    lost = list((Counter(old.entities) - Counter(new.entities)).elements())
-    gained = list((Counter(new.entities) - Counter(old.entities)).elements())
-    real_lost, real_gained = [], []
-    for entity in lost:
-        reason = _explained(entity, gained + list(new.entities), after)
-        why.append(reason) if reason else real_lost.append(entity)
-    for entity in gained:
-        reason = _explained(entity, lost + list(old.entities), before)
-        why.append(reason) if reason else real_gained.append(entity)
-    if not real_lost and not real_gained:
-        return
-    flags.append("entity")
-    if real_lost and real_gained and all(_near(x, [*real_gained, *new.entities]) for x in real_lost):
-        why.append(f"name spelling: {', '.join(real_lost)} → {', '.join(real_gained)}")
-    elif real_lost and real_gained:
-        why.append(f"entity swapped: {', '.join(real_lost)} → {', '.join(real_gained)}")
-    elif real_gained:
-        why.append(f"entity added: {', '.join(real_gained)}")
-    else:
-        why.append(f"entity removed: {', '.join(real_lost)}")
+def _quoted_term(quote: str) -> bool:
+    """A word or two in quote marks that say nothing themselves: no person and no verb
+    ("deeply flawed", "Operation Easy"), unlike a short quotation ("We will win")."""
+    words = text_words(quote)
+    return len(words) <= QUOTED_TERM and not set(words) & (PRONOUNS | SUBJECT_ENDS | {"will", "won't"})
 
 
 # --- word runs -------------------------------------------------------------------------
@@ -302,25 +316,6 @@ def _zipf(word: str) -> float:
     return float(zipf_frequency(word, "en"))
 
 
-def _words(text: str) -> list[str]:
-    return [w.rstrip(".").casefold() for w in _WORD.findall(normalize(text))]
-
-
-def _runs(ops: tuple[WordOp, ...]) -> list[tuple[str, str]]:
-    """(deleted, inserted) per replaced stretch of words; one side may be empty."""
-    runs: list[tuple[str, str]] = []
-    deleted, inserted = [], []
-    for op, text in (*ops, ("equal", "")):
-        if op == "delete":
-            deleted.append(text)
-        elif op == "insert":
-            inserted.append(text)
-        elif deleted or inserted:
-            runs.append((" ".join(deleted), " ".join(inserted)))
-            deleted, inserted = [], []
-    return runs
-
-
 def _spelling_fix(old: str, new: str) -> bool:
     """One word for a close one that is much more common: a typo fixed."""
     if old.isdigit() or new.isdigit() or Levenshtein.normalized_similarity(old, new) < SPELLING_RATIO:
@@ -330,9 +325,9 @@ def _spelling_fix(old: str, new: str) -> bool:
 
 def _cosmetic(deleted: str, inserted: str) -> str | None:
     """The wording-only explanation of one run, or None when words of substance changed."""
-    if _squash(deleted) == _squash(inserted):
-        return _form_difference(deleted, inserted)
-    old, new = _words(deleted), _words(inserted)
+    if squash(deleted) == squash(inserted):
+        return form_difference(deleted, inserted)
+    old, new = text_words(deleted), text_words(inserted)
     if "".join(old).replace(".", "") == "".join(new).replace(".", ""):
         return "punctuation"  # "e-mail" / "email", "data set" / "dataset", "UK" / "U.K."
     if len(old) == len(new) and old:
@@ -343,8 +338,10 @@ def _cosmetic(deleted: str, inserted: str) -> str | None:
             return "spelling"
     if old and new and _same_amount(deleted, inserted):
         return "same number, other form"
+    if old and new and old[-1].partition("-")[2] and old[-1].partition("-")[2] == new[-1].partition("-")[2]:
+        old, new = [*old[:-1], old[-1].partition("-")[0]], [*new[:-1], new[-1].partition("-")[0]]  # "EU-led"
     for short, long in ((old, new), (new, old)):
-        if len(short) == 1 and len(long) > 1 and _initials(" ".join(long)) == short[0].replace(".", ""):
+        if len(short) == 1 and len(long) > 1 and initials(" ".join(long)) == short[0].replace(".", ""):
             return "abbreviation expanded"
     changed = set(old) ^ set(new)
     if changed and changed <= FUNCTION_WORDS:
@@ -363,15 +360,18 @@ def _first_verb(words: list[str]) -> int | None:
     after a determiner: "the armed man" is no verb): where the subject ends, a heuristic good
     enough for the simple subject-verb news sentence."""
     for k, word in enumerate(words[:10]):
-        if word in SUBJECT_ENDS or (k and word.endswith("ed") and words[k - 1] not in DETERMINERS):
+        if word in SUBJECT_ENDS or (
+            k and word.endswith("ed") and "-" not in word and words[k - 1] not in DETERMINERS
+        ):  # "EU-backed", "state-owned": adjectives
             return k
     return None
 
 
-def _subject(text: str) -> list[str] | None:
+def _subject(text: str) -> tuple[list[str], list[str]] | None:
     """The words before the first verb, after any opening phrase set off by a comma
-    ("After a four-year hiatus, Aniston returned": the subject is "aniston")."""
-    pieces = [_words(piece) for piece in normalize(text).split(",")]
+    ("After a four-year hiatus, Aniston returned": the subject is "aniston"), and the words
+    from the verb on (what the subject did)."""
+    pieces = [text_words(piece) for piece in normalize(text).split(",")]
     words = [w for piece in pieces for w in piece]
     end = _first_verb(words)
     if not end:
@@ -381,7 +381,30 @@ def _subject(text: str) -> list[str] | None:
         if start + len(piece) > end:
             break  # the piece holding the verb
         start += len(piece)
-    return words[start:end] or None
+    return (words[start:end], words[end:]) if start < end else None
+
+
+def _subject_evidence(before: str, after: str) -> str | None:
+    """Who did it changed ("Smith said" / "Jones said"): another actor (a name, a role such as
+    "police" or "the minister", "another" one) doing what the subject did, the rest of the
+    sentence kept. Other nouns swapped ("the blaze" / "the fire"), or a subject in a
+    sentence rewritten all through, are evidence of rewording only."""
+    old, new = _subject(before), _subject(after)
+    if not old or not new:
+        return None
+    changed = _subject_changed(old[0], new[0])
+    if not changed:
+        return None
+    shown = f"{' '.join(old[0])} → {' '.join(new[0])}"
+    kept = SequenceMatcher(None, old[1], new[1], autojunk=False).ratio() >= PREDICATE_KEPT
+    named = _capitalized(before) | _capitalized(after)
+    actor = changed is True or any(w in named or _lemma(w) in ACTORS for w in changed)
+    return f"subject {'changed' if kept and actor else 'reworded'}: {shown}"
+
+
+def _capitalized(text: str) -> set[str]:
+    """Words written with a capital (names, acronyms, and a sentence's first word)."""
+    return {w.casefold() for w in _CAPITALIZED.findall(normalize(text))}
 
 
 def _run_evidence(ops: tuple[WordOp, ...], before: str, after: str) -> tuple[list[str], bool]:
@@ -389,25 +412,25 @@ def _run_evidence(ops: tuple[WordOp, ...], before: str, after: str) -> tuple[lis
     punctuation, spelling, form, acronym, function words)."""
     why: list[str] = []
     substantive, cosmetic = False, True
-    for deleted, inserted in _runs(ops):
+    for deleted, inserted in word_runs(ops):
         reason = _cosmetic(deleted, inserted)
         if reason:
             why.append(reason)
             continue
         cosmetic = False
-        old, new = _words(deleted), _words(inserted)
+        old, new = text_words(deleted), text_words(inserted)
         cue = _reversal(old, new) or _event(old, new) or _scope(old, new)
         if cue:
             why.append(cue)
-        elif _acronyms(deleted) and _acronyms(inserted):
+        elif _acronyms(deleted) - _acronyms(inserted) and _acronyms(inserted) - _acronyms(deleted):
             why.append(f"entity swapped: {deleted} → {inserted}")  # at a sentence's start too
         elif old and new and len(old) + len(new) <= WORD_CHOICE:
             why.append(f"word choice: {deleted} → {inserted}")
             continue
         substantive = True
-    old_subject, new_subject = _subject(before), _subject(after)
-    if not cosmetic and old_subject and new_subject and _subject_changed(old_subject, new_subject):
-        why.append(f"subject changed: {' '.join(old_subject)} → {' '.join(new_subject)}")
+    subject = None if cosmetic else _subject_evidence(before, after)
+    if subject:
+        why.append(subject)
     if substantive and not any(w.startswith(HIGH_CUES) for w in why):
         why.append(_reworded(ops))
     return why, cosmetic and bool(why)
@@ -459,19 +482,40 @@ def _scope(old: list[str], new: list[str]) -> str | None:
     return None
 
 
-def _subject_changed(old: list[str], new: list[str]) -> bool:
-    """Who did it changed: a word of the subject gave way to another (not just another form
-    of it, and not a pronoun for the name it stands for), or a determiner that picks out which
-    one ("another" → "the") changed."""
-    if len(old) > SUBJECT_WORDS or len(new) > SUBJECT_WORDS:
+def _subject_changed(old: list[str], new: list[str]) -> list[str] | bool:
+    """Whether a word of the subject gave way to another (not just another form of it, and not
+    a pronoun for the name it stands for): the words lost and gained; or True where a
+    determiner that picks out which one ("another" → "the") changed."""
+    if (
+        len(old) > SUBJECT_WORDS
+        or len(new) > SUBJECT_WORDS
+        or not _plain_subject(old)
+        or not _plain_subject(new)
+    ):
         return False
-    content_old = {_lemma(w) for w in old if w not in FUNCTION_WORDS | PRONOUNS}
-    content_new = {_lemma(w) for w in new if w not in FUNCTION_WORDS | PRONOUNS}
+    content_old = {_lemma(w) for w in old if w not in FUNCTION_WORDS | PRONOUNS | QUANTIFIERS}
+    content_new = {_lemma(w) for w in new if w not in FUNCTION_WORDS | PRONOUNS | QUANTIFIERS}
+    if not content_old or not content_new:
+        return False  # "only", "they": no noun to compare
+    for one, other, words in ((content_old, content_new, new), (content_new, content_old, old)):
+        if set(words) & PRONOUNS and one - other:  # "her first film" for "Aniston's first film"
+            one.difference_update([w for w in one - other if w.endswith(("'s", "’s"))])
     lost = [w for w in content_old - content_new if not _has_variant(w, content_new)]
     gained = [w for w in content_new - content_old if not _has_variant(w, content_old)]
     if lost and gained:
-        return True
+        return lost + gained
     return bool((set(old) ^ set(new)) & REFERENCE_WORDS)
+
+
+def _plain_subject(words: list[str]) -> bool:
+    """Words that can be a subject: not an opening phrase ("during the war", "while under
+    occupation"), no number (a number's change is its own evidence), not ending on a
+    linking word ("the implications of")."""
+    return (
+        words[0] not in OPENING_WORDS
+        and words[-1] not in FUNCTION_WORDS - PRONOUNS
+        and not any(c.isdigit() for w in words for c in w)
+    )
 
 
 def _has_variant(word: str, others: set[str]) -> bool:
@@ -482,6 +526,8 @@ def _has_variant(word: str, others: set[str]) -> bool:
         Levenshtein.normalized_similarity(bare, other.replace("-", "")) >= NAME_SIMILARITY
         or bare in other.replace("-", "")
         or other.replace("-", "") in bare
+        or sorted(bare) == sorted(other.replace("-", ""))  # letters transposed
+        or demonym(bare, other)
         for other in others
     )
 
