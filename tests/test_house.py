@@ -396,3 +396,22 @@ def test_diff_all_html_writes_a_timeline_page(two_captures: tuple[Path, str], tm
     assert result.exit_code == 1
     html = page.read_text()
     assert html.startswith("<!DOCTYPE html>") and "1 edit: headline" in html and "<script" not in html
+
+
+def test_a_capture_published_but_not_indexed_is_a_note_not_tampering(two_captures: tuple[Path, str]) -> None:
+    """kill -9 between publishing a file and writing its row: verify says what happened and
+    the next write command finishes it."""
+    root, url = two_captures
+    db = sqlite3.connect(root / "index.sqlite3", isolation_level=None)
+    rows = db.execute("SELECT id, warc_path, manifest_sha256 FROM captures ORDER BY seq").fetchall()
+    db.execute("DELETE FROM captures WHERE id = ?", (rows[-1][0],))
+    db.execute("UPDATE state SET value = ? WHERE key = 'chain_head'", (rows[-2][2],))
+    db.close()
+    (root / ".pending").write_text(json.dumps({"final": rows[-1][1], "temp": ""}))
+    result = run("verify", "--archive", str(root), "--json")
+    report = json.loads(result.stdout)
+    assert result.exit_code == 0, report["problems"]
+    assert any("published by a writer that died before indexing it" in n for n in report["notes"])
+    assert run("reindex", "--archive", str(root)).exit_code == 0
+    assert len(json.loads(run("history", "--archive", str(root), "--json", url).stdout)["captures"]) == 2
+    assert run("verify", "--archive", str(root)).exit_code == 0
