@@ -99,6 +99,9 @@ def diff(
                 raise ArchiverError("--all takes one URL of an archived article")
             steps = timeline(archive, targets[0])
             url = steps[0][0].url
+            doubts = _integrity(root, [v.info["id"] for a, b, _ in steps for v in (a, b)])
+            for line in doubts.values():
+                say("warning", line)
             if html_file is not None:
                 from archiver.output.files import write_output
                 from archiver.output.html import render_timeline_html
@@ -106,7 +109,12 @@ def diff(
                 page = render_timeline_html([(a.info, b.info, d) for a, b, d in steps], url).encode()
                 write_output(html_file, lambda handle: _write_all(handle, page))
             if as_json:
-                print_json([to_json(d, url, a.info, b.info) for a, b, d in steps])
+                print_json(
+                    [
+                        {**to_json(d, url, a.info, b.info), "warnings": _about(doubts, a.info, b.info)}
+                        for a, b, d in steps
+                    ]
+                )
             else:
                 render_timeline(stdout_console(), [(a.info, b.info, d) for a, b, d in steps], url)
             edited = any(d.has_edits or d.body_missing for _, _, d in steps)
@@ -123,17 +131,45 @@ def diff(
         say("warning", f"comparing different URLs: {before.url} and {after.url}")
     result = diff_versions(before, after)
     url = after.url
+    doubts = {} if files_only else _integrity(root, [before.info["id"], after.info["id"]])
+    warnings = _about(doubts, before.info, after.info)
+    for line in warnings:
+        say("warning", line)
     if html_file is not None:
         from archiver.output.files import write_output
         from archiver.output.html import render_html
 
-        page = render_html(result, url, before.info, after.info, before.article, after.article).encode()
-        write_output(html_file, lambda handle: _write_all(handle, page))
+        html = render_html(result, url, before.info, after.info, before.article, after.article, warnings)
+        write_output(html_file, lambda handle: _write_all(handle, html.encode()))
     if as_json:
-        print_json(to_json(result, url, before.info, after.info))
+        print_json({**to_json(result, url, before.info, after.info), "warnings": warnings})
     else:
         render_terminal(stdout_console(), result, url, before.info, after.info)
     return ExitStatus.PROBLEMS if result.has_edits or result.body_missing else ExitStatus.OK
+
+
+def _integrity(root: Path, ids: list[object]) -> dict[str, str]:
+    """The captures among `ids` that fail verification, each with one line saying how (a diff
+    of damaged evidence must say so, whatever its extraction cache holds)."""
+    import re
+
+    from archiver.evidence.verify import verify as run_verify
+
+    wanted = sorted({str(i) for i in ids if re.fullmatch(r"\d{17}-[0-9a-f]{6}", str(i))})
+    if not wanted:
+        return {}
+    found: dict[str, str] = {}
+    for problem in run_verify(root, wanted).problems:
+        if problem.capture in wanted and problem.capture not in found:
+            found[problem.capture] = (
+                f"capture {problem.capture} fails verification ([{problem.check}] {problem.message}); "
+                "run `archiver verify`"
+            )
+    return found
+
+
+def _about(doubts: dict[str, str], *infos: dict) -> list[str]:
+    return [doubts[str(i["id"])] for i in infos if str(i["id"]) in doubts]
 
 
 def _write_all(handle: BinaryIO, data: bytes) -> None:

@@ -415,3 +415,27 @@ def test_a_capture_published_but_not_indexed_is_a_note_not_tampering(two_capture
     assert run("reindex", "--archive", str(root)).exit_code == 0
     assert len(json.loads(run("history", "--archive", str(root), "--json", url).stdout)["captures"]) == 2
     assert run("verify", "--archive", str(root)).exit_code == 0
+
+
+def test_diff_of_a_damaged_capture_warns_in_every_output(
+    two_captures: tuple[Path, str], tmp_path: Path
+) -> None:
+    """Its extraction is cached, so the diff itself still works: it must say the evidence fails."""
+    root, url = two_captures
+    assert run("diff", "--archive", str(root), url).exit_code == 1  # fills the extraction cache
+    newest = sorted((root / "warcs").rglob("*.warc.gz"))[-1]
+    data = bytearray(newest.read_bytes())
+    data[-30] ^= 0x01  # the metadata record's gzip member: the evidence no longer holds
+    newest.write_bytes(bytes(data))
+    plain = run("diff", "--archive", str(root), url)
+    assert (
+        "fails verification" in plain.stderr
+        and len([ln for ln in plain.stderr.splitlines() if "fails" in ln]) == 1
+    )
+    as_json = json.loads(run("diff", "--archive", str(root), url, "--json").stdout)
+    assert as_json["warnings"] and "fails verification" in as_json["warnings"][0]
+    page = tmp_path / "r.html"
+    run("diff", "--archive", str(root), url, "--html", str(page))
+    assert "fails verification" in page.read_text()
+    timeline = json.loads(run("diff", "--archive", str(root), url, "--all", "--json").stdout)
+    assert timeline[-1]["warnings"]

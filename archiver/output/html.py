@@ -151,9 +151,14 @@ def render_html(
     after: CaptureInfo,
     before_article: Article,
     after_article: Article,
+    warnings: list[str] | None = None,
 ) -> str:
-    """A self-contained page: both versions side by side with edits marked, and the list."""
-    return page(f"Edits: {esc(url)}", diff_body(diff, url, (before, after), (before_article, after_article)))
+    """A self-contained page: both versions side by side with edits marked, and the list;
+    `warnings` (evidence failing verification) above everything."""
+    doubts = "".join(f'<p class="notice">{esc(w)}</p>' for w in warnings or [])
+    return page(
+        f"Edits: {esc(url)}", doubts + diff_body(diff, url, (before, after), (before_article, after_article))
+    )
 
 
 def diff_body(
