@@ -282,7 +282,7 @@ def find_metadata(scan: FileScan) -> tuple[dict[str, Any], ScannedRecord] | None
         ):
             try:
                 data = json.loads(record.content)
-            except ValueError:
+            except (ValueError, RecursionError):
                 continue
             if (
                 isinstance(data, dict)

@@ -154,3 +154,24 @@ def test_a_manifest_citing_a_fifo_or_a_file_outside_is_refused_not_read(
     assert any("outside sources/" in m for m in messages) and any("not a regular file" in m for m in messages)
     exported = run("export", "--archive", str(archive), "-o", str(tmp_path / "x.wacz"))
     assert exported.exit_code == 2 and len(exported.stderr.strip().splitlines()) == 1
+
+
+def test_deeply_nested_json_is_a_finding_not_a_crash(tmp_path: Path) -> None:
+    import io
+
+    from warcio.warcwriter import WARCWriter
+
+    nested = b'{"manifest": ' + b"[" * 60000 + b"]" * 60000 + b', "capture": {}}'
+    path = tmp_path / "nested.warc.gz"
+    with open(path, "wb") as out:
+        writer = WARCWriter(out, gzip=True)
+        record = writer.create_warc_record(
+            "urn:x",
+            "metadata",
+            payload=io.BytesIO(nested),
+            length=len(nested),
+            warc_content_type="application/json",
+        )
+        writer.write_record(record)
+    result = run("verify", "--archive", str(tmp_path / "none"), str(path))
+    assert result.exit_code in (0, 1) and "Traceback" not in result.output

@@ -236,7 +236,7 @@ def _recover_import(archive: Archive) -> None:
     try:
         noted = json.loads(journal.read_bytes())
         name, first_seq = str(noted["source"]), int(noted["seq"])
-    except (ValueError, KeyError, TypeError, OSError):
+    except (ValueError, RecursionError, KeyError, TypeError, OSError):
         journal.unlink(missing_ok=True)  # not even JSON: written by no import of ours
         return
     source = archive.root / name
@@ -301,7 +301,7 @@ def _journal_paths(archive: Archive, journal: Path) -> tuple[Path | None, Path |
     try:
         names = json.loads(journal.read_bytes())
         temp, final = names.get("temp"), names.get("final")
-    except (ValueError, AttributeError, OSError):
+    except (ValueError, RecursionError, AttributeError, OSError):
         return None, None  # not even JSON: no commit of ours began with it
     paths: list[Path | None] = []
     for name, pattern in ((temp, _TEMP_NAME), (final, _FINAL_NAME)):

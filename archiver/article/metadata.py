@@ -112,7 +112,7 @@ def _ld_nodes(tree: HtmlElement) -> Iterator[dict]:
             continue
         try:
             data = json.loads(_LD_WRAPPER.sub("", script.text), strict=False)
-        except ValueError:
+        except (ValueError, RecursionError):
             continue
         stack = [data]
         while stack:
@@ -318,7 +318,7 @@ def author_names(candidates: list[str]) -> list[str]:
 def _json_or_none(text: str) -> Any:
     try:
         return json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):
         return None
 
 

@@ -148,7 +148,7 @@ def _source_of(path: Path, metadata_offset: int) -> str | None:
     try:
         record = read_record_at(path, metadata_offset)
         source = json.loads(record.content or b"")["manifest"].get("source")
-    except (OSError, ValueError, KeyError, TypeError):
+    except (OSError, ValueError, RecursionError, KeyError, TypeError):
         raise ArchiverError(f"cannot read the metadata of {path} (run `archiver verify`)") from None
     return source.get("file") if isinstance(source, dict) else None
 

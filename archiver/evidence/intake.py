@@ -179,7 +179,7 @@ def _listed_hashes(path: Path, package: zipfile.ZipFile) -> dict[str, str]:
         }
     except KeyError:
         return {}
-    except (ValueError, TypeError, AttributeError) as exc:
+    except (ValueError, RecursionError, TypeError, AttributeError) as exc:
         raise ArchiverError(f"{path}: unreadable datapackage.json ({exc})") from None
 
 

@@ -82,7 +82,7 @@ def _read_json(report: Report, package: zipfile.ZipFile, name: str, where: dict)
         return json.loads(package.read(name))
     except KeyError:
         report.add("package", f"the package has no {name}", **where)
-    except (ValueError, zipfile.BadZipFile, OSError, EOFError, zlib.error) as exc:
+    except (ValueError, RecursionError, zipfile.BadZipFile, OSError, EOFError, zlib.error) as exc:
         report.add("package", f"{name} is not readable JSON ({_one_line(exc)})", **where)
     return None
 

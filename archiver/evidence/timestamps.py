@@ -116,7 +116,7 @@ def check_stamps(root: Path, tsa_cert_pem: bytes | None) -> Report:
         try:
             head = str(json.loads(path.with_suffix(".json").read_text())["head"])
             token = path.read_bytes()
-        except (OSError, ValueError, KeyError, TypeError) as exc:
+        except (OSError, ValueError, RecursionError, KeyError, TypeError) as exc:
             report.add("timestamps", f"unreadable timestamp or its note ({exc})", **where)
             continue
         problem = _check_token(token, head, roots)

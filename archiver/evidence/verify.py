@@ -129,7 +129,7 @@ class Verifier:
         journal names it: the next write command indexes it, so it is no sign of tampering."""
         try:
             final = str(json.loads((self.root / JOURNAL_NAME).read_bytes()).get("final") or "")
-        except (OSError, ValueError, AttributeError):
+        except (OSError, ValueError, RecursionError, AttributeError):
             return None
         relative = self._relative(Path(final) if Path(final).is_absolute() else self.root / final)
         known = {row.warc_path for row in self.rows}
@@ -453,7 +453,7 @@ class Verifier:
         try:
             record = read_record_at(self.root / rows[0].warc_path, rows[0].metadata_offset)
             return manifest_digest(json.loads(record.content or b"")["manifest"])
-        except (OSError, ValueError, KeyError, TypeError):
+        except (OSError, ValueError, RecursionError, KeyError, TypeError):
             return None
 
     def _check_head(self, files: dict[int, CaptureFile]) -> None:
