@@ -15,8 +15,8 @@ For each page of the shared corpus (``../shared/corpus`` next to the repo, or
   <p><strong> and a form feed and a vertical tab in its text.
 
 Edits are made in the HTML with lxml where the article's text really lives: the page is
-extracted once with ``archiver.extract.extract_article`` to learn its paragraphs and
-sentences (split with ``archiver.claims.split_sentences``), then the text node holding a chosen
+extracted once with ``archiver.article.extract.extract_article`` to learn its paragraphs and
+sentences (split with ``archiver.article.claims.split_sentences``), then the text node holding a chosen
 sentence is edited (or the ``<p>`` holding a paragraph is moved / extended / followed by a
 correction). Every choice comes from a RNG seeded by (seed, page, kind), so runs repeat.
 

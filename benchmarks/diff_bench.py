@@ -6,14 +6,14 @@ Usage: ``.venv/bin/python benchmarks/diff_bench.py [--corpus PATH] [--kinds K,K]
 The pairs are the edited / churned versions of the shared corpus pages built by
 ``benchmarks/corpus_pairs.py`` (default kinds: a number edit, a moved paragraph and outside
 churn, i.e. one of each alignment path). The process is pinned to one CPU. Each pair is timed
-from HTML bytes to result, with archiver's sentence caches (``archiver.claims``) cleared first
+from HTML bytes to result, with archiver's sentence caches (``archiver.article.claims``) cleared first
 so no pair profits from text seen earlier:
 
 * archiver: ``extract_response`` on both versions + ``diff_articles`` (goal >= 30 pairs/s);
 * archiver with the earlier version's article already extracted (compare.py caches extractions
   per capture, so comparing a new capture costs one extraction + the diff);
 * baseline: ``trafilatura.extract`` (defaults) on both versions, lines split into sentences with
-  ``archiver.claims.split_sentences``, ``difflib.SequenceMatcher`` opcodes between them — the
+  ``archiver.article.claims.split_sentences``, ``difflib.SequenceMatcher`` opcodes between them — the
   way existing trackers diff extracted text.
 
 Diff-only rows isolate the second step: ``diff_articles`` on two already extracted articles
@@ -38,7 +38,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import corpus_pairs as cp
 
-from archiver import claims
+from archiver.article import claims
 from archiver.article.extract import Article, extract_response
 from archiver.diff.differ import diff_articles
 
@@ -48,7 +48,7 @@ GOAL = 30.0
 
 
 def clear_caches() -> None:
-    """Forget every sentence/feature cached by archiver.claims (each pair starts cold)."""
+    """Forget every sentence/feature cached by archiver.article.claims (each pair starts cold)."""
     for value in vars(claims).values():
         if callable(getattr(value, "cache_clear", None)):
             value.cache_clear()

@@ -9,9 +9,9 @@ edited copy per edit kind — each combined with churn outside the article — p
 outside churn only and a pair with churn inside the body only (related box, "Read more:").
 
 Each pair goes through the real pipeline: both versions are served from a loopback HTTP server
-at the same URL, captured with ``archiver.capture.capture_url`` into a fresh archive, picked with
-``archiver.compare.resolve_pair`` (extraction as the CLI does it, cache included) and compared
-with ``archiver.diff.diff_articles``.
+at the same URL, captured with ``archiver.capture.save.capture_url`` into a fresh archive, picked with
+``archiver.diff.select.resolve_pair`` (extraction as the CLI does it, cache included) and compared
+with ``archiver.diff.differ.diff_articles``.
 
 Measured, over the whole corpus and per edit kind:
 
@@ -24,7 +24,7 @@ Measured, over the whole corpus and per edit kind:
 
 The same figures are given for the baseline that existing trackers use: ``trafilatura``'s
 ``bare_extraction`` (title + plain text, default settings), text split into lines and sentences
-with ``archiver.claims.split_sentences``, ``difflib.SequenceMatcher`` opcodes between the
+with ``archiver.article.claims.split_sentences``, ``difflib.SequenceMatcher`` opcodes between the
 sentence lists. The baseline is scored generously: it has no kinds or flags, so an edit counts
 as found when any non-equal opcode touches the edited sentence (a headline edit: the title
 differs); spurious = the other non-equal opcodes (and a title change nobody made).

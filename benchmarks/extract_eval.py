@@ -1,4 +1,4 @@
-"""Score ``archiver.extract`` against the shared corpus of real news pages.
+"""Score ``archiver.article.extract`` against the shared corpus of real news pages.
 
 Usage: ``.venv/bin/python benchmarks/extract_eval.py [--corpus PATH] [--worst N] [--only TEXT]``.
 The corpus is ``--corpus``, else ``$ARCHIVER_CORPUS``, else ``../shared/corpus`` next to the repo.

@@ -5,7 +5,7 @@ What is measured
 * An archive of at least ``--size-mb`` (200) MB of capture files on disk is built by real
   captures: a stdlib ``ThreadingHTTPServer`` on 127.0.0.1 serves seeded article pages of about
   ``--page-kb`` (400) KB of HTML (markup, navigation, paragraphs of words, an inline JSON
-  blob; they compress about 3-4x, like real news pages), and ``archiver.capture.capture_url``
+  blob; they compress about 3-4x, like real news pages), and ``archiver.capture.save.capture_url``
   captures them with 4 threads, so the WARC files, catalogue and chain are exactly what
   ``archiver capture`` makes. ``--keep DIR`` keeps (and on later runs reuses) the archive.
 * Both contestants read the same files, warmed into the page cache first (``cat > /dev/null``)

@@ -1,4 +1,4 @@
-"""archiver.extract: decoding captured bodies and pulling the article out of real pages."""
+"""archiver.article.extract: decoding captured bodies and pulling the article out of real pages."""
 
 from __future__ import annotations
 

@@ -84,3 +84,16 @@ def test_every_third_party_import_is_declared() -> None:
             if not dists & names:
                 missing.setdefault(top, name)
     assert not missing, f"imported but not declared in pyproject.toml: {missing}"
+
+
+def test_every_benchmark_starts() -> None:
+    """Benchmarks are scripts, not tests, but each must at least start (imports, --help)."""
+    import subprocess
+
+    for script in sorted((ROOT / "benchmarks").glob("*.py")):
+        if script.name == "corpus_pairs.py":  # a module the evaluations import
+            continue
+        done = subprocess.run(
+            [sys.executable, str(script), "--help"], capture_output=True, text=True, timeout=60
+        )
+        assert done.returncode == 0, (script.name, done.stderr[-500:])
