@@ -5,19 +5,24 @@ never published), the captures already made are reported, and the exit status is
 from __future__ import annotations
 
 import os
+import sqlite3
 import sys
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed, wait
 from dataclasses import replace
 from pathlib import Path
 
+from rich.console import Console
+from rich.text import Text
+
 from archiver.archive.folder import Archive
 from archiver.capture.fetch import FetchOptions, new_session
 from archiver.capture.save import capture_url
 from archiver.errors import ArchiverError, ExitStatus
 from archiver.output.console import say, stderr_console, stdout_console
+from archiver.output.sanitize import clean
 from archiver.output.tables import capture_line, print_json_line
-from archiver.urls import canonicalize
+from archiver.urls import canonicalize, with_scheme
 
 GRACE = 0.8  # seconds an interrupted batch waits for captures finishing their commit
 
@@ -38,11 +43,14 @@ def _unique(urls: list[str]) -> list[str]:
 
 
 class _Reporter:
-    """Prints one result line per URL as it completes, and counts."""
+    """Prints one result line per URL as it completes, and counts. While the progress bar is
+    drawn, every line goes through the bar's console, which clears the bar, prints the line
+    and draws the bar again below it (a plain print would land in the middle of the bar)."""
 
-    def __init__(self, as_json: bool) -> None:
+    def __init__(self, as_json: bool, bar: Console | None = None) -> None:
         self.as_json = as_json
-        self.out = stdout_console()
+        self.bar = bar
+        self.out = bar if bar is not None and sys.stdout.isatty() else stdout_console()
         self.done = self.failures = 0
         self.seen: set[Future[dict]] = set()
 
@@ -52,15 +60,26 @@ class _Reporter:
         try:
             result = future.result()
         except ArchiverError as exc:
-            self.failures += 1
-            if self.as_json:
-                print_json_line({"url": url, "error": str(exc)})
-            say("error", exc)
+            self.fail(url, str(exc))
+            return
+        except (OSError, sqlite3.DatabaseError):
+            raise  # the archive itself failing: the whole command stops with one line
+        except Exception as exc:  # a defect on one URL must not lose the rest of the batch's report
+            self.fail(url, f"{url}: not captured ({type(exc).__name__}: {exc})")
             return
         if self.as_json:
             print_json_line(result)
         else:
             capture_line(self.out, result)
+
+    def fail(self, url: str, message: str) -> None:
+        self.failures += 1
+        if self.as_json:
+            print_json_line({"url": url, "error": message})
+        if self.bar is None:
+            say("error", message)
+        else:
+            self.bar.print(Text("archiver: error: " + clean(message)), soft_wrap=True)
 
 
 def capture_many(
@@ -78,13 +97,13 @@ def capture_many(
             local.archive, local.session = Archive(root), new_session()
         return capture_url(local.archive, url, options, local.session).to_json()
 
-    urls = _unique(urls)
+    urls = _unique([with_scheme(url) for url in urls])
     Archive(root).close()  # create the layout and schema once, before the workers race
     err = stderr_console()
     show_bar = err.is_terminal and len(urls) > 1 and not as_json
     columns = (TextColumn("capturing"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     progress = Progress(*columns, console=err, transient=True, disable=not show_bar)
-    reporter = _Reporter(as_json)
+    reporter = _Reporter(as_json, err if show_bar else None)
     pool = ThreadPoolExecutor(max_workers=min(concurrency, len(urls)))
     futures: dict[Future[dict], str] = {}
     try:

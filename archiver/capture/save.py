@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import requests
+from warcio.statusandheaders import StatusAndHeaders
 
 from archiver.archive.commit import Draft, writing
 from archiver.archive.folder import Archive
@@ -14,7 +15,7 @@ from archiver.capture.fetch import FetchOptions, Hop, fetch, new_session
 from archiver.evidence import keys
 from archiver.record import Capture, iso, make_facts
 from archiver.urls import canonicalize
-from archiver.warc.writer import SOFTWARE, CaptureWriter, RecordSpan, http_headers, make_record_id
+from archiver.warc.writer import SOFTWARE, CaptureWriter, RecordSpan, make_record_id
 
 
 @dataclass
@@ -23,9 +24,22 @@ class CaptureResult:
 
     capture: Capture
     unchanged: bool | None  # None: first capture of this article
+    note: str | None = None  # e.g. a redirect that was not followed
 
     def to_json(self) -> dict:
-        return summary(self.capture, self.unchanged)
+        return {**summary(self.capture, self.unchanged), "note": self.note}
+
+
+class _AsReceived(StatusAndHeaders):
+    """A response head written exactly as the server sent it: warcio would percent-encode
+    non-ASCII header values and cannot encode a non-ASCII status line at all."""
+
+    def __init__(self, hop: Hop) -> None:
+        super().__init__(f"{hop.status} {hop.reason}".strip(), hop.headers, protocol=hop.protocol)
+        self.raw_head = hop.head
+
+    def compute_headers_buffer(self, header_filter: object = None) -> None:
+        self.headers_buff = self.raw_head
 
 
 def summary(c: Capture, unchanged: bool | None) -> dict:
@@ -89,7 +103,7 @@ def _save(archive: Archive, url: str, hops: list[Hop], options: FetchOptions) ->
             history = archive.history(canonical)
             capture = draft.commit(facts, keys.signer(archive.root))
     unchanged = history[-1].payload_sha256 == final.payload_sha256 if history else None
-    return CaptureResult(capture, unchanged)
+    return CaptureResult(capture, unchanged, final.note)
 
 
 def _write_exchanges(writer: CaptureWriter, hops: list[Hop], original: Capture | None) -> RecordSpan:
@@ -99,7 +113,7 @@ def _write_exchanges(writer: CaptureWriter, hops: list[Hop], original: Capture |
         date = iso(hop.started)
         response_id = make_record_id()
         writer.request(hop.url, date, hop.request_head, response_id)
-        status = http_headers(f"{hop.status} {hop.reason}".strip(), hop.headers, hop.protocol)
+        status = _AsReceived(hop)
         if index == len(hops) - 1 and original is not None:
             span = writer.revisit(
                 hop.url,

@@ -50,6 +50,7 @@ def capture_line(console: Console, result: dict) -> None:
         (clean(result["id"]), "bold"),
         f" {human_size(result['bytes'])} sha256:{short(result['payload_sha256'])} {state}",
         " (revisit)" if result["revisit"] else "",
+        f" ({clean(result['note'])})" if result.get("note") else "",
     )
     console.print(line, highlight=False, soft_wrap=True)
 
