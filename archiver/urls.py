@@ -5,7 +5,8 @@ from __future__ import annotations
 import codecs
 import os
 import re
-from urllib.parse import urlsplit
+from html.parser import HTMLParser
+from urllib.parse import urljoin, urlsplit
 
 from archiver.errors import ArchiverError
 
@@ -114,3 +115,56 @@ def looks_like_path(target: str) -> bool:
     if "://" in target:
         return False
     return "/" in target or os.sep in target or target.lower().endswith((".warc", ".warc.gz", ".wacz"))
+
+
+class _HeadLinks(HTMLParser):
+    """The first `<link rel=canonical>` and `og:url` of a page, up to its body."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.found: dict[str, str] = {}
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        values = {name.lower(): (value or "").strip() for name, value in attrs}
+        if tag == "link" and "canonical" in values.get("rel", "").lower().split():
+            self.found.setdefault("canonical", values.get("href", ""))
+        elif tag == "meta" and (values.get("property") or values.get("name") or "").lower() == "og:url":
+            self.found.setdefault("og:url", values.get("content", ""))
+        elif tag == "body":
+            self.found.setdefault("body", "")
+
+
+_HEAD_CHARS = 512 * 1024  # how much of a page is searched for its canonical URL
+
+
+def page_canonical(html: str, base: str) -> str | None:
+    """The URL a page names as its own (`link rel=canonical`, else `og:url`), resolved
+    against `base`; None when there is none fetchable."""
+    parser = _HeadLinks()
+    for start in range(0, min(len(html), _HEAD_CHARS), 8192):
+        parser.feed(html[start : start + 8192])
+        if "body" in parser.found or "canonical" in parser.found:
+            break
+    for kind in ("canonical", "og:url"):
+        href = parser.found.get(kind)
+        if href:
+            try:
+                return check_url(urljoin(base, href))
+            except (ArchiverError, ValueError):
+                continue
+    return None
+
+
+def same_site(first: str, second: str) -> bool:
+    """Whether two URLs are on one site: the same host, or the same registered domain
+    (a guess without the public suffix list: two labels, three under e.g. co.uk)."""
+
+    def site(url: str) -> str:
+        host = (urlsplit(url).hostname or "").rstrip(".")
+        labels = host.split(".")
+        if host.replace(".", "").isdigit() or ":" in host or len(labels) < 3:
+            return host
+        under_country = len(labels[-1]) == 2 and len(labels[-2]) <= 3
+        return ".".join(labels[-3:] if under_country else labels[-2:])
+
+    return site(first) == site(second)

@@ -11,10 +11,12 @@ from warcio.statusandheaders import StatusAndHeaders
 
 from archiver.archive.commit import Draft, writing
 from archiver.archive.folder import Archive
+from archiver.article.decode import decode_html
 from archiver.capture.fetch import FetchOptions, Hop, fetch, new_session
+from archiver.errors import ArchiverError
 from archiver.evidence import keys
 from archiver.record import Capture, iso, make_facts
-from archiver.urls import canonicalize
+from archiver.urls import canonicalize, page_canonical, same_site
 from archiver.warc.writer import SOFTWARE, CaptureWriter, RecordSpan, make_record_id
 
 
@@ -74,7 +76,7 @@ def capture_url(
 def _save(archive: Archive, url: str, hops: list[Hop], options: FetchOptions) -> CaptureResult:
     """Write the exchange records outside the lock; then, under it, the capture record."""
     final = hops[-1]
-    canonical = canonicalize(url)
+    canonical = _story_key(archive, url, final)
     original = archive.original_with_payload(canonical, final.payload_sha256)
     with Draft(archive, hops[0].started) as draft:
         response = _write_exchanges(draft.writer, hops, original)
@@ -104,6 +106,28 @@ def _save(archive: Archive, url: str, hops: list[Hop], options: FetchOptions) ->
             capture = draft.commit(facts, keys.signer(archive.root))
     unchanged = history[-1].payload_sha256 == final.payload_sha256 if history else None
     return CaptureResult(capture, unchanged, final.note)
+
+
+def _story_key(archive: Archive, url: str, final: Hop) -> str:
+    """The catalogue key: the page's own canonical URL (so short links, AMP pages and copies
+    join one story) when it is on the site the page came from, or names a story already
+    archived; else the fetched URL's. A page cannot file itself under a stranger's story."""
+    key = canonicalize(url)
+    if final.status >= 300:
+        return key
+    try:
+        text = decode_html(final.body.read(), final.headers)
+    except ArchiverError:  # a body that will not decode names nothing
+        return key
+    finally:
+        final.body.seek(0)
+    named = page_canonical(text, final.url)
+    if named is None:
+        return key
+    story = canonicalize(named)
+    if story == key or same_site(named, final.url) or archive.history(story):
+        return story
+    return key
 
 
 def _write_exchanges(writer: CaptureWriter, hops: list[Hop], original: Capture | None) -> RecordSpan:
