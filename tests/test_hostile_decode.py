@@ -12,7 +12,7 @@ import brotli
 import pytest
 from test_hostile import PAGE, RawServer, capture, ok, server  # noqa: F401 - the fixture
 
-from archiver.article.decode import DECODED_LIMIT, decode_html
+from archiver.article.decode import DECODED_LIMIT, decode_html, decoded_prefix
 
 from helpers import run, run_process
 
@@ -72,3 +72,11 @@ def test_stacked_and_ordinary_encodings_still_decode() -> None:
     assert decode_html(gzip.compress(text) + gzip.compress(text), [("Content-Encoding", "gzip")]) == (
         "<p>caf\u00e9</p><p>caf\u00e9</p>"
     )
+
+
+@pytest.mark.parametrize("kind", ["gzip", "br", "gzip, gzip"])
+def test_capture_reads_a_bounded_prefix_for_the_canonical_url(kind: str) -> None:
+    body = BOMBS[kind]()
+    assert decoded_prefix(body, [("Content-Encoding", kind)], 1 << 20) == b"\0" * (1 << 20)
+    page = b'<link rel="canonical" href="/story">' + b" " * 100
+    assert decoded_prefix(gzip.compress(page), [("Content-Encoding", "gzip")], 40) == page[:40]

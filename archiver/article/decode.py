@@ -98,23 +98,30 @@ def _too_large(coding: str) -> DecodedTooLarge:
     )
 
 
+class _Full(Exception):
+    """A decoder reached its output limit; `data` is what it had decoded by then."""
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+
+
 class _Output:
     """Decoded pieces and their total, kept as a list: growing one buffer would copy it."""
 
-    def __init__(self, coding: str) -> None:
-        self.coding = coding
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
         self.pieces: list[bytes] = []
         self.size = 0
 
     def add(self, piece: bytes) -> None:
         self.size += len(piece)
-        if self.size > DECODED_LIMIT:
-            self.pieces.clear()
-            raise _too_large(self.coding)
         self.pieces.append(piece)
+        if self.size > self.limit:
+            data, self.pieces = self.data(), []
+            raise _Full(data[: self.limit])
 
     def room(self) -> int:
-        return DECODED_LIMIT + 1 - self.size  # one byte more than allowed, to notice
+        return self.limit + 1 - self.size  # one byte more than allowed, to notice
 
     def data(self) -> bytes:
         return b"".join(self.pieces)
@@ -127,9 +134,9 @@ def _drain(inflater: zlib._Decompress, data: bytes, out: _Output) -> None:
         data = inflater.unconsumed_tail
 
 
-def _gunzip(data: bytes) -> bytes:
+def _gunzip(data: bytes, limit: int) -> bytes:
     """gzip, with concatenated members and a truncated tail salvaged."""
-    out = _Output("gzip")
+    out = _Output(limit)
     while True:
         inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
         _drain(inflater, data, out)
@@ -138,14 +145,14 @@ def _gunzip(data: bytes) -> bytes:
             return out.data()
 
 
-def _inflate(data: bytes) -> bytes:
+def _inflate(data: bytes, limit: int) -> bytes:
     """HTTP "deflate": zlib-wrapped as the RFC says, or raw as some servers send it."""
     try:
-        out = _Output("deflate")
+        out = _Output(limit)
         _drain(zlib.decompressobj(zlib.MAX_WBITS), data, out)
         return out.data()
     except zlib.error:
-        out = _Output("deflate")
+        out = _Output(limit)
         inflater = zlib.decompressobj(-zlib.MAX_WBITS)
         _drain(inflater, data, out)
         if not inflater.eof:
@@ -153,21 +160,21 @@ def _inflate(data: bytes) -> bytes:
         return out.data()
 
 
-def _unbrotli(data: bytes) -> bytes:
+def _unbrotli(data: bytes, limit: int) -> bytes:
     import brotli
 
     decompressor = brotli.Decompressor()
-    out = _Output("br")
+    out = _Output(limit)
     for start in range(0, len(data), _BROTLI_PIECE):
         out.add(decompressor.decompress(data[start : start + _BROTLI_PIECE]))
     return out.data()
 
 
-def _identity(data: bytes) -> bytes:
+def _identity(data: bytes, limit: int) -> bytes:
     return data
 
 
-_DECODERS: dict[str, Callable[[bytes], bytes]] = {
+_DECODERS: dict[str, Callable[[bytes, int], bytes]] = {
     "gzip": _gunzip,
     "x-gzip": _gunzip,
     "deflate": _inflate,
@@ -176,9 +183,10 @@ _DECODERS: dict[str, Callable[[bytes], bytes]] = {
 }
 
 
-def _undo_content_encoding(body: bytes, codings: list[str]) -> bytes:
+def _undo_content_encoding(body: bytes, codings: list[str], prefix: int | None = None) -> bytes:
     """Undo the codings, last applied first; the raw body if any step fails or is unknown.
-    Each step stops at DECODED_LIMIT with DecodedTooLarge (one line for show and diff).
+    Each step stops at DECODED_LIMIT with DecodedTooLarge (one line for show and diff), or
+    with `prefix` given, keeps just the first `prefix` bytes.
 
     An unlabelled body that starts with the gzip magic number is gunzipped too.
     """
@@ -187,13 +195,24 @@ def _undo_content_encoding(body: bytes, codings: list[str]) -> bytes:
     data = body
     try:
         for coding in reversed(codings):
-            data = _DECODERS[coding](data)
+            try:
+                data = _DECODERS[coding](data, prefix or DECODED_LIMIT)
+            except _Full as full:
+                if prefix is None:
+                    raise _too_large(coding) from None
+                data = full.data
     except DecodedTooLarge:
         raise
     except Exception:  # zlib.error, EOFError, brotli's own error class, unknown coding...
         log.debug("content-encoding %s failed, keeping raw body", codings)
         return body
-    return data
+    return data[:prefix] if prefix else data
+
+
+def decoded_prefix(body: bytes, headers: list[tuple[str, str]], size: int) -> bytes:
+    """The first `size` bytes of a body with its Content-Encoding undone (what a capture
+    reads for the page's canonical URL: bounded whatever the payload expands to)."""
+    return _undo_content_encoding(body, _header_tokens(headers, "content-encoding"), size)
 
 
 def _codec(label: str | None, *, from_meta: bool = False) -> str | None:

@@ -11,13 +11,14 @@ from warcio.statusandheaders import StatusAndHeaders
 
 from archiver.archive.commit import Draft, writing
 from archiver.archive.folder import Archive
-from archiver.article.decode import decode_html
+from archiver.article.decode import decode_html, decoded_prefix
 from archiver.capture.fetch import FetchOptions, Hop, fetch, new_session
-from archiver.errors import ArchiverError
 from archiver.evidence import keys
 from archiver.record import Capture, iso, make_facts
 from archiver.urls import canonicalize, page_canonical, same_site
 from archiver.warc.writer import SOFTWARE, CaptureWriter, RecordSpan, make_record_id
+
+PAGE_HEAD = 1 << 20  # decoded bytes of a page searched for its canonical URL
 
 
 @dataclass
@@ -115,12 +116,10 @@ def _story_key(archive: Archive, url: str, final: Hop) -> str:
     key = canonicalize(url)
     if final.status >= 300:
         return key
-    try:
-        text = decode_html(final.body.read(), final.headers)
-    except ArchiverError:  # a body that will not decode names nothing
-        return key
-    finally:
-        final.body.seek(0)
+    head = decoded_prefix(final.body.read(), final.headers, PAGE_HEAD)
+    final.body.seek(0)
+    plain = [(name, value) for name, value in final.headers if name.lower() != "content-encoding"]
+    text = decode_html(head, plain)
     named = page_canonical(text, final.url)
     if named is None:
         return key
