@@ -146,10 +146,13 @@ def test_tables_fold_ids_and_urls_instead_of_cutting() -> None:
 def test_progress_bar_never_shares_a_line_with_results(server: RawServer, tmp_path: Path) -> None:  # noqa: F811
     for i in range(12):
         server.routes[f"/p{i}"] = ok(page(text=f"Story {i}"))
+    for i in range(3):
+        server.routes[f"/gone{i}"] = b""
     main, child = pty.openpty()
     process = subprocess.Popen(
-        [sys.executable, "-m", "archiver", "capture", "--archive", str(tmp_path / "a")]
-        + [server.url(f"/p{i}") for i in range(12)],
+        [sys.executable, "-m", "archiver", "capture", "--archive", str(tmp_path / "a"), "--retries", "0"]
+        + [server.url(f"/p{i}") for i in range(12)]
+        + [server.url(f"/gone{i}") for i in range(3)],  # no such route: the server hangs up
         stdin=subprocess.DEVNULL,
         stdout=child,
         stderr=child,
@@ -165,10 +168,10 @@ def test_progress_bar_never_shares_a_line_with_results(server: RawServer, tmp_pa
         if not data:
             break
         output += data
-    assert process.wait(timeout=60) == 0
+    assert process.wait(timeout=60) == 1
     text = re.sub(r"\x1b\[[0-9;]*m", "", output.decode("utf-8", "replace"))  # colours only
-    results = [m.start() for m in re.finditer(r"200 http://", text)]
-    assert len(results) == 12 and "Traceback" not in text
+    results = [m.start() for m in re.finditer(r"200 http://|archiver: error: ", text)]
+    assert len(results) == 15 and "Traceback" not in text
     for start in results:  # each result starts a fresh line: after a newline or a line erase
         before = text[:start]
         assert before == "" or before.endswith(("\n", "\r")) or re.search(r"\x1b\[[0-9;]*[KJ]$", before), (

@@ -13,14 +13,12 @@ from dataclasses import replace
 from pathlib import Path
 
 from rich.console import Console
-from rich.text import Text
 
 from archiver.archive.folder import Archive
 from archiver.capture.fetch import FetchOptions, new_session
 from archiver.capture.save import capture_url
 from archiver.errors import ArchiverError, ExitStatus
-from archiver.output.console import say, stderr_console, stdout_console
-from archiver.output.sanitize import clean
+from archiver.output.console import below_lines, say, stderr_console, stdout_console
 from archiver.output.tables import capture_line, print_json_line
 from archiver.urls import canonicalize, with_scheme
 
@@ -44,12 +42,11 @@ def _unique(urls: list[str]) -> list[str]:
 
 class _Reporter:
     """Prints one result line per URL as it completes, and counts. While the progress bar is
-    drawn, every line goes through the bar's console, which clears the bar, prints the line
-    and draws the bar again below it (a plain print would land in the middle of the bar)."""
+    drawn on the terminal stdout also shows, result lines go through the bar's console, which
+    prints them above the bar."""
 
     def __init__(self, as_json: bool, bar: Console | None = None) -> None:
         self.as_json = as_json
-        self.bar = bar
         self.out = bar if bar is not None and sys.stdout.isatty() else stdout_console()
         self.done = self.failures = 0
         self.seen: set[Future[dict]] = set()
@@ -76,10 +73,7 @@ class _Reporter:
         self.failures += 1
         if self.as_json:
             print_json_line({"url": url, "error": message})
-        if self.bar is None:
-            say("error", message)
-        else:
-            self.bar.print(Text("archiver: error: " + clean(message)), soft_wrap=True)
+        say("error", message)
 
 
 def capture_many(
@@ -107,7 +101,7 @@ def capture_many(
     pool = ThreadPoolExecutor(max_workers=min(concurrency, len(urls)))
     futures: dict[Future[dict], str] = {}
     try:
-        with progress:
+        with progress, below_lines(err if show_bar else None):
             task = progress.add_task("capture", total=len(urls))
             futures = {pool.submit(work, url): url for url in urls}
             for future in as_completed(futures):
