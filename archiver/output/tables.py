@@ -112,7 +112,7 @@ def history_table(console: Console, url: str, rows: list[dict]) -> None:
             clean(readable(row["url"])),
         )
         table.add_row(*(Text(cell) for cell in cells))
-        lines.append(Text("  ".join(cells)))
+        lines.append(Text("  ".join(cells[:6]) + "\n    fetched " + cells[6]))
     _fit_or_lines(console, f"Captures of {clean(readable(url))}", table, lines)
 
 
