@@ -61,6 +61,7 @@ archive_option = click.option(
     show_default=True,
     help="Archive folder (env ARCHIVER_HOME).",
 )
+MAX_URL_LIST = 64 << 20  # bytes of -i input read: a list, not /dev/zero
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
 
 
@@ -81,7 +82,7 @@ def main() -> None:
     "-i",
     "--input",
     "input_file",
-    type=click.File("r"),
+    type=click.File("rb"),
     help="Read URLs from FILE, one a line ('-' for stdin).",
 )
 @archive_option
@@ -119,10 +120,14 @@ def capture(
 ) -> ExitStatus:
     """Fetch each URL and store it as a WARC 1.1 capture in the archive."""
     from archiver.capture.fetch import DEFAULT_USER_AGENT, FetchOptions
+    from archiver.urls import url_list
 
     targets = list(urls)
     if input_file is not None:
-        targets += [line.strip() for line in input_file if line.strip() and not line.lstrip().startswith("#")]
+        data = input_file.read(MAX_URL_LIST + 1)
+        if len(data) > MAX_URL_LIST:
+            raise click.UsageError(f"{input_file.name}: a URL list over {MAX_URL_LIST >> 20} MB")
+        targets += url_list(data)
     if not targets:
         raise click.UsageError("give at least one URL (or -i FILE)")
     options = FetchOptions(

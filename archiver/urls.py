@@ -2,43 +2,50 @@
 
 from __future__ import annotations
 
+import codecs
 import os
-from urllib.parse import urlsplit
+import re
+from html.parser import HTMLParser
+from urllib.parse import urljoin, urlsplit
 
 from archiver.errors import ArchiverError
 
-TRACKING_PARAMS = (
-    "fbclid",
-    "gclid",
-    "dclid",
-    "gbraid",
-    "wbraid",
-    "msclkid",
-    "yclid",
-    "twclid",
-    "igshid",
-    "mc_cid",
-    "mc_eid",
-    "_ga",
-    "_gl",
-    "ocid",
-    "cmpid",
-    "ncid",
-    "smid",
-    "mbid",
-    "ito",
-    "at_medium",
-    "at_campaign",
-    "taid",
-    "sr_share",
-    "cid",
+# Share and tracking parameters: they name who shared a story or which campaign led to it,
+# never which story it is, so they stay out of the catalogue key (the one list; README).
+TRACKING_PARAMS = frozenset(
+    {
+        # ad and social click ids
+        "fbclid", "gclid", "gclsrc", "dclid", "gbraid", "wbraid", "msclkid", "yclid", "twclid",
+        "ttclid", "li_fat_id", "igshid", "igsh", "epik", "s_cid", "mkt_tok", "vero_id",
+        # analytics and newsletter tools
+        "_ga", "_gl", "mc_cid", "mc_eid", "_hsenc", "_hsmi", "oly_anon_id", "oly_enc_id",
+        # newsrooms' own share and campaign tags
+        "cmp", "intcmp", "cmpid", "xtor", "xtref", "ref", "ref_src", "ref_url", "refsrc", "mod",
+        "ocid", "ncid", "smid", "smtyp", "mbid", "ito", "icid", "taid", "sr_share", "cid",
+        "at_medium", "at_campaign",
+        "guccounter", "guce_referrer", "guce_referrer_sig",
+        "soc_src", "soc_trk", "wt.mc_id", "wt.mc_ev", "__twitter_impression", "fromshare",
+    }
+)  # fmt: skip
+TRACKING_PREFIXES = ("utm_", "pk_", "mtm_", "matomo_", "__hs", "hsa_", "oly_", "ns_", "wt.", "at_custom")
+_HOST_ONLY = re.compile(
+    r"(?:\[[0-9A-Fa-f:.]+\]|[^\s/?#:@\[\]]+\.[^\s/?#:@\[\]]+|localhost)(?::[0-9]*)?(?:[/?#]|$)"
 )
-TRACKING_PREFIXES = ("utm_", "pk_", "mtm_", "__hs", "hsa_", "oly_")
+
+
+def with_scheme(url: str) -> str:
+    """`example.com/story` means https://example.com/story, as in curl and httpie; anything
+    else (a scheme of its own, words with spaces) is left for check_url to judge."""
+    url = url.strip()
+    if "://" not in url and _HOST_ONLY.match(url):
+        return "https://" + url
+    return url
 
 
 def check_url(url: str) -> str:
-    """Return `url` stripped, or raise ArchiverError if it cannot be fetched over HTTP(S)."""
-    url = url.strip()
+    """Return `url` stripped (https:// added when it has no scheme), or raise ArchiverError
+    if it cannot be fetched over HTTP(S)."""
+    url = with_scheme(url)
     try:
         parts = urlsplit(url)
     except ValueError as exc:
@@ -46,6 +53,12 @@ def check_url(url: str) -> str:
     if parts.scheme.lower() not in ("http", "https"):
         shown = parts.scheme + ":" if parts.scheme else "no scheme"
         raise ArchiverError(f"unsupported URL scheme ({shown}): {url}; only http and https")
+    if re.search(r"\s\S*://", url):
+        raise ArchiverError(f"two URLs on one line: {url}")
+    if re.search(r"\s", url):
+        raise ArchiverError(f"invalid URL (white space in it): {url}")
+    if "\ufffd" in url:
+        raise ArchiverError(f"invalid URL (bytes that are not UTF-8 text): {url}")
     try:
         port = parts.port
     except ValueError as exc:
@@ -53,6 +66,26 @@ def check_url(url: str) -> str:
     if not parts.hostname or (port is not None and not 0 < port < 65536):
         raise ArchiverError(f"invalid URL (no host): {url}")
     return url
+
+
+def url_list(data: bytes) -> list[str]:
+    """The URLs of a list file, one a line: blank lines and `#` comments skipped, a
+    byte-order mark (UTF-8, UTF-16, UTF-32) honoured and dropped. A line that is not UTF-8
+    stays in the list with U+FFFD, so it is reported as that line's error."""
+    for bom, codec in (
+        (codecs.BOM_UTF32_LE, "utf-32"),
+        (codecs.BOM_UTF32_BE, "utf-32"),
+        (codecs.BOM_UTF8, "utf-8-sig"),
+        (codecs.BOM_UTF16_LE, "utf-16"),
+        (codecs.BOM_UTF16_BE, "utf-16"),
+    ):
+        if data.startswith(bom):
+            text = data.decode(codec, "replace")
+            break
+    else:
+        text = data.decode("utf-8", "replace")
+    lines = (line.strip().lstrip("\ufeff").strip() for line in text.splitlines())
+    return [line for line in lines if line and not line.startswith("#")]
 
 
 def _is_tracking(name: str) -> bool:
@@ -66,7 +99,8 @@ def canonicalize(url: str) -> str:
     from url_normalize import url_normalize
     from w3lib.url import canonicalize_url, url_query_cleaner
 
-    normalized = url_normalize(url.strip()) or url.strip()
+    url = with_scheme(url)
+    normalized = url_normalize(url) or url
     query = urlsplit(normalized).query
     names = [pair.split("=", 1)[0] for pair in query.split("&") if pair]
     tracking = [name for name in names if _is_tracking(name)]
@@ -81,3 +115,56 @@ def looks_like_path(target: str) -> bool:
     if "://" in target:
         return False
     return "/" in target or os.sep in target or target.lower().endswith((".warc", ".warc.gz", ".wacz"))
+
+
+class _HeadLinks(HTMLParser):
+    """The first `<link rel=canonical>` and `og:url` of a page, up to its body."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.found: dict[str, str] = {}
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        values = {name.lower(): (value or "").strip() for name, value in attrs}
+        if tag == "link" and "canonical" in values.get("rel", "").lower().split():
+            self.found.setdefault("canonical", values.get("href", ""))
+        elif tag == "meta" and (values.get("property") or values.get("name") or "").lower() == "og:url":
+            self.found.setdefault("og:url", values.get("content", ""))
+        elif tag == "body":
+            self.found.setdefault("body", "")
+
+
+_HEAD_CHARS = 512 * 1024  # how much of a page is searched for its canonical URL
+
+
+def page_canonical(html: str, base: str) -> str | None:
+    """The URL a page names as its own (`link rel=canonical`, else `og:url`), resolved
+    against `base`; None when there is none fetchable."""
+    parser = _HeadLinks()
+    for start in range(0, min(len(html), _HEAD_CHARS), 8192):
+        parser.feed(html[start : start + 8192])
+        if "body" in parser.found or "canonical" in parser.found:
+            break
+    for kind in ("canonical", "og:url"):
+        href = parser.found.get(kind)
+        if href:
+            try:
+                return check_url(urljoin(base, href))
+            except (ArchiverError, ValueError):
+                continue
+    return None
+
+
+def same_site(first: str, second: str) -> bool:
+    """Whether two URLs are on one site: the same host, or the same registered domain
+    (a guess without the public suffix list: two labels, three under e.g. co.uk)."""
+
+    def site(url: str) -> str:
+        host = (urlsplit(url).hostname or "").rstrip(".")
+        labels = host.split(".")
+        if host.replace(".", "").isdigit() or ":" in host or len(labels) < 3:
+            return host
+        under_country = len(labels[-1]) == 2 and len(labels[-2]) <= 3
+        return ".".join(labels[-3:] if under_country else labels[-2:])
+
+    return site(first) == site(second)

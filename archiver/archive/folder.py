@@ -128,12 +128,15 @@ class Archive:
 
     def article_captures(self, url: str) -> tuple[str, list[Capture]]:
         """The article a URL names and its captures: by canonical URL, else the article
-        whose captures were redirected to that URL (an old link to a moved story)."""
+        one of whose captures was fetched from that URL (a short link, an AMP page, a copy
+        filed under the page's own canonical URL) or redirected to it (a moved story)."""
         canonical = canonicalize(url)
         captures = self.history(canonical)
         if not captures:
-            rows = self.db.execute("SELECT DISTINCT canonical_url, final_url FROM captures").fetchall()
-            moved = next((row[0] for row in rows if canonicalize(row[1]) == canonical), None)
+            rows = self.db.execute("SELECT DISTINCT canonical_url, url, final_url FROM captures").fetchall()
+            moved = next(
+                (row[0] for row in rows if canonical in (canonicalize(row[1]), canonicalize(row[2]))), None
+            )
             if moved is not None:
                 canonical, captures = moved, self.history(moved)
         return canonical, captures

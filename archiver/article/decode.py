@@ -10,6 +10,8 @@ import re
 import zlib
 from collections.abc import Callable
 
+from archiver.errors import ArchiverError
+
 log = logging.getLogger(__name__)
 
 
@@ -82,40 +84,97 @@ def _header_charset(headers: list[tuple[str, str]]) -> str | None:
     return None
 
 
-def _gunzip(data: bytes) -> bytes:
+DECODED_LIMIT = 256 << 20  # bytes a body may decode to: ~5x --max-size's default, far above any page
+_BROTLI_PIECE = 256  # compressed bytes fed at a time: brotli cannot cap one call's output
+
+
+class DecodedTooLarge(ArchiverError):
+    """A Content-Encoding that expands past DECODED_LIMIT (a decompression bomb, or no page)."""
+
+
+def _too_large(coding: str) -> DecodedTooLarge:
+    return DecodedTooLarge(
+        f"the {coding}-encoded body decodes to more than {DECODED_LIMIT >> 20} MB; not decoded"
+    )
+
+
+class _Full(Exception):
+    """A decoder reached its output limit; `data` is what it had decoded by then."""
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+
+
+class _Output:
+    """Decoded pieces and their total, kept as a list: growing one buffer would copy it."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.pieces: list[bytes] = []
+        self.size = 0
+
+    def add(self, piece: bytes) -> None:
+        self.size += len(piece)
+        self.pieces.append(piece)
+        if self.size > self.limit:
+            data, self.pieces = self.data(), []
+            raise _Full(data[: self.limit])
+
+    def room(self) -> int:
+        return self.limit + 1 - self.size  # one byte more than allowed, to notice
+
+    def data(self) -> bytes:
+        return b"".join(self.pieces)
+
+
+def _drain(inflater: zlib._Decompress, data: bytes, out: _Output) -> None:
+    """Inflate `data` into `out`, never more than the limit (+1 to notice)."""
+    while data and not inflater.eof:
+        out.add(inflater.decompress(data, out.room()))
+        data = inflater.unconsumed_tail
+
+
+def _gunzip(data: bytes, limit: int) -> bytes:
     """gzip, with concatenated members and a truncated tail salvaged."""
-    parts = []
+    out = _Output(limit)
     while True:
         inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
-        parts.append(inflater.decompress(data))
+        _drain(inflater, data, out)
         data = inflater.unused_data
         if not inflater.eof or not data.startswith(_GZIP_MAGIC):
-            return b"".join(parts)
+            return out.data()
 
 
-def _inflate(data: bytes) -> bytes:
+def _inflate(data: bytes, limit: int) -> bytes:
     """HTTP "deflate": zlib-wrapped as the RFC says, or raw as some servers send it."""
     try:
-        return zlib.decompressobj(zlib.MAX_WBITS).decompress(data)
+        out = _Output(limit)
+        _drain(zlib.decompressobj(zlib.MAX_WBITS), data, out)
+        return out.data()
     except zlib.error:
+        out = _Output(limit)
         inflater = zlib.decompressobj(-zlib.MAX_WBITS)
-        out = inflater.decompress(data)
+        _drain(inflater, data, out)
         if not inflater.eof:
             raise ValueError("raw deflate stream incomplete") from None
-        return out
+        return out.data()
 
 
-def _unbrotli(data: bytes) -> bytes:
+def _unbrotli(data: bytes, limit: int) -> bytes:
     import brotli
 
-    return brotli.decompress(data)
+    decompressor = brotli.Decompressor()
+    out = _Output(limit)
+    for start in range(0, len(data), _BROTLI_PIECE):
+        out.add(decompressor.decompress(data[start : start + _BROTLI_PIECE]))
+    return out.data()
 
 
-def _identity(data: bytes) -> bytes:
+def _identity(data: bytes, limit: int) -> bytes:
     return data
 
 
-_DECODERS: dict[str, Callable[[bytes], bytes]] = {
+_DECODERS: dict[str, Callable[[bytes, int], bytes]] = {
     "gzip": _gunzip,
     "x-gzip": _gunzip,
     "deflate": _inflate,
@@ -124,8 +183,10 @@ _DECODERS: dict[str, Callable[[bytes], bytes]] = {
 }
 
 
-def _undo_content_encoding(body: bytes, codings: list[str]) -> bytes:
+def _undo_content_encoding(body: bytes, codings: list[str], prefix: int | None = None) -> bytes:
     """Undo the codings, last applied first; the raw body if any step fails or is unknown.
+    Each step stops at DECODED_LIMIT with DecodedTooLarge (one line for show and diff), or
+    with `prefix` given, keeps just the first `prefix` bytes.
 
     An unlabelled body that starts with the gzip magic number is gunzipped too.
     """
@@ -134,11 +195,24 @@ def _undo_content_encoding(body: bytes, codings: list[str]) -> bytes:
     data = body
     try:
         for coding in reversed(codings):
-            data = _DECODERS[coding](data)
+            try:
+                data = _DECODERS[coding](data, prefix or DECODED_LIMIT)
+            except _Full as full:
+                if prefix is None:
+                    raise _too_large(coding) from None
+                data = full.data
+    except DecodedTooLarge:
+        raise
     except Exception:  # zlib.error, EOFError, brotli's own error class, unknown coding...
         log.debug("content-encoding %s failed, keeping raw body", codings)
         return body
-    return data
+    return data[:prefix] if prefix else data
+
+
+def decoded_prefix(body: bytes, headers: list[tuple[str, str]], size: int) -> bytes:
+    """The first `size` bytes of a body with its Content-Encoding undone (what a capture
+    reads for the page's canonical URL: bounded whatever the payload expands to)."""
+    return _undo_content_encoding(body, _header_tokens(headers, "content-encoding"), size)
 
 
 def _codec(label: str | None, *, from_meta: bool = False) -> str | None:

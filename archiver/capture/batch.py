@@ -5,6 +5,7 @@ never published), the captures already made are reported, and the exit status is
 from __future__ import annotations
 
 import os
+import sqlite3
 import sys
 import threading
 import time
@@ -12,14 +13,16 @@ from concurrent.futures import Future, ThreadPoolExecutor, as_completed, wait
 from dataclasses import replace
 from pathlib import Path
 
+from rich.console import Console
+
 from archiver.archive.commit import commits_in_flight
 from archiver.archive.folder import Archive
 from archiver.capture.fetch import FetchOptions, new_session
 from archiver.capture.save import capture_url
 from archiver.errors import ArchiverError, ExitStatus
-from archiver.output.console import say, stderr_console, stdout_console
+from archiver.output.console import below_lines, say, stderr_console, stdout_console
 from archiver.output.tables import capture_line, print_json_line
-from archiver.urls import canonicalize
+from archiver.urls import canonicalize, with_scheme
 
 GRACE = 0.5  # seconds an interrupted batch waits for captures about to finish
 COMMIT_GRACE = 10.0  # ... and at most this long for those inside their commit
@@ -41,11 +44,13 @@ def _unique(urls: list[str]) -> list[str]:
 
 
 class _Reporter:
-    """Prints one result line per URL as it completes, and counts."""
+    """Prints one result line per URL as it completes, and counts. While the progress bar is
+    drawn on the terminal stdout also shows, result lines go through the bar's console, which
+    prints them above the bar."""
 
-    def __init__(self, as_json: bool) -> None:
+    def __init__(self, as_json: bool, bar: Console | None = None) -> None:
         self.as_json = as_json
-        self.out = stdout_console()
+        self.out = bar if bar is not None and sys.stdout.isatty() else stdout_console()
         self.done = self.failures = 0
         self.seen: set[Future[dict]] = set()
 
@@ -55,15 +60,23 @@ class _Reporter:
         try:
             result = future.result()
         except ArchiverError as exc:
-            self.failures += 1
-            if self.as_json:
-                print_json_line({"url": url, "error": str(exc)})
-            say("error", exc)
+            self.fail(url, str(exc))
+            return
+        except (OSError, sqlite3.DatabaseError):
+            raise  # the archive itself failing: the whole command stops with one line
+        except Exception as exc:  # a defect on one URL must not lose the rest of the batch's report
+            self.fail(url, f"{url}: not captured ({type(exc).__name__}: {exc})")
             return
         if self.as_json:
             print_json_line(result)
         else:
             capture_line(self.out, result)
+
+    def fail(self, url: str, message: str) -> None:
+        self.failures += 1
+        if self.as_json:
+            print_json_line({"url": url, "error": message})
+        say("error", message)
 
 
 def capture_many(
@@ -81,17 +94,17 @@ def capture_many(
             local.archive, local.session = Archive(root), new_session()
         return capture_url(local.archive, url, options, local.session).to_json()
 
-    urls = _unique(urls)
+    urls = _unique([with_scheme(url) for url in urls])
     Archive(root).close()  # create the layout and schema once, before the workers race
     err = stderr_console()
     show_bar = err.is_terminal and len(urls) > 1 and not as_json
     columns = (TextColumn("capturing"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     progress = Progress(*columns, console=err, transient=True, disable=not show_bar)
-    reporter = _Reporter(as_json)
+    reporter = _Reporter(as_json, err if show_bar else None)
     pool = ThreadPoolExecutor(max_workers=min(concurrency, len(urls)))
     futures: dict[Future[dict], str] = {}
     try:
-        with progress:
+        with progress, below_lines(err if show_bar else None):
             task = progress.add_task("capture", total=len(urls))
             futures = {pool.submit(work, url): url for url in urls}
             for future in as_completed(futures):

@@ -3,17 +3,25 @@ payload spooled exactly as received (no content decoding), within --max-size and
 
 from __future__ import annotations
 
+import contextlib
+import email.utils
 import hashlib
+import re
+import socket
 import tempfile
 import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from types import TracebackType
 from typing import IO, Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import quote, urljoin, urlsplit
 
 import requests
+from requests.adapters import HTTPAdapter
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
 from archiver import __version__
 from archiver.errors import ArchiverError
@@ -23,6 +31,7 @@ REDIRECT_STATUSES = (301, 302, 303, 307, 308)
 RETRY_STATUSES = (429, 503)
 DEFAULT_USER_AGENT = f"archiver/{__version__} (news article archiver; python-requests)"
 CHUNK = 1 << 16
+_URL_SAFE = "".join(chr(c) for c in range(0x21, 0x7F))  # printable ASCII is kept as sent
 
 
 @dataclass
@@ -53,17 +62,99 @@ class Hop:
     body: IO[bytes]
     body_length: int
     payload_sha256: str
+    head: bytes  # status line and headers as received (latin-1 round-trips http.client's str)
     ended: datetime = field(default_factory=lambda: datetime.now(UTC))
+    note: str | None = None  # why a redirect was not followed
 
     def header(self, name: str) -> str | None:
         name = name.lower()
         return next((v for k, v in self.headers if k.lower() == name), None)
 
 
+_local = threading.local()  # the running exchange's _Deadline, per worker thread
+
+
+class _Deadline:
+    """--max-time for one exchange, headers included: a socket timeout only bounds each read,
+    so a server trickling its status line or headers a byte at a time would hold a capture
+    forever. When time is up the exchange's sockets are shut, which ends any blocked read."""
+
+    def __init__(self, seconds: float) -> None:
+        self.expired = False
+        self._sockets: list[socket.socket] = []
+        self._lock = threading.Lock()
+        self._timer = threading.Timer(seconds, self._expire)
+        self._timer.daemon = True
+
+    def watch(self, sock: socket.socket) -> None:
+        with self._lock:
+            self._sockets.append(sock)
+            if self.expired:
+                _shut(sock)
+
+    def _expire(self) -> None:
+        with self._lock:
+            self.expired = True
+            for sock in self._sockets:
+                _shut(sock)
+
+    def __enter__(self) -> _Deadline:
+        _local.deadline = self
+        self._timer.start()
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self._timer.cancel()
+        _local.deadline = None
+
+
+def _shut(sock: socket.socket) -> None:
+    with contextlib.suppress(OSError):  # already closed
+        sock.shutdown(socket.SHUT_RDWR)
+
+
+def _watched(sock: socket.socket) -> socket.socket:
+    deadline = getattr(_local, "deadline", None)
+    if deadline is not None:
+        deadline.watch(sock)  # the plain socket: shutting it ends TLS reads on top of it too
+    return sock
+
+
+class _WatchedHTTPConnection(HTTPConnection):
+    def _new_conn(self) -> socket.socket:
+        return _watched(super()._new_conn())
+
+
+class _WatchedHTTPSConnection(HTTPSConnection):
+    def _new_conn(self) -> socket.socket:
+        return _watched(super()._new_conn())
+
+
+class _WatchedHTTPPool(HTTPConnectionPool):
+    ConnectionCls = _WatchedHTTPConnection
+
+
+class _WatchedHTTPSPool(HTTPSConnectionPool):
+    ConnectionCls = _WatchedHTTPSConnection
+
+
+class _WatchedAdapter(HTTPAdapter):
+    """requests' adapter with connections whose sockets the running _Deadline can shut."""
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = {"http": _WatchedHTTPPool, "https": _WatchedHTTPSPool}
+
+
 def new_session() -> requests.Session:
-    """A requests session that neither decodes nor follows anything on its own."""
+    """A requests session that neither decodes nor follows anything on its own, and whose
+    connections --max-time can cut."""
     session = requests.Session()
     session.trust_env = False
+    session.mount("http://", _WatchedAdapter())
+    session.mount("https://", _WatchedAdapter())
     return session
 
 
@@ -86,7 +177,8 @@ def _fetch_error(url: str, exc: Exception, options: FetchOptions) -> ArchiverErr
         exc,
         requests.exceptions.InvalidURL
         | requests.exceptions.MissingSchema
-        | requests.exceptions.InvalidSchema,
+        | requests.exceptions.InvalidSchema
+        | ValueError,
     ):
         return ArchiverError(f"invalid URL {url}")
     if "NameResolutionError" in text or "Name or service not known" in text or "getaddrinfo" in text:
@@ -95,7 +187,13 @@ def _fetch_error(url: str, exc: Exception, options: FetchOptions) -> ArchiverErr
         return ArchiverError(f"{url}: connection refused by {host}")
     if isinstance(exc, requests.exceptions.ChunkedEncodingError | requests.exceptions.ContentDecodingError):
         return ArchiverError(f"{url}: broken response from {host}")
+    if "BadStatusLine" in text or "LineTooLong" in text or "got more than" in text:
+        return ArchiverError(f"{url}: malformed response from {host}")
     return ArchiverError(f"{url}: connection failed to {host}")
+
+
+def _too_slow(url: str, options: FetchOptions) -> ArchiverError:
+    return ArchiverError(f"{url}: response took longer than --max-time ({options.max_time:g}s); not captured")
 
 
 def _raw_chunks(raw: Any) -> Iterator[bytes]:
@@ -109,7 +207,22 @@ def _raw_chunks(raw: Any) -> Iterator[bytes]:
 
 
 def _exchange(session: requests.Session, url: str, options: FetchOptions) -> Hop:
-    """One request, its response read raw (no content decoding) up to max_size."""
+    """One request, its response read raw (no content decoding) up to max_size, the whole
+    exchange within max_time."""
+    with _Deadline(options.max_time) as deadline:
+        try:
+            hop = _read_exchange(session, url, options)
+        except ArchiverError:
+            if deadline.expired:
+                raise _too_slow(url, options) from None
+            raise
+    if deadline.expired:  # http.client takes a head cut short by the shutdown as complete
+        hop.body.close()
+        raise _too_slow(url, options)
+    return hop
+
+
+def _read_exchange(session: requests.Session, url: str, options: FetchOptions) -> Hop:
     headers = {
         "User-Agent": options.user_agent,
         "Accept-Encoding": "gzip, deflate, br",
@@ -117,10 +230,10 @@ def _exchange(session: requests.Session, url: str, options: FetchOptions) -> Hop
     }
     started = datetime.now(UTC)
     try:
-        response = session.get(
-            url, headers=headers, stream=True, allow_redirects=False, timeout=options.timeout
-        )
-    except requests.exceptions.RequestException as exc:
+        prepared = session.prepare_request(requests.Request("GET", url, headers=headers))
+        # the adapter, not session.send: that one parses Location itself, even unasked
+        response = session.get_adapter(url).send(prepared, stream=True, timeout=options.timeout)
+    except (requests.exceptions.RequestException, ValueError) as exc:
         raise _fetch_error(url, exc, options) from None
     spool = tempfile.SpooledTemporaryFile(max_size=1 << 20)  # noqa: SIM115 - handed to the Hop
     digest = hashlib.sha256()
@@ -131,9 +244,7 @@ def _exchange(session: requests.Session, url: str, options: FetchOptions) -> Hop
             if options.cancel is not None and options.cancel.is_set():
                 raise KeyboardInterrupt
             if time.monotonic() > deadline:
-                raise ArchiverError(
-                    f"{url}: response took longer than --max-time ({options.max_time:g}s); not captured"
-                )
+                raise _too_slow(url, options)
             length += len(chunk)
             if length > options.max_size:
                 raise ArchiverError(
@@ -158,18 +269,50 @@ def _exchange(session: requests.Session, url: str, options: FetchOptions) -> Hop
         if name.lower() == "transfer-encoding":  # payload stored de-chunked: say so, don't lie
             name = "X-Archiver-Transfer-Encoding"
         header_list.append((name, value))
+    reason = raw.reason or ""
+    head = "".join(f"{k}: {v}\r\n" for k, v in header_list)
     return Hop(
         url=url,
-        request_head=_request_head(response.request),
+        request_head=_request_head(prepared),
         started=started,
         status=raw.status,
-        reason=raw.reason or "",
+        reason=reason,
         protocol=protocol,
         headers=header_list,
         body=spool,
         body_length=length,
         payload_sha256=digest.hexdigest(),
+        head=f"{protocol} {raw.status} {reason}".rstrip().encode("latin-1", "replace")
+        + b"\r\n"
+        + head.encode("latin-1", "replace")
+        + b"\r\n",
     )
+
+
+def retry_wait(retry_after: str | None, attempt: int, options: FetchOptions) -> float:
+    """Seconds before the next try: Retry-After as delta-seconds or an HTTP-date, else
+    exponential backoff; never past --max-time (a server cannot park a capture for days)."""
+    value = (retry_after or "").strip()
+    wait = options.backoff * 2**attempt
+    if re.fullmatch(r"[0-9]{1,12}", value):  # ASCII digits only: "²".isdigit() is true too
+        wait = int(value)
+    elif value:
+        try:
+            when = email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError, IndexError, OverflowError):
+            when = None
+        if when is not None:
+            when = when if when.tzinfo else when.replace(tzinfo=UTC)
+            wait = (when - datetime.now(UTC)).total_seconds()
+    return max(0.0, min(wait, options.max_time))
+
+
+def _pause(seconds: float, options: FetchOptions) -> None:
+    """Sleep, but wake for Ctrl-C in a batch."""
+    if options.cancel is None:
+        time.sleep(seconds)
+    elif options.cancel.wait(seconds):
+        raise KeyboardInterrupt
 
 
 def _exchange_with_retries(session: requests.Session, url: str, options: FetchOptions) -> Hop:
@@ -182,19 +325,28 @@ def _exchange_with_retries(session: requests.Session, url: str, options: FetchOp
             cause = exc.args[0]
             if last or "connection" not in cause or "refused" in cause or "DNS" in cause:
                 raise
-            time.sleep(options.backoff * 2**attempt)
+            _pause(options.backoff * 2**attempt, options)
             continue
         if hop.status not in RETRY_STATUSES or last:
             return hop
         hop.body.close()
-        retry_after = hop.header("Retry-After") or ""
-        wait = float(retry_after) if retry_after.isdigit() else options.backoff * 2**attempt
-        time.sleep(min(wait, 30.0))
+        _pause(retry_wait(hop.header("Retry-After"), attempt, options), options)
     raise AssertionError("unreachable")
 
 
+def _location_url(location: str) -> str:
+    """A Location value as a URL: its raw bytes (http.client hands them over as latin-1)
+    percent-encoded where not printable ASCII, as browsers do."""
+    try:
+        raw = location.strip().encode("latin-1")
+    except UnicodeEncodeError:
+        raw = location.strip().encode("utf-8")
+    return quote(raw, safe=_URL_SAFE)
+
+
 def fetch(session: requests.Session, url: str, options: FetchOptions) -> list[Hop]:
-    """Fetch `url`, following redirects by hand so every hop is recorded."""
+    """Fetch `url`, following redirects by hand so every hop is recorded. A redirect to
+    something that is no fetchable URL ends the capture at that response, with a note."""
     hops: list[Hop] = []
     current = check_url(url)
     while True:
@@ -207,4 +359,8 @@ def fetch(session: requests.Session, url: str, options: FetchOptions) -> list[Ho
             for h in hops:
                 h.body.close()
             raise ArchiverError(f"{url}: too many redirects (more than {options.max_redirects})")
-        current = check_url(urljoin(current, location))
+        try:
+            current = check_url(urljoin(current, _location_url(location)))
+        except (ArchiverError, ValueError):
+            hop.note = f"redirect not followed: unusable Location {location!r}"
+            return hops

@@ -7,14 +7,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import requests
+from warcio.statusandheaders import StatusAndHeaders
 
 from archiver.archive.commit import Draft, writing
 from archiver.archive.folder import Archive
+from archiver.article.decode import decode_html, decoded_prefix
 from archiver.capture.fetch import FetchOptions, Hop, fetch, new_session
 from archiver.evidence import keys
 from archiver.record import Capture, iso, make_facts
-from archiver.urls import canonicalize
-from archiver.warc.writer import SOFTWARE, CaptureWriter, RecordSpan, http_headers, make_record_id
+from archiver.urls import canonicalize, page_canonical, same_site
+from archiver.warc.writer import SOFTWARE, CaptureWriter, RecordSpan, make_record_id
+
+PAGE_HEAD = 1 << 20  # decoded bytes of a page searched for its canonical URL
 
 
 @dataclass
@@ -23,9 +27,22 @@ class CaptureResult:
 
     capture: Capture
     unchanged: bool | None  # None: first capture of this article
+    note: str | None = None  # e.g. a redirect that was not followed
 
     def to_json(self) -> dict:
-        return summary(self.capture, self.unchanged)
+        return {**summary(self.capture, self.unchanged), "note": self.note}
+
+
+class _AsReceived(StatusAndHeaders):
+    """A response head written exactly as the server sent it: warcio would percent-encode
+    non-ASCII header values and cannot encode a non-ASCII status line at all."""
+
+    def __init__(self, hop: Hop) -> None:
+        super().__init__(f"{hop.status} {hop.reason}".strip(), hop.headers, protocol=hop.protocol)
+        self.raw_head = hop.head
+
+    def compute_headers_buffer(self, header_filter: object = None) -> None:
+        self.headers_buff = self.raw_head
 
 
 def summary(c: Capture, unchanged: bool | None) -> dict:
@@ -60,7 +77,7 @@ def capture_url(
 def _save(archive: Archive, url: str, hops: list[Hop], options: FetchOptions) -> CaptureResult:
     """Write the exchange records outside the lock; then, under it, the capture record."""
     final = hops[-1]
-    canonical = canonicalize(url)
+    canonical = _story_key(archive, url, final)
     original = archive.original_with_payload(canonical, final.payload_sha256)
     with Draft(archive, hops[0].started) as draft:
         response = _write_exchanges(draft.writer, hops, original)
@@ -89,7 +106,27 @@ def _save(archive: Archive, url: str, hops: list[Hop], options: FetchOptions) ->
             history = archive.history(canonical)
             capture = draft.commit(facts, keys.signer(archive.root))
     unchanged = history[-1].payload_sha256 == final.payload_sha256 if history else None
-    return CaptureResult(capture, unchanged)
+    return CaptureResult(capture, unchanged, final.note)
+
+
+def _story_key(archive: Archive, url: str, final: Hop) -> str:
+    """The catalogue key: the page's own canonical URL (so short links, AMP pages and copies
+    join one story) when it is on the site the page came from, or names a story already
+    archived; else the fetched URL's. A page cannot file itself under a stranger's story."""
+    key = canonicalize(url)
+    if final.status >= 300:
+        return key
+    head = decoded_prefix(final.body.read(), final.headers, PAGE_HEAD)
+    final.body.seek(0)
+    plain = [(name, value) for name, value in final.headers if name.lower() != "content-encoding"]
+    text = decode_html(head, plain)
+    named = page_canonical(text, final.url)
+    if named is None:
+        return key
+    story = canonicalize(named)
+    if story == key or same_site(named, final.url) or archive.history(story):
+        return story
+    return key
 
 
 def _write_exchanges(writer: CaptureWriter, hops: list[Hop], original: Capture | None) -> RecordSpan:
@@ -99,7 +136,7 @@ def _write_exchanges(writer: CaptureWriter, hops: list[Hop], original: Capture |
         date = iso(hop.started)
         response_id = make_record_id()
         writer.request(hop.url, date, hop.request_head, response_id)
-        status = http_headers(f"{hop.status} {hop.reason}".strip(), hop.headers, hop.protocol)
+        status = _AsReceived(hop)
         if index == len(hops) - 1 and original is not None:
             span = writer.revisit(
                 hop.url,

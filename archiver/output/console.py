@@ -3,9 +3,11 @@ untrusted printed through them goes through `sanitize.clean` first."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import sys
+from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from archiver.output.sanitize import clean
@@ -15,6 +17,7 @@ if TYPE_CHECKING:
 
 _UNSAFE_IN_JSON = re.compile(r"[\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 PIPED_WIDTH = 160  # wide when piped, so tables and ids are not cut
+_bar: Console | None = None  # a progress bar's console while it is drawn: `say` goes through it
 
 
 def stdout_console() -> Console:
@@ -46,4 +49,21 @@ def emit_json(data: object, indent: int | None = None) -> None:
 def say(kind: str, message: object) -> None:
     """One line on stderr: "archiver: <kind>: <message>" (kind "" for a plain line)."""
     prefix = f"archiver: {kind}: " if kind else "archiver: "
+    if _bar is not None:  # the bar's console clears the bar, prints the line, redraws below it
+        from rich.text import Text
+
+        _bar.print(Text(prefix + clean(message)), soft_wrap=True)
+        return
     print(prefix + clean(message), file=sys.stderr, flush=True)
+
+
+@contextlib.contextmanager
+def below_lines(bar: Console | None) -> Iterator[None]:
+    """While a progress bar is drawn on `bar`, every `say` line is printed above it (a plain
+    print would land in the middle of the bar and stay in the scrollback)."""
+    global _bar
+    _bar = bar
+    try:
+        yield
+    finally:
+        _bar = None

@@ -8,6 +8,7 @@ from urllib.parse import unquote
 
 from rich import box
 from rich.console import Console
+from rich.measure import Measurement
 from rich.table import Table
 from rich.text import Text
 
@@ -50,6 +51,7 @@ def capture_line(console: Console, result: dict) -> None:
         (clean(result["id"]), "bold"),
         f" {human_size(result['bytes'])} sha256:{short(result['payload_sha256'])} {state}",
         " (revisit)" if result["revisit"] else "",
+        f" ({clean(result['note'])})" if result.get("note") else "",
     )
     console.print(line, highlight=False, soft_wrap=True)
 
@@ -73,42 +75,57 @@ def history_rows(captures: list[Capture]) -> list[dict]:
                 "revisit": capture.revisit,
                 "change": change,
                 "final_url": capture.final_url,
+                "url": capture.url,
             }
         )
         previous = capture
     return rows
 
 
+def _fit_or_lines(console: Console, title: str, table: Table, lines: list[Text]) -> None:
+    """A table when it fits the terminal; else one soft-wrapped line per row, which the
+    terminal wraps without losing a character: ids and URLs get copied, never cut to "…"."""
+    console.print(Text(title, style="bold"), soft_wrap=True)
+    if Measurement.get(console, console.options.update_width(1 << 16), table).maximum <= console.width:
+        console.print(table)
+        return
+    for line in lines:
+        console.print(line, soft_wrap=True)
+
+
 def history_table(console: Console, url: str, rows: list[dict]) -> None:
-    table = Table(
-        title=Text(f"Captures of {clean(readable(url))}"), title_justify="left", box=box.SIMPLE_HEAD
-    )
-    for name in ("captured (UTC)", "id", "status", "size", "sha256", "vs previous"):
+    """Every capture of an article, with the URL it was fetched from (a short link, an AMP
+    page, a copy) since the page's own canonical URL joins them into one story."""
+    table = Table(box=box.SIMPLE_HEAD)
+    names = ("captured (UTC)", "id", "status", "size", "sha256", "vs previous", "fetched URL")
+    for name in names:
         table.add_column(name, no_wrap=True)
+    lines = []
     for row in rows:
-        table.add_row(
-            Text(clean(row["captured_at"][:19].replace("T", " "))),
-            Text(clean(row["id"])),
+        cells = (
+            clean(row["captured_at"][:19].replace("T", " ")),
+            clean(row["id"]),
             str(row["status"]),
             human_size(row["bytes"]),
-            Text(clean(short(row["payload_sha256"]))),
+            clean(short(row["payload_sha256"])),
             row["change"],
+            clean(readable(row["url"])),
         )
-    console.print(table)
+        table.add_row(*(Text(cell) for cell in cells))
+        lines.append(Text("  ".join(cells[:6]) + "\n    fetched " + cells[6]))
+    _fit_or_lines(console, f"Captures of {clean(readable(url))}", table, lines)
 
 
 def articles_table(console: Console, rows: list[sqlite3.Row]) -> None:
-    table = Table(title="Archived articles", title_justify="left", box=box.SIMPLE_HEAD)
+    table = Table(box=box.SIMPLE_HEAD)
     for name in ("article", "captures", "versions", "last capture (UTC)"):
-        table.add_column(name)
+        table.add_column(name, no_wrap=True)
+    lines = []
     for row in rows:
-        table.add_row(
-            Text(clean(readable(row["canonical_url"]))),
-            str(row["captures"]),
-            str(row["versions"]),
-            Text(clean(row["last"])),
-        )
-    console.print(table)
+        cells = (clean(readable(row["canonical_url"])), str(row["captures"]), str(row["versions"]))
+        table.add_row(*(Text(cell) for cell in cells), Text(clean(row["last"])))
+        lines.append(Text(f"{cells[0]}  {cells[1]} captures, {cells[2]} versions, last {clean(row['last'])}"))
+    _fit_or_lines(console, "Archived articles", table, lines)
 
 
 def show_article(console: Console, article: Article, info: dict) -> None:
