@@ -175,3 +175,32 @@ def test_deeply_nested_json_is_a_finding_not_a_crash(tmp_path: Path) -> None:
         writer.write_record(record)
     result = run("verify", "--archive", str(tmp_path / "none"), str(path))
     assert result.exit_code in (0, 1) and "Traceback" not in result.output
+
+
+def test_a_warc_without_digests_is_unverifiable_and_one_without_a_manifest_unsigned(
+    tmp_path: Path, httpserver: HTTPServer
+) -> None:
+    import gzip
+    import re
+
+    root = tmp_path / "signed"
+    run("key", "init", "--archive", str(root))
+    httpserver.expect_request("/x").respond_with_data(PAGE.format(t="A story told"), content_type="text/html")
+    run("capture", "--archive", str(root), httpserver.url_for("/x"))
+    capture = next((root / "warcs").rglob("*.warc.gz"))
+    pem = tmp_path / "archive.pem"
+    pem.write_text(run("key", "export", "--archive", str(root)).stdout)
+    records = gzip.decompress(capture.read_bytes()).split(b"WARC/1.1\r\n")[1:]
+    bare = b"".join(
+        b"WARC/1.1\r\n" + re.sub(rb"WARC-(Block|Payload)-Digest: [^\r]*\r\n", b"", r)
+        for r in records
+        if b"WARC-Type: metadata" not in r
+    )
+    stripped = tmp_path / "stripped.warc"
+    stripped.write_bytes(bare)  # digests and the signed metadata record gone
+    plain = run("verify", "--archive", str(tmp_path / "none"), str(stripped))
+    assert plain.exit_code == 1 and "unverifiable" in plain.stdout
+    pinned = run("verify", "--archive", str(tmp_path / "none"), "--pubkey", str(pem), str(stripped))
+    assert pinned.exit_code == 1 and "nothing in the file is signed by the --pubkey key" in pinned.stdout
+    whole = run("verify", "--archive", str(tmp_path / "none"), "--pubkey", str(pem), str(capture))
+    assert whole.exit_code == 0, whole.stdout

@@ -304,7 +304,12 @@ def _draft(
         response_record_id=page.response.record_id,
         revisit_of=original.capture_id if original else None,
         software=SOFTWARE,
-        imported={"from": source.origin, "warc_software": source.warc_software},
+        imported={
+            "from": source.origin,
+            "warc_software": source.warc_software,
+            # records the source gave no digest for: we sign what we received, not what was sent
+            "without_digests": [r.record_id for pair in exchanges for r in pair if r and r.block_ok is None],
+        },
         truncated=page.truncated,
     )
     cited = {

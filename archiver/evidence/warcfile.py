@@ -53,6 +53,29 @@ def check_file(path: Path, public_key: Any, key_source: str) -> Report:
     scan = scan_warc(path)
     report_scan(report, scan, None, str(path))
     captures = capture_in_scan(report, scan, str(path))
+    sealed = {
+        r["id"]
+        for c in captures
+        for r in c.manifest.get("records", [])
+        if isinstance(r, dict) and "sha256" in r
+    }
+    bare = [
+        r for r in scan.records if r.block_ok is None and r.record_id not in sealed and r.type != "metadata"
+    ]
+    if bare:  # no digest, or one of an unknown kind, and no signed manifest covering it
+        report.add(
+            "digests",
+            f"{len(bare)} record(s) carry no digest of a known kind: their content is unverifiable",
+            path=str(path),
+            record=bare[0].where(),
+        )
+    if public_key is not None and not captures and not scan.errors:
+        report.count("signatures")
+        report.add(
+            "signatures",
+            f"no archiver metadata record: nothing in the file is signed by the {key_source}",
+            path=str(path),
+        )
     check_signatures(
         report,
         captures,
