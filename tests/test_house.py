@@ -282,7 +282,7 @@ def test_ctrl_c_stops_a_batch_within_a_second(slow_site: HTTPServer, tmp_path: P
     process.send_signal(signal.SIGINT)
     started = time.monotonic()
     out, err = process.communicate(timeout=10)
-    assert time.monotonic() - started < 1.5
+    assert time.monotonic() - started < 2.0  # GRACE 0.5 s, process exit; a second on an idle machine
     assert process.returncode == 130, err
     reported = [json.loads(line) for line in out.splitlines()]
     captured = [r for r in reported if "id" in r]
