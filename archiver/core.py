@@ -66,8 +66,11 @@ def show(root: Path, target: str, as_json: bool) -> ExitStatus:
 
     with open_archive(root) as archive:
         version = latest_version(archive, target)
+    warnings = list(_integrity(root, [version.info["id"]]).values())
+    for line in warnings:
+        say("warning", line)
     if as_json:
-        emit_json(version.article.to_dict())
+        emit_json({**version.article.to_dict(), "warnings": warnings})
     else:
         show_article(stdout_console(), version.article, version.info)
     return ExitStatus.OK
@@ -186,6 +189,8 @@ def report(
     from archiver.output.dossier import render_dossier
     from archiver.output.files import write_output
 
+    if as_json and (str(output) == "-" or output.with_suffix(".json") == output):
+        raise ArchiverError("--json writes FILE.json beside the page: give -o a file not ending in .json")
     with open_archive(root) as archive:
         before, after = resolve_pair(archive, (url,), from_id, to_id)
     if before.info["id"] == after.info["id"]:

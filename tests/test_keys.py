@@ -106,3 +106,47 @@ def test_a_source_kept_by_an_import_killed_before_its_captures_is_removed(tmp_pa
     assert run("reindex", "--archive", str(root)).exit_code == 0
     assert not kept.exists() and not (root / ".pending-import").exists()
     assert run("verify", "--archive", str(root)).exit_code == 0
+
+
+def test_a_signed_archive_without_its_public_key_takes_no_unsigned_capture(tmp_path: Path, site: str) -> None:
+    root = tmp_path / "archive"
+    run("key", "init", "--archive", str(root))
+    run("capture", "--archive", str(root), site)
+    keys.public_key_path(root).unlink()
+    result = run("capture", "--archive", str(root), site)
+    assert result.exit_code == 1 and "earlier captures are signed" in result.stderr
+    assert len(list((root / "warcs").rglob("*.warc.gz"))) == 1
+
+
+def test_export_refuses_damaged_evidence_and_a_missing_key(
+    tmp_path: Path, site: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = tmp_path / "archive"
+    run("key", "init", "--archive", str(root))
+    run("capture", "--archive", str(root), site)
+    monkeypatch.setenv("ARCHIVER_KEYS", str(tmp_path / "elsewhere"))
+    unsigned = run("export", "--archive", str(root), "-o", str(tmp_path / "a.wacz"))
+    assert unsigned.exit_code == 2 and "private key is not here" in unsigned.stderr
+    monkeypatch.delenv("ARCHIVER_KEYS")
+    monkeypatch.setenv("ARCHIVER_KEYS", str(Path(keys.private_key_path(root)).parents[1]))
+    import sqlite3
+
+    from test_anchor import _rewrite_member
+
+    warc_path, offset = (
+        sqlite3.connect(root / "index.sqlite3")
+        .execute("SELECT warc_path, response_offset FROM captures")
+        .fetchone()
+    )
+    _rewrite_member(root / warc_path, offset, b"It was signed.", b"It was forged.")  # same length
+    assert run("reindex", "--archive", str(root)).exit_code == 0  # the forger keeps the catalogue in step
+    result = run("export", "--archive", str(root), "-o", str(tmp_path / "b.wacz"))
+    assert result.exit_code == 2 and "cannot export" in result.stderr and not (tmp_path / "b.wacz").exists()
+
+
+def test_id_prefixes_are_no_patterns(tmp_path: Path, site: str) -> None:
+    root = tmp_path / "archive"
+    run("capture", "--archive", str(root), site)
+    for pattern in ("%", "_", "2026%"):
+        result = run("show", "--archive", str(root), pattern)
+        assert result.exit_code == 2 and "ambiguous" not in result.stderr

@@ -18,7 +18,7 @@ import re
 import shutil
 import threading
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -142,6 +142,11 @@ class Draft:
             self.out = open(self.temp, "ab")  # noqa: SIM115 (closed below)
             self.writer.resume(self.out)
         prev, seq = chain_state(self.archive)
+        if sign is None and self.archive.has_signed():
+            raise ArchiverError(
+                f"{self.archive.root}: earlier captures are signed but the archive's key is missing "
+                "(restore keys/archive-key.pub.pem and the private key); not adding an unsigned capture"
+            )
         manifest = build_manifest(facts, seq, prev, self.writer.spans, source)
         data = metadata_payload(facts, manifest, sign)
         response_id = facts["response_record_id"]
@@ -265,9 +270,9 @@ def recover(archive: Archive, everywhere: bool = False) -> None:
     (or, unreadable, kept aside out of the chain), temporary files and staging folders of
     dead processes are removed: once per opened archive in today's folder (where a writer
     that just died was writing), `everywhere` for a rebuild."""
-    if everywhere or not archive.swept:
-        archive.swept = True
-        folder = archive.root / WARCS if everywhere else archive.warc_path_for(_today()).parent
+    if everywhere or not archive.swept:  # once per opened archive: all of warcs/ (imports
+        archive.swept = True  # write into past days' folders too)
+        folder = archive.root / WARCS
         for temp in dead_temps(folder.rglob(".*.tmp")):
             temp.unlink(missing_ok=True)
         for staging in dead_staging(archive.root):
@@ -321,10 +326,6 @@ def _journal_paths(archive: Archive, journal: Path) -> tuple[Path | None, Path |
             )
         paths.append(path)
     return paths[0], paths[1]
-
-
-def _today() -> str:
-    return datetime.now(UTC).strftime("%Y%m%d")
 
 
 def _set_aside(path: Path) -> None:

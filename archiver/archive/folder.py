@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import re
 import sqlite3
 from pathlib import Path
 from types import TracebackType
@@ -99,7 +100,10 @@ class Archive:
         return self._captures("ORDER BY seq")
 
     def get(self, capture_id: str) -> Capture | None:
-        """The capture with this id, or the one whose id starts with it."""
+        """The capture with this id, or the one whose id starts with it (no pattern: an id is
+        digits, hex and a dash, so `%` or `_` can never select some other capture)."""
+        if not re.fullmatch(r"[0-9a-f-]+", capture_id):
+            return None
         found = self._captures("WHERE id = ? OR id LIKE ? ORDER BY seq", (capture_id, capture_id + "%"))
         exact = [c for c in found if c.id == capture_id]
         if exact or len(found) == 1:
@@ -107,6 +111,9 @@ class Archive:
         if found:
             raise ArchiverError(f"capture id prefix {capture_id!r} is ambiguous")
         return None
+
+    def has_signed(self) -> bool:
+        return self.db.execute("SELECT 1 FROM captures WHERE signed = 1 LIMIT 1").fetchone() is not None
 
     def has_id(self, capture_id: str) -> bool:
         return self.db.execute("SELECT 1 FROM captures WHERE id = ?", (capture_id,)).fetchone() is not None

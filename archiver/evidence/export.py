@@ -73,7 +73,21 @@ def export(root: Path, urls: list[str], output: Path) -> ExportResult:
     with Archive(root, create=False) as archive:
         captures = _choose(archive, urls)
         files, copies = _files(archive, captures)
+    from archiver.evidence.verify import verify
+
+    found = verify(root, [c.id for c in captures]).problems
+    if found:  # a package signs what it holds: never damaged or forged evidence
+        first = found[0]
+        raise ArchiverError(
+            f"cannot export: {len(found)} problem(s) in these captures, first: [{first.check}] "
+            f"{first.capture or first.path or ''} {first.message} (run `archiver verify`)"
+        )
     private_key = keys.load_private_key(root)
+    if private_key is None and keys.public_key_path(root).exists():
+        raise ArchiverError(
+            "the archive has a key but its private key is not here (set ARCHIVER_KEY_FILE); "
+            "not writing an unsigned package of signed captures"
+        )
 
     def write(handle: BinaryIO) -> None:
         with zipfile.ZipFile(handle, "w", allowZip64=True) as package:

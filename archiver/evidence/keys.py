@@ -58,6 +58,10 @@ def init_key(root: Path, key_file: Path | None = None) -> Path:
     for existing in (public_key_path(root), legacy_private_key_path(root)):
         if existing.exists():
             raise ArchiverError(f"the archive already has a key ({existing}); not replacing it")
+    if key_file is not None and key_file.resolve().is_relative_to(Path(root).resolve()):
+        raise ArchiverError(
+            f"--key-file {key_file} is inside the archive: whoever gets a copy could sign as you"
+        )
     key = ec.generate_private_key(ec.SECP256R1())
     path = key_file or _folder_entry(fingerprint(key.public_key()))
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
