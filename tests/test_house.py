@@ -439,3 +439,12 @@ def test_diff_of_a_damaged_capture_warns_in_every_output(
     assert "fails verification" in page.read_text()
     timeline = json.loads(run("diff", "--archive", str(root), url, "--all", "--json").stdout)
     assert timeline[-1]["warnings"]
+
+
+def test_an_import_dated_in_the_future_is_refused(tmp_path: Path) -> None:
+    root = tmp_path / "archive"
+    warc = foreign_warc(
+        tmp_path / "f.warc.gz", [("http://news.example/f", body("From the future"))], "9999-12-31T00:00:00Z"
+    )
+    result = run("import", "--archive", str(root), str(warc))
+    assert result.exit_code == 2 and "in the future" in result.stderr

@@ -9,7 +9,7 @@ import hashlib
 import re
 import zipfile
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path, PurePosixPath
 from typing import IO
 from urllib.parse import urljoin, urlsplit
@@ -25,6 +25,7 @@ from archiver.warc.scanner import FileScan, ScannedRecord, scan_stream, scan_war
 
 HTML_TYPES = ("text/html", "application/xhtml+xml")
 COPY_CHUNK = 1 << 20
+FUTURE_SLACK = timedelta(days=1)  # clocks differ; a record dated later than this is malformed
 KEPT = ("warcinfo", "metadata")  # records read whole: the writing software, archiver's capture facts
 
 
@@ -293,6 +294,8 @@ def parse_date(origin: str, record: ScannedRecord) -> datetime:
     moment = warc_moment(value)
     if moment is None:
         raise ArchiverError(f"{origin}: {record.where()} has an unreadable WARC-Date {value!r}")
+    if moment > datetime.now(UTC) + FUTURE_SLACK:  # it would stand as every later capture's "latest"
+        raise ArchiverError(f"{origin}: {record.where()} is dated {value}, in the future")
     return moment
 
 
