@@ -110,3 +110,14 @@ def rewrite_metadata(root: Path, seq: int, change: Callable[[dict], None]) -> No
             ),
         )
     db.close()
+
+
+def capture_stories(root: Path, server: object, page: str, count: int = 3) -> Path:
+    """An archive of `count` captured stories (/story0, /story1...) served by `server` from
+    the `page` template (its {t} is the headline)."""
+    for n in range(count):
+        server.expect_request(f"/story{n}").respond_with_data(  # type: ignore[attr-defined]
+            page.format(t=f"Story {n} headline"), content_type="text/html"
+        )
+        assert run("capture", "--archive", str(root), server.url_for(f"/story{n}")).exit_code == 0  # type: ignore[attr-defined]
+    return root

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from pytest_httpserver import HTTPServer
 
-from helpers import rewrite_metadata, run
+from helpers import capture_stories, rewrite_metadata, run
 
 PAGE = (
     "<html><head><title>{t}</title></head><body><article><h1>{t}</h1>"
@@ -19,13 +19,7 @@ PAGE = (
 
 @pytest.fixture
 def archive(httpserver: HTTPServer, tmp_path: Path) -> Path:
-    root = tmp_path / "archive"
-    for n in range(3):
-        httpserver.expect_request(f"/story{n}").respond_with_data(
-            PAGE.format(t=f"Story {n} headline"), content_type="text/html"
-        )
-        assert run("capture", "--archive", str(root), httpserver.url_for(f"/story{n}")).exit_code == 0
-    return root
+    return capture_stories(tmp_path / "archive", httpserver, PAGE)
 
 
 def head_of(root: Path) -> dict:

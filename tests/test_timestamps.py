@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from pytest_httpserver import HTTPServer
 
-from helpers import rewrite_metadata, run
+from helpers import capture_stories, rewrite_metadata, run
 
 OPENSSL = shutil.which("openssl")
 pytestmark = pytest.mark.skipif(OPENSSL is None, reason="needs the openssl command for a test TSA")
@@ -161,13 +161,7 @@ def tsa() -> Iterator[tuple[str, Path]]:
 
 @pytest.fixture
 def archive(httpserver: HTTPServer, tmp_path: Path) -> Path:
-    root = tmp_path / "archive"
-    for n in range(3):
-        httpserver.expect_request(f"/s{n}").respond_with_data(
-            PAGE.format(t=f"Story {n} headline"), content_type="text/html"
-        )
-        assert run("capture", "--archive", str(root), httpserver.url_for(f"/s{n}")).exit_code == 0
-    return root
+    return capture_stories(tmp_path / "archive", httpserver, PAGE)
 
 
 def test_a_timestamp_verifies_offline_with_the_tsa_certificate(archive: Path, tsa: tuple[str, Path]) -> None:
