@@ -65,6 +65,25 @@ MAX_URL_LIST = 64 << 20  # bytes of -i input read: a list, not /dev/zero
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
 
 
+SIZE_UNITS = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30}
+
+
+class ByteSize(click.ParamType):
+    """A size in bytes, with an optional K, M or G (powers of 1024) suffix."""
+
+    name = "size"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> int:
+        if isinstance(value, int):
+            return value
+        text = str(value).strip().upper().removesuffix("B")
+        unit = text[-1:] if text[-1:] in SIZE_UNITS else ""
+        number = text[: len(text) - len(unit)]
+        if not number.isdigit() or int(number) < 1:
+            self.fail(f"{value!r} is not a size such as 500M or 1G", param, ctx)
+        return int(number) * SIZE_UNITS[unit]
+
+
 def _setting(name: str, kind: click.ParamType, default: float, help: str) -> Callable[[Any], Any]:
     """A numeric option with its range and default shown in --help."""
     return click.option(name, type=kind, default=default, show_default=True, help=help)
@@ -104,6 +123,13 @@ def main() -> None:
 )
 @_setting("--retries", click.IntRange(min=0, max=10), 2, "Retries on connection errors and 429/503.")
 @_setting("--concurrency", click.IntRange(min=1, max=64), 4, "URLs captured at once.")
+@click.option(
+    "--warc-size",
+    type=ByteSize(),
+    default="1G",
+    show_default=True,
+    help="Start a new WARC file once the run's file passes this size (K, M, G suffixes).",
+)
 @json_option
 @handle_errors
 def capture(
@@ -116,9 +142,11 @@ def capture(
     max_size: int,
     retries: int,
     concurrency: int,
+    warc_size: int,
     as_json: bool,
 ) -> ExitStatus:
-    """Fetch each URL and store it as a WARC 1.1 capture in the archive."""
+    """Fetch each URL and store it as a WARC 1.1 capture in the archive. A run appends its
+    captures to one WARC file (each with its own records and signed metadata record)."""
     from archiver.capture.fetch import DEFAULT_USER_AGENT, FetchOptions
     from archiver.urls import url_list
 
@@ -137,7 +165,7 @@ def capture(
         max_size=max_size,
         retries=retries,
     )
-    return core.capture(archive_dir, targets, options, concurrency, as_json)
+    return core.capture(archive_dir, targets, options, concurrency, as_json, warc_size)
 
 
 @main.command()
@@ -315,15 +343,26 @@ def key_export(archive_dir: Path) -> ExitStatus:
 
 @main.command(short_help="Write captures as a (signed) WACZ package.")
 @click.argument("urls", nargs=-1)
-@click.option("-o", "--output", type=FILE, required=True, help="The .wacz file to write ('-': stdout).")
+@click.option("-o", "--output", type=FILE, required=True, help="The file to write ('-': stdout).")
+@click.option(
+    "--capture",
+    "capture_id",
+    metavar="ID",
+    help="Write this one capture as a standalone WARC file (.warc.gz) instead of a package.",
+)
 @archive_option
 @json_option
 @handle_errors
-def export(urls: tuple[str, ...], output: Path, archive_dir: Path, as_json: bool) -> ExitStatus:
+def export(
+    urls: tuple[str, ...], output: Path, capture_id: str | None, archive_dir: Path, as_json: bool
+) -> ExitStatus:
     """Write the captures of URL... (default: all) as a WACZ 1.1.1 package, signed when the
     archive has a key ('-o -' writes to stdout). Check one with `wacz validate -f FILE` and
-    `archiver verify --pubkey KEY.pem FILE`."""
-    return core.export(archive_dir, list(urls), output, as_json)
+    `archiver verify --pubkey KEY.pem FILE`. With --capture ID, write that capture alone as
+    a WARC file, its bytes as archived (`archiver verify --pubkey KEY.pem FILE` checks it)."""
+    if capture_id is not None and urls:
+        raise click.UsageError("give URLs or --capture ID, not both")
+    return core.export(archive_dir, list(urls), output, as_json, capture_id)
 
 
 @main.command(name="import", short_help="Bring in WARC/WACZ files made by other tools.")

@@ -26,11 +26,11 @@ def open_archive(root: Path) -> Archive:
 
 
 def capture(
-    root: Path, urls: list[str], options: FetchOptions, concurrency: int, as_json: bool
+    root: Path, urls: list[str], options: FetchOptions, concurrency: int, as_json: bool, warc_size: int
 ) -> ExitStatus:
     from archiver.capture.batch import capture_many
 
-    return capture_many(root, urls, options, concurrency, as_json)
+    return capture_many(root, urls, options, concurrency, as_json, warc_size)
 
 
 def history(root: Path, url: str, as_json: bool) -> ExitStatus:
@@ -351,15 +351,22 @@ def key_export(root: Path) -> ExitStatus:
     return ExitStatus.OK
 
 
-def export(root: Path, urls: list[str], output: Path, as_json: bool) -> ExitStatus:
+def export(
+    root: Path, urls: list[str], output: Path, as_json: bool, capture_id: str | None = None
+) -> ExitStatus:
     from archiver.evidence.export import export as write_wacz
+    from archiver.evidence.export import export_capture
 
-    result = write_wacz(root, urls, output)
+    result = export_capture(root, capture_id, output) if capture_id else write_wacz(root, urls, output)
     to_stdout = str(output) == "-"  # the package went to stdout: the summary goes to stderr
     if as_json:
         (say_json if to_stdout else print_json)(result.to_json())
         return ExitStatus.OK
     tell = (lambda line: say("", line)) if to_stdout else emit
+    if capture_id:
+        tell(f"wrote {output}: capture {capture_id} as a WARC file, {result.bytes} bytes")
+        tell(f"check it: archiver verify --pubkey KEY.pem {output} (KEY.pem from `archiver key export`)")
+        return ExitStatus.OK
     package = "package signed" if result.signed else "package unsigned (no archive key)"
     tell(
         f"wrote {output}: {result.captures} captures in {result.warc_files} WARC files, "

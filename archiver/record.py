@@ -13,13 +13,14 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
+from bisect import bisect_right
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from archiver.warc.scanner import FileScan, ScannedRecord, scan_warc
+from archiver.warc.scanner import FileScan, ScannedRecord, scan_range, scan_warc
 
 METADATA_TARGET = "urn:archiver:capture:"  # a non-HTTP target: replay tools never serve our JSON
 ID_ATTEMPTS = 64
@@ -51,7 +52,8 @@ class Capture:
     manifest_sha256: str
     prev_manifest_sha256: str | None
     signed: bool
-    warc_sha256: str | None = None  # of the file's bytes as written
+    warc_sha256: str | None = None  # of the capture's bytes as written (its range of the file)
+    start_offset: int = 0  # where the capture's range of `bytes` bytes begins in its file
 
 
 COLUMNS = [f.name for f in fields(Capture)]
@@ -202,6 +204,7 @@ def make_row(
     metadata_span: tuple[int, int],
     size: int,
     warc_sha256: str | None,
+    start: int = 0,
 ) -> Capture:
     """The catalogue row a metadata record implies, given where its records sit in the file."""
     facts, manifest = metadata["capture"], metadata["manifest"]
@@ -229,6 +232,7 @@ def make_row(
         prev_manifest_sha256=manifest.get("prev"),
         signed="signature" in metadata,
         warc_sha256=warc_sha256,
+        start_offset=start,
     )
 
 
@@ -257,6 +261,15 @@ class CaptureFile:
         wanted = self.facts.get("response_record_id")
         return next((r for r in self.scan.records if r.record_id == wanted), None)
 
+    def slim(self) -> None:
+        """Keep only what checks across captures use (the metadata, the response record's
+        head), so an archive of any size is verified in flat memory."""
+        wanted = self.facts.get("response_record_id")
+        self.scan.records = [r for r in self.scan.records if r.record_id == wanted]
+        self.metadata_record.content = None
+        for record in self.scan.records:
+            record.content, record.payload_start = None, b""
+
     def row(self, warc_path: str) -> Capture:
         """The catalogue row this file implies (KeyError/TypeError/ValueError if malformed)."""
         response = self.response_record()
@@ -269,6 +282,7 @@ class CaptureFile:
             metadata_span=(self.metadata_record.offset, self.metadata_record.length),
             size=self.scan.size,
             warc_sha256=self.scan.sha256,
+            start=self.scan.start,
         )
 
 
@@ -303,10 +317,56 @@ def capture_in(scan: FileScan) -> CaptureFile | None:
     return CaptureFile(scan, metadata, record, manifest_digest(metadata["manifest"]))
 
 
+def read_capture(path: Path, start: int, length: int) -> CaptureFile:
+    """The capture in `length` bytes of a WARC file from `start`, fully read and hashed;
+    ValueError when they are not one (or do not read cleanly): the one test every command
+    applies to a capture."""
+    return _capture_of(scan_range(path, start, length, file_sha256=True))
+
+
 def read_capture_file(path: Path) -> CaptureFile:
-    """One of our capture files, fully read and hashed; ValueError when it is not one (or
-    does not read cleanly): the one test every command applies."""
-    scan = scan_warc(path, file_sha256=True)
+    """A WARC file holding exactly one capture (a capture exported on its own, or a file
+    written before captures were appended to rolling files)."""
+    return _capture_of(scan_warc(path, file_sha256=True))
+
+
+def capture_ranges(path: Path, start: int = 0, length: int | None = None) -> list[tuple[int, int]]:
+    """The (start, length) of each capture in a WARC file (or in `length` bytes of it from
+    `start`), as its records lay them out: a capture begins with its warcinfo record and runs
+    to the next one (or the end)."""
+    scan = scan_warc(path) if length is None else scan_range(path, start, length)
+    starts = sorted({start, *(r.offset for r in scan.records if r.type == "warcinfo")})
+    ends = [*starts[1:], start + scan.size]
+    ranges = [(at, end - at) for at, end in zip(starts, ends, strict=True) if end > at]
+    return ranges or [(start, scan.size)]  # an empty file: one range, which reads as no capture
+
+
+def split_scan(scan: FileScan) -> list[FileScan]:
+    """A scan of a file that may hold several captures, as one scan per capture: records from
+    the scan's start, and from each warcinfo record, to the next (the boundaries
+    `capture_ranges` and the scanner's `capture_sha256` use); errors go with the capture they
+    fall in, those without an offset with the first."""
+    hashes = dict(scan.ranges)
+    starts = sorted({scan.start, *(r.offset for r in scan.records if r.type == "warcinfo")})
+    if len(starts) == 1:
+        scan.sha256 = hashes.get(scan.start, scan.sha256)
+        return [scan]
+    ends = [*starts[1:], scan.start + scan.size]
+    parts = [
+        replace(
+            scan, records=[], errors=[], start=start, size=end - start, sha256=hashes.get(start), ranges=[]
+        )
+        for start, end in zip(starts, ends, strict=True)
+    ]
+    for record in scan.records:
+        parts[bisect_right(starts, record.offset) - 1].records.append(record)
+    for offset, message in scan.errors:
+        index = 0 if offset is None else max(0, bisect_right(starts, offset) - 1)
+        parts[index].errors.append((offset, message))
+    return parts
+
+
+def _capture_of(scan: FileScan) -> CaptureFile:
     if scan.errors:
         offset, message = scan.errors[0]
         raise ValueError(message + (f" (offset {offset})" if offset is not None else ""))

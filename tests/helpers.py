@@ -74,7 +74,8 @@ def sha256(data: bytes) -> str:
 
 def rewrite_metadata(root: Path, seq: int, change: Callable[[dict], None]) -> None:
     """Rewrite the metadata record of the capture at `seq` after `change(metadata)`, keeping
-    the file well-formed and its catalogue row in step (the forger's view of the archive)."""
+    the file well-formed and the catalogue rows in step (the forger's view of the archive;
+    captures after it in a rolling file move by the change in size)."""
     import io
     import sqlite3
 
@@ -85,29 +86,36 @@ def rewrite_metadata(root: Path, seq: int, change: Callable[[dict], None]) -> No
     row = dict(db.execute("SELECT * FROM captures WHERE seq = ?", (seq,)).fetchone())
     path = root / row["warc_path"]
     data = path.read_bytes()
-    metadata = json.loads(
-        gzip.decompress(data[row["metadata_offset"] :]).split(b"\r\n\r\n", 1)[1].rsplit(b"\r\n\r\n", 1)[0]
-    )
+    start, end = row["start_offset"], row["start_offset"] + row["bytes"]
+    member = data[row["metadata_offset"] : end]
+    metadata = json.loads(gzip.decompress(member).split(b"\r\n\r\n", 1)[1].rsplit(b"\r\n\r\n", 1)[0])
     change(metadata)
     out = io.BytesIO()
-    out.write(data[: row["metadata_offset"]])
+    out.write(data[start : row["metadata_offset"]])
     span = CaptureWriter(out).metadata(
         metadata["capture"]["final_url"],
         "2026-01-01T00:00:00Z",
         metadata["capture"]["response_record_id"],
         metadata,
     )
-    path.write_bytes(out.getvalue())
+    capture = out.getvalue()
+    path.write_bytes(data[:start] + capture + data[end:])
+    shift = len(capture) - (end - start)
     with db:
         db.execute(
             "UPDATE captures SET metadata_length = ?, bytes = ?, signed = ?, warc_sha256 = ? WHERE seq = ?",
             (
                 span.length,
-                len(out.getvalue()),
+                len(capture),
                 int("signature" in metadata),
-                hashlib.sha256(out.getvalue()).hexdigest(),
+                hashlib.sha256(capture).hexdigest(),
                 seq,
             ),
+        )
+        db.execute(
+            "UPDATE captures SET start_offset = start_offset + ?, response_offset = response_offset + ?, "
+            "metadata_offset = metadata_offset + ? WHERE warc_path = ? AND start_offset > ?",
+            (shift, shift, shift, row["warc_path"], start),
         )
     db.close()
 

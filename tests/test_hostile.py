@@ -176,8 +176,12 @@ def test_bad_bytes_one_line_each_and_the_batch_goes_on(server: RawServer, archiv
     assert by_url[server.url("/retry")]["status"] == 503 and server.hits["/retry"] == 2
 
     status = by_url[server.url("/status")]
-    records = raw_records(archive_dir / status["warc_path"])
-    response = next(r for r in records if r.headers["WARC-Type"] == "response")
+    records = raw_records(archive_dir / status["warc_path"])  # the run's file holds every capture
+    response = next(
+        r
+        for r in records
+        if r.headers["WARC-Type"] == "response" and r.headers["WARC-Target-URI"] == server.url("/status")
+    )
     assert response.block.startswith(STATUS_TEXT)  # as received, byte for byte
     assert response.payload == PAGE
 

@@ -46,7 +46,13 @@ _CAPTURES_V1 = """
         signed INTEGER NOT NULL
 """
 
-SCHEMA_VERSION = 4
+_CAPTURES_V5 = (
+    _CAPTURES_V1.replace("seq INTEGER NOT NULL UNIQUE", "seq INTEGER NOT NULL")
+    .replace("warc_path TEXT NOT NULL UNIQUE", "warc_path TEXT NOT NULL")
+    .rstrip()
+)
+
+SCHEMA_VERSION = 5
 MIGRATIONS: dict[int, str] = {
     1: f"""
     CREATE TABLE captures (
@@ -83,6 +89,26 @@ MIGRATIONS: dict[int, str] = {
     # The extraction cache moved out of the catalogue (see article/cache.py): read commands
     # never write the archive.
     4: "DROP TABLE IF EXISTS extracts",
+    # Rolling WARC files: a file holds many captures, each a range of it (start_offset,
+    # bytes), so warc_path is no longer unique; (warc_path, start_offset) is.
+    5: f"""
+    CREATE TABLE captures_v5 (
+{_CAPTURES_V5},
+        warc_sha256 TEXT,
+        start_offset INTEGER NOT NULL DEFAULT 0
+    );
+    INSERT INTO captures_v5 SELECT id, seq, url, canonical_url, final_url, status, content_type,
+        captured_at, warc_path, response_offset, response_length, metadata_offset, metadata_length,
+        response_record_id, payload_sha256, payload_length, revisit, refers_to, bytes,
+        manifest_sha256, prev_manifest_sha256, signed, warc_sha256, 0 FROM captures;
+    DROP TABLE captures;
+    ALTER TABLE captures_v5 RENAME TO captures;
+    CREATE INDEX captures_by_seq ON captures (seq);
+    CREATE INDEX captures_by_article ON captures (canonical_url, captured_at);
+    CREATE INDEX captures_by_payload ON captures (payload_sha256);
+    CREATE INDEX captures_by_response ON captures (response_record_id);
+    CREATE UNIQUE INDEX captures_by_range ON captures (warc_path, start_offset);
+    """,
 }
 
 
@@ -309,5 +335,6 @@ def _use_wal(db: sqlite3.Connection) -> None:
 
 def _check_schema(db: sqlite3.Connection) -> None:
     """Raise sqlite3.DatabaseError unless the catalogue's tables have the columns we use."""
-    db.execute(f"SELECT {','.join(c for c in COLUMNS if c != 'warc_sha256')} FROM captures LIMIT 0")
+    optional = ("warc_sha256", "start_offset")  # older schemas, read as they are, lack them
+    db.execute(f"SELECT {','.join(c for c in COLUMNS if c not in optional)} FROM captures LIMIT 0")
     db.execute("SELECT key, value FROM state LIMIT 0")

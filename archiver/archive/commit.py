@@ -1,27 +1,33 @@
 """Adding captures to an archive: the one write path every writer (capture, import) takes.
 
-A capture is written to a temporary file beside its final name (`Draft`), outside the lock
-when the writer can; then, under the writer lock, its metadata record is chained and signed,
-the file fsynced and published with a hard link, which fails rather than replace an existing
-file, so evidence is never overwritten, and only then does the catalogue row appear. A
-journal (`.pending`) lets the next writer finish a commit killed half-way; that recovery,
-and the sweep of dead writers' temporary files, happen in write commands only.
+A capture's exchange records are written to a spool (`Draft`) outside the lock; then a group
+of captures is committed at once (`commit_group`): under the writer lock each metadata
+record is chained and signed and each capture appended to the writer's rolling WARC file
+(`Roll`), the file is fsynced once, and the group's catalogue rows appear in one transaction.
+Files are only ever appended to, never rewritten, so evidence is never overwritten. A
+journal (`.pending`: the file and its length before the group) lets the next writer cut back
+what a commit killed half-way appended; that recovery, and the sweep of what dead writers
+left, happen in write commands only.
 """
 
 from __future__ import annotations
 
 import contextlib
 import errno
+import hashlib
+import io
 import json
 import os
 import re
 import shutil
+import tempfile
 import threading
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import IO, Any, BinaryIO, cast
 
 from archiver.archive import lock
 from archiver.archive.catalogue import insert_capture
@@ -33,9 +39,7 @@ from archiver.archive.layout import (
     WARCS,
     dead_staging,
     dead_temps,
-    file_sha256,
     fsync_dir,
-    temp_path_for,
     warc_files,
 )
 from archiver.errors import ArchiverError
@@ -55,23 +59,36 @@ _TEMP_NAME = re.compile(r".+\.tmp")  # under warcs/, where only writers' tempora
 NO_LINKS = (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EXDEV, errno.EMLINK)
 
 
+SPOOL_MEMORY = 4 << 20  # bytes of a draft's records kept in memory before it spools to disk
+WARC_SIZE = 1 << 30  # a rolling file is started afresh past this size (--warc-size)
+
 _RESERVED: set[str] = set()  # ids of this process's drafts in flight
 _RESERVED_LOCK = threading.Lock()
 _committing = 0
+_holding = threading.local()  # roots of the archives whose writer lock this thread holds
 
 
 @contextlib.contextmanager
 def writing(archive: Archive) -> Iterator[None]:
-    """The writer lock, held once what a dead writer left has been finished or cleared."""
+    """The writer lock, held once what a dead writer left has been finished or cleared
+    (re-entered freely by the thread holding it: an import commits under its own hold)."""
     global _committing
     if archive.read_only or not archive.writer:
         raise ArchiverError(f"{archive.root} is read-only")
+    root = str(archive.root.resolve())
+    if root in _holding.__dict__.setdefault("roots", set()):  # this thread holds it already
+        yield
+        return
     with _RESERVED_LOCK:
         _committing += 1
     try:
         with lock.exclusive(archive.root):
-            recover(archive, everywhere=archive.rebuild)
-            yield
+            _holding.roots.add(root)
+            try:
+                recover(archive, everywhere=archive.rebuild)
+                yield
+            finally:
+                _holding.roots.discard(root)
     finally:
         with _RESERVED_LOCK:
             _committing -= 1
@@ -102,74 +119,56 @@ def chain_state(archive: Archive) -> tuple[str | None, int]:
 
 
 class Draft:
-    """One capture being written: its id, its temporary file and a record writer on it.
-    Discarded (the temporary file removed) unless committed."""
+    """One capture being prepared outside the lock: its id and its exchange records, written
+    to a spool (memory, then an anonymous file under warcs/, so a killed writer leaves
+    nothing) until `commit_group` appends them to a rolling file. An import's drafts share
+    one spool, one after the other."""
 
-    def __init__(self, archive: Archive, moment: datetime, warcinfo: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        archive: Archive,
+        moment: datetime,
+        warcinfo: dict[str, str] | None = None,
+        spool: BinaryIO | None = None,
+    ) -> None:
         self.archive = archive
-        with _RESERVED_LOCK:  # two drafts of one process never share an id or a temporary file
+        with _RESERVED_LOCK:  # two drafts of one process never share an id
             self.capture_id = new_capture_id(moment, self._taken)
             _RESERVED.add(self.capture_id)
-        self.path = archive.warc_path_for(self.capture_id)
-        self.temp = temp_path_for(self.path)
-        self.out = open(self.temp, "xb")  # noqa: SIM115 (closed by commit or discard)
+        self.own_spool = spool is None
+        self.out: BinaryIO = spool or cast(
+            BinaryIO,
+            tempfile.SpooledTemporaryFile(SPOOL_MEMORY, mode="w+b", dir=str(archive.root / WARCS)),  # noqa: SIM115
+        )
+        self.out.seek(0, os.SEEK_END)
+        self.begin = self.out.tell()
         self.writer = CaptureWriter(self.out)
-        self.writer.warcinfo(self.path.name, {"isPartOf": self.capture_id, **(warcinfo or {})})
+        self.info = {"isPartOf": self.capture_id, **(warcinfo or {})}
 
     def _taken(self, capture_id: str) -> bool:
-        """In the catalogue, published, or the id of another draft still being written."""
-        path = self.archive.warc_path_for(capture_id)
+        """In the catalogue, a file's name, or the id of another draft being written."""
         return (
             capture_id in _RESERVED
             or self.archive.has_id(capture_id)
-            or path.exists()
-            or temp_path_for(path).exists()
+            or self.archive.warc_path_for(capture_id).exists()
         )
 
-    def park(self) -> None:
-        """Close the file until commit: an import holds a draft per page of a file at once."""
-        self.out.close()
-
-    def commit(
-        self,
-        facts: dict[str, Any],
-        sign: Callable[[bytes], dict] | None,
-        source: dict[str, Any] | None = None,
-    ) -> Capture:
-        """Under the writer lock: chain and sign the manifest, write the metadata record,
-        fsync, publish the file and index it."""
-        if self.out.closed:
-            self.out = open(self.temp, "ab")  # noqa: SIM115 (closed below)
-            self.writer.resume(self.out)
-        prev, seq = chain_state(self.archive)
-        if sign is None and self.archive.has_signed():
-            raise ArchiverError(
-                f"{self.archive.root}: earlier captures are signed but the archive's key is missing "
-                "(restore keys/archive-key.pub.pem and the private key); not adding an unsigned capture"
-            )
-        manifest = build_manifest(facts, seq, prev, self.writer.spans, source)
-        data = metadata_payload(facts, manifest, sign)
-        response_id = facts["response_record_id"]
-        meta = self.writer.metadata(METADATA_TARGET + self.capture_id, facts["fetch_end"], response_id, data)
-        response = next(s for s in self.writer.spans if s.record_id == response_id)
-        self.out.flush()
-        os.fsync(self.out.fileno())
-        size = self.out.tell()
-        self.out.close()
-        row = make_row(
-            data,
-            warc_path=self.archive.relative(self.path),
-            response=(response.offset, response.length),
-            metadata_span=(meta.offset, meta.length),
-            size=size,
-            warc_sha256=file_sha256(self.temp),
-        )
-        publish(self.archive, self.temp, self.path, row)
-        return row
+    def segment(self) -> Iterator[bytes]:
+        """The exchange records' bytes, as written to the spool."""
+        end = self.writer.spans[-1].offset + self.writer.spans[-1].length if self.writer.spans else self.begin
+        self.out.seek(self.begin)
+        left = end - self.begin
+        while left > 0:
+            chunk = self.out.read(min(left, 1 << 20))
+            if not chunk:
+                raise OSError(f"capture {self.capture_id}: its spooled records are short")
+            left -= len(chunk)
+            yield chunk
+        self.out.seek(0, os.SEEK_END)
 
     def discard(self) -> None:
-        self.out.close()
-        self.temp.unlink(missing_ok=True)
+        if self.own_spool:
+            self.out.close()
         with _RESERVED_LOCK:
             _RESERVED.discard(self.capture_id)
 
@@ -182,29 +181,147 @@ class Draft:
         self.discard()
 
 
-def publish(archive: Archive, temp: Path, final: Path, capture: Capture) -> None:
-    """Under the writer lock: make a fully written, fsynced file visible at `final` (never
-    replacing a file there), then index it. The journal lets the next writer finish this."""
-    taken = archive.db.execute("SELECT id FROM captures WHERE seq = ?", (capture.seq,)).fetchone()
-    if taken is not None:  # never fork the chain, whatever went wrong before
-        raise ArchiverError(
-            f"cannot add capture {capture.id}: seq {capture.seq} is already capture {taken[0]}"
-        )
-    journal = archive.root / JOURNAL_NAME
-    names = {"final": archive.relative(final), "temp": archive.relative(temp)}
-    _atomic_write(journal, json.dumps(names).encode())
-    try:
-        link_new(temp, final)
-    except FileExistsError:
+@dataclass
+class Pending:
+    """A draft ready to commit: its facts and, for an import, the source its manifest cites."""
+
+    draft: Draft
+    facts: dict[str, Any]
+    source: dict[str, Any] | None = None
+
+
+class Roll:
+    """The WARC file a writer appends its captures to, one after another (each with its own
+    warcinfo, records and signed metadata record), started afresh past `max_size` bytes, as
+    Heritrix and Browsertrix roll theirs. Only the writer that made it appends to it, and only
+    under the writer lock; `close` when done."""
+
+    def __init__(self, archive: Archive, max_size: int = WARC_SIZE) -> None:
+        self.archive, self.max_size = archive, max_size
+        self.path: Path | None = None
+        self.out: IO[bytes] | None = None
+
+    def target(self, first: str) -> tuple[Path, IO[bytes]]:
+        """The file to append to now: when there is none yet or this one is full, a new one
+        named for the capture `first` to go in it (so a capture alone in its file is
+        `<capture-id>.warc.gz`), made empty and never over another file."""
+        if self.out is not None and self.path is not None and self.out.tell() < self.max_size:
+            return self.path, self.out
+        self.close()
+        path = self.archive.warc_path_for(first)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path, self.out = path, open(path, "xb")  # noqa: SIM115 (closed by close)
+        fsync_dir(path.parent)
+        return path, self.out
+
+    def close(self) -> None:
+        if self.out is not None:
+            self.out.close()
+        self.path = self.out = None
+
+
+def commit_group(
+    archive: Archive, roll: Roll, items: list[Pending], sign: Callable[[bytes], dict] | None
+) -> list[tuple[Capture, str | None]]:
+    """Add `items` to the archive at once: under one writer lock, chain and sign each
+    manifest, append each capture to `roll`, fsync once, index all in one transaction. All
+    or nothing: on any failure the file is cut back and the catalogue is as it was. Returns
+    each capture's row with the payload digest of its article's capture before it (None for
+    a first capture)."""
+    if not items:
+        return []
+    with writing(archive):
+        prev, seq = chain_state(archive)
+        if sign is None and archive.has_signed():
+            raise ArchiverError(
+                f"{archive.root}: earlier captures are signed but the archive's key is missing "
+                "(restore keys/archive-key.pub.pem and the private key); not adding an unsigned capture"
+            )
+        taken = archive.db.execute("SELECT id FROM captures WHERE seq = ?", (seq,)).fetchone()
+        if taken is not None:  # never fork the chain, whatever went wrong before
+            raise ArchiverError(f"cannot add captures: seq {seq} is already capture {taken[0]}")
+        path, out = roll.target(items[0].draft.capture_id)
+        begin = out.tell()
+        journal = archive.root / JOURNAL_NAME
+        _atomic_write(journal, json.dumps({"roll": archive.relative(path), "offset": begin}).encode())
+        try:
+            rows = []
+            for item in items:
+                latest = archive.history(item.facts["canonical_url"])
+                row = _append(archive, path, out, item, seq, prev, sign)
+                rows.append((row, latest[-1].payload_sha256 if latest else None))
+                prev, seq = row.manifest_sha256, seq + 1
+            out.flush()
+            os.fsync(out.fileno())
+            with archive.catalogue.transaction() as db:
+                for row, _ in rows:
+                    insert_capture(db, row)
+        except BaseException:
+            _cut(archive, path, begin)
+            roll.close()  # the next group starts a new file
+            journal.unlink(missing_ok=True)
+            raise
         journal.unlink(missing_ok=True)
-        raise ArchiverError(
-            f"cannot add capture {capture.id}: {final} already exists; evidence is never replaced"
-        ) from None
-    temp.unlink(missing_ok=True)
-    fsync_dir(final.parent)
-    with archive.catalogue.transaction() as db:
-        insert_capture(db, capture)
-    journal.unlink(missing_ok=True)
+    return rows
+
+
+def _append(
+    archive: Archive,
+    path: Path,
+    out: IO[bytes],
+    item: Pending,
+    seq: int,
+    prev: str | None,
+    sign: Callable[[bytes], dict] | None,
+) -> Capture:
+    """Write one capture at the end of `out`: its warcinfo (naming the file it is in), its
+    spooled exchange records, and its metadata record with the chained, signed manifest."""
+    draft, facts = item.draft, item.facts
+    start = out.tell()
+    head = io.BytesIO()
+    info = CaptureWriter(head).warcinfo(path.name, draft.info)
+    shift = start + head.tell() - draft.begin
+    exchanges = [replace(span, offset=span.offset + shift) for span in draft.writer.spans]
+    manifest = build_manifest(facts, seq, prev, [replace(info, offset=start), *exchanges], item.source)
+    data = metadata_payload(facts, manifest, sign)
+    tail = io.BytesIO()
+    meta = CaptureWriter(tail).metadata(
+        METADATA_TARGET + draft.capture_id, facts["fetch_end"], facts["response_record_id"], data
+    )
+    digest = hashlib.sha256(head.getvalue())
+    out.write(head.getvalue())
+    for chunk in draft.segment():
+        digest.update(chunk)
+        out.write(chunk)
+    meta = replace(meta, offset=out.tell())
+    digest.update(tail.getvalue())
+    out.write(tail.getvalue())
+    response = next(s for s in exchanges if s.record_id == facts["response_record_id"])
+    return make_row(
+        data,
+        warc_path=archive.relative(path),
+        response=(response.offset, response.length),
+        metadata_span=(meta.offset, meta.length),
+        size=out.tell() - start,
+        warc_sha256=digest.hexdigest(),
+        start=start,
+    )
+
+
+def _cut(archive: Archive, path: Path, keep: int) -> None:
+    """Cut a rolling file back to its first `keep` bytes (or what its captures in the
+    catalogue hold, if more), dropping what a failed or killed commit appended; a file left
+    empty goes. Nothing the catalogue lists is ever cut."""
+    committed = max((c.start_offset + c.bytes for c in archive.in_file(archive.relative(path))), default=0)
+    keep = max(keep, committed)
+    with contextlib.suppress(FileNotFoundError):
+        if keep == 0:
+            path.unlink()
+            return
+        with open(path, "r+b") as handle:
+            if os.fstat(handle.fileno()).st_size > keep:
+                handle.truncate(keep)
+                os.fsync(handle.fileno())
 
 
 def link_new(source: Path, target: Path) -> None:
@@ -259,7 +376,7 @@ def _recover_import(archive: Archive) -> None:
 
 def _cites(archive: Archive, capture: Capture, name: str) -> bool:
     try:
-        cited = read_capture_file(archive.capture_path(capture)).manifest.get("source")
+        cited = archive.capture_file(capture).manifest.get("source")
     except (ValueError, OSError, ArchiverError):
         return False
     return isinstance(cited, dict) and cited.get("file") == name
@@ -279,8 +396,12 @@ def recover(archive: Archive, everywhere: bool = False) -> None:
             shutil.rmtree(staging, ignore_errors=True)
     journal = archive.root / JOURNAL_NAME
     if journal.exists():
-        pending, final = _journal_paths(archive, journal)
-        _finish_commit(archive, pending, final)
+        roll, offset = _journal_roll(archive, journal)
+        if roll is not None:
+            _cut(archive, roll, offset)
+        else:  # a journal of an archiver that published one file per capture
+            pending, final = _journal_paths(archive, journal)
+            _finish_commit(archive, pending, final)
         journal.unlink(missing_ok=True)
     _recover_import(archive)
 
@@ -289,7 +410,7 @@ def _finish_commit(archive: Archive, pending: Path | None, final: Path | None) -
     """A commit killed half-way: its temporary file goes, a published file gets indexed."""
     if pending is not None:
         pending.unlink(missing_ok=True)
-    if final is not None and final.exists() and archive.by_path(archive.relative(final)) is None:
+    if final is not None and final.exists() and not archive.in_file(archive.relative(final)):
         try:
             capture = read_capture_file(final).row(archive.relative(final))
         except (ValueError, KeyError, TypeError):  # keep the evidence, out of the chain
@@ -297,6 +418,31 @@ def _finish_commit(archive: Archive, pending: Path | None, final: Path | None) -
         else:
             with archive.catalogue.transaction() as db:
                 insert_capture(db, capture)
+
+
+def _journal_roll(archive: Archive, journal: Path) -> tuple[Path | None, int]:
+    """The rolling file a group commit was appending to, and its length before; (None, 0)
+    for a journal of the older form."""
+    try:
+        noted = json.loads(journal.read_bytes())
+        name, offset = noted["roll"], noted["offset"]
+    except (ValueError, RecursionError, TypeError, KeyError, OSError):
+        return None, 0
+    if not isinstance(offset, int) or isinstance(offset, bool) or offset < 0 or not isinstance(name, str):
+        raise ArchiverError(f"{journal} is not a journal archiver wrote; check and remove it by hand")
+    return _inside(archive, journal, name, _FINAL_NAME), offset
+
+
+def _inside(archive: Archive, journal: Path, name: str, pattern: re.Pattern[str]) -> Path:
+    """A path a journal names: a file under warcs/ named as `pattern` says, else refused."""
+    path = Path(name) if Path(name).is_absolute() else archive.root / name  # older journals
+    inside = ".." not in path.parts and path.parent.resolve().is_relative_to((archive.root / WARCS).resolve())
+    if not inside or not pattern.fullmatch(path.name):
+        raise ArchiverError(
+            f"{journal} names {name!r}, not a capture file of this archive; "
+            "check and remove it by hand (nothing was changed)"
+        )
+    return path
 
 
 def _journal_paths(archive: Archive, journal: Path) -> tuple[Path | None, Path | None]:
@@ -308,23 +454,10 @@ def _journal_paths(archive: Archive, journal: Path) -> tuple[Path | None, Path |
         temp, final = names.get("temp"), names.get("final")
     except (ValueError, RecursionError, AttributeError, OSError):
         return None, None  # not even JSON: no commit of ours began with it
-    paths: list[Path | None] = []
-    for name, pattern in ((temp, _TEMP_NAME), (final, _FINAL_NAME)):
-        if not name:
-            paths.append(None)
-            continue
-        path = (
-            Path(str(name)) if Path(str(name)).is_absolute() else archive.root / str(name)
-        )  # older journals
-        inside = ".." not in path.parts and path.parent.resolve().is_relative_to(
-            (archive.root / WARCS).resolve()
-        )
-        if not inside or not pattern.fullmatch(path.name):
-            raise ArchiverError(
-                f"{journal} names {name!r}, not a capture file of this archive; "
-                "check and remove it by hand (nothing was changed)"
-            )
-        paths.append(path)
+    paths = [
+        _inside(archive, journal, str(name), pattern) if name else None
+        for name, pattern in ((temp, _TEMP_NAME), (final, _FINAL_NAME))
+    ]
     return paths[0], paths[1]
 
 

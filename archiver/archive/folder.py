@@ -21,7 +21,7 @@ from archiver.archive.layout import (
     warc_path_for,
 )
 from archiver.errors import ArchiverError
-from archiver.record import Capture
+from archiver.record import Capture, CaptureFile, read_capture
 from archiver.urls import canonicalize
 from archiver.warc.reader import HttpResponse, read_response
 
@@ -104,10 +104,12 @@ class Archive:
         digits, hex and a dash, so `%` or `_` can never select some other capture)."""
         if not re.fullmatch(r"[0-9a-f-]+", capture_id):
             return None
-        found = self._captures("WHERE id = ? OR id LIKE ? ORDER BY seq", (capture_id, capture_id + "%"))
-        exact = [c for c in found if c.id == capture_id]
-        if exact or len(found) == 1:
-            return (exact or found)[0]
+        exact = self._captures("WHERE id = ?", (capture_id,))
+        if exact:
+            return exact[0]
+        found = self._captures("WHERE id LIKE ? ORDER BY seq LIMIT 2", (capture_id + "%",))
+        if len(found) == 1:
+            return found[0]
         if found:
             raise ArchiverError(f"capture id prefix {capture_id!r} is ambiguous")
         return None
@@ -118,9 +120,9 @@ class Archive:
     def has_id(self, capture_id: str) -> bool:
         return self.db.execute("SELECT 1 FROM captures WHERE id = ?", (capture_id,)).fetchone() is not None
 
-    def by_path(self, warc_path: str) -> Capture | None:
-        found = self._captures("WHERE warc_path = ?", (warc_path,))
-        return found[0] if found else None
+    def in_file(self, warc_path: str) -> list[Capture]:
+        """The captures a WARC file holds, in file order."""
+        return self._captures("WHERE warc_path = ? ORDER BY start_offset", (warc_path,))
 
     def by_response_record(self, record_id: str) -> Capture | None:
         """The full (non-revisit) capture whose response record has this WARC-Record-ID."""
@@ -183,6 +185,11 @@ class Archive:
             )
         return path
 
+    def capture_file(self, capture: Capture) -> CaptureFile:
+        """A capture's records read back from its range of its file (ValueError if they do
+        not read as the capture)."""
+        return read_capture(self.capture_path(capture), capture.start_offset, capture.bytes)
+
     def response(self, capture: Capture) -> HttpResponse:
         """The archived HTTP response of a capture; a revisit is resolved to its original."""
         source = capture
@@ -203,7 +210,7 @@ class Archive:
 
 
 def row_to_capture(row: sqlite3.Row) -> Capture:
-    """A catalogue row as a Capture (older schemas lack warc_sha256)."""
+    """A catalogue row as a Capture (older schemas lack warc_sha256 and start_offset)."""
     data = dict(row)
     data["revisit"], data["signed"] = bool(data["revisit"]), bool(data["signed"])
     return Capture(**data)

@@ -11,7 +11,7 @@ from archiver.archive.catalogue import insert_capture, one_line
 from archiver.archive.commit import writing
 from archiver.archive.folder import Archive
 from archiver.archive.layout import warc_files
-from archiver.record import Capture, read_capture_file
+from archiver.record import Capture, capture_ranges, read_capture
 
 
 @dataclass
@@ -25,30 +25,34 @@ class ReindexResult:
 
 
 def reindex(archive: Archive) -> ReindexResult:
-    """Rebuild the catalogue of an archive opened with `rebuild=True`. A file that is not a
-    readable capture is skipped (and named); every capture found is indexed, a forked
-    chain's too, and what is wrong with the chain is said, for `verify` to detail."""
+    """Rebuild the catalogue of an archive opened with `rebuild=True`, from each file's
+    captures (a rolling file holds many). A range that is not a readable capture is skipped
+    (and named); every capture found is indexed, a forked chain's too, and what is wrong with
+    the chain is said, for `verify` to detail."""
     result = ReindexResult(moved_aside=archive.moved_aside)
     with writing(archive):
         by_id: dict[str, Capture] = {}
         for path in warc_files(archive.root):
             relative = archive.relative(path)
-            try:
-                capture = read_capture_file(path).row(relative)
-                if not isinstance(capture.seq, int) or isinstance(capture.seq, bool) or capture.seq < 1:
-                    raise ValueError(f"manifest seq {capture.seq!r} is not a position")
-            except (ValueError, KeyError, TypeError) as exc:
-                result.skipped.append((relative, f"not a capture file ({one_line(exc)})"))
-                continue
-            kept = by_id.get(capture.id)
-            if kept is not None:  # two files of one capture: index the one where its id puts it
-                if path == archive.warc_path_for(capture.id) and kept.warc_path != relative:
-                    by_id[capture.id], relative = capture, kept.warc_path
-                result.skipped.append(
-                    (relative, f"capture {capture.id} is already in {by_id[capture.id].warc_path} (a copy?)")
-                )
-                continue
-            by_id[capture.id] = capture
+            ranges = capture_ranges(path)
+            for start, length in ranges:
+                where = relative if len(ranges) == 1 else f"{relative} at offset {start}"
+                try:
+                    capture = read_capture(path, start, length).row(relative)
+                    if not isinstance(capture.seq, int) or isinstance(capture.seq, bool) or capture.seq < 1:
+                        raise ValueError(f"manifest seq {capture.seq!r} is not a position")
+                except (ValueError, KeyError, TypeError) as exc:
+                    result.skipped.append((where, f"not a capture file ({one_line(exc)})"))
+                    continue
+                kept = by_id.get(capture.id)
+                if kept is not None:  # one capture twice: index the copy where its id puts it
+                    if path == archive.warc_path_for(capture.id) and kept.warc_path != relative:
+                        by_id[capture.id], where = capture, kept.warc_path
+                    result.skipped.append(
+                        (where, f"capture {capture.id} is already in {by_id[capture.id].warc_path} (a copy?)")
+                    )
+                    continue
+                by_id[capture.id] = capture
         found = sorted(by_id.values(), key=lambda c: (c.seq, c.captured_at, c.id))
         result.warnings = chain_warnings(found)
         with archive.catalogue.transaction() as db:

@@ -4,28 +4,100 @@ never published), the captures already made are reported, and the exit status is
 
 from __future__ import annotations
 
+import contextlib
 import os
+import queue
 import sqlite3
 import sys
 import threading
 import time
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed, wait
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from rich.console import Console
-
-from archiver.archive.commit import commits_in_flight
+from archiver.archive.commit import WARC_SIZE, Roll, commits_in_flight
 from archiver.archive.folder import Archive
 from archiver.capture.fetch import FetchOptions, new_session
-from archiver.capture.save import capture_url
+from archiver.capture.save import Prepared, commit_prepared, prepare
 from archiver.errors import ArchiverError, ExitStatus
 from archiver.output.console import below_lines, say, stderr_console, stdout_console
 from archiver.output.tables import capture_line, print_json_line
 from archiver.urls import canonicalize, with_scheme
 
+if TYPE_CHECKING:
+    from rich.console import Console
+
 GRACE = 0.5  # seconds an interrupted batch waits for captures about to finish
 COMMIT_GRACE = 10.0  # ... and at most this long for those inside their commit
+GROUP_MAX = 256  # captures committed at once, at most
+
+
+class _Committer(threading.Thread):
+    """Commits fetched captures in groups, as they come, into the run's rolling WARC file:
+    one lock, one fsync and one catalogue transaction per group, so fetching never waits for
+    a commit and commits cost little however many captures wait."""
+
+    def __init__(self, root: Path, warc_size: int, cancel: threading.Event) -> None:
+        super().__init__(name="archiver-commit", daemon=True)
+        self.root, self.warc_size, self.cancel = root, warc_size, cancel
+        self.waiting: queue.Queue[tuple[Prepared, Future[dict]] | None] = queue.Queue()
+
+    def submit(self, prepared: Prepared, result: Future[dict]) -> None:
+        self.waiting.put((prepared, result))
+
+    def stop(self) -> None:
+        self.waiting.put(None)
+
+    def run(self) -> None:
+        try:
+            archive = Archive(self.root)
+        except BaseException as exc:  # every capture waiting or to come shares the failure
+            while (group := self._next_group()) is not None:
+                self._fail(group, exc)
+            return
+        roll = Roll(archive, self.warc_size)
+        try:
+            while (group := self._next_group()) is not None:
+                self._commit(archive, roll, group)
+        finally:
+            roll.close()
+            archive.close()
+
+    @staticmethod
+    def _fail(group: list[tuple[Prepared, Future[dict]]], exc: BaseException) -> None:
+        for prepared, result in group:
+            prepared.pending.draft.discard()
+            result.set_exception(exc)
+
+    def _next_group(self) -> list[tuple[Prepared, Future[dict]]] | None:
+        first = self.waiting.get()
+        if first is None:
+            return None
+        group = [first]
+        while len(group) < GROUP_MAX:
+            try:
+                item = self.waiting.get_nowait()
+            except queue.Empty:
+                break
+            if item is None:
+                self.waiting.put(None)  # seen after this group
+                break
+            group.append(item)
+        return group
+
+    def _commit(self, archive: Archive, roll: Roll, group: list[tuple[Prepared, Future[dict]]]) -> None:
+        if self.cancel.is_set():  # interrupted: nothing more becomes visible
+            self._fail(group, KeyboardInterrupt())
+            return
+        try:
+            done = commit_prepared(archive, roll, [prepared for prepared, _ in group])
+        except BaseException as exc:  # every capture of the group shares its failure
+            self._fail(group, exc)
+            return
+        for (_, result), captured in zip(group, done, strict=True):
+            result.set_result(captured.to_json())
 
 
 def _unique(urls: list[str]) -> list[str]:
@@ -80,41 +152,65 @@ class _Reporter:
 
 
 def capture_many(
-    root: Path, urls: list[str], options: FetchOptions, concurrency: int, as_json: bool
+    root: Path,
+    urls: list[str],
+    options: FetchOptions,
+    concurrency: int,
+    as_json: bool,
+    warc_size: int = WARC_SIZE,
 ) -> ExitStatus:
-    """Capture `urls` into the archive at `root`; print one result per URL."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
+    """Capture `urls` into the archive at `root`, appending them to one rolling WARC file
+    (a new one past `warc_size` bytes); print one result per URL as it is committed."""
     local = threading.local()
     cancel = threading.Event()
     options = replace(options, cancel=cancel)
-
-    def work(url: str) -> dict:
-        if not hasattr(local, "archive"):
-            local.archive, local.session = Archive(root), new_session()
-        return capture_url(local.archive, url, options, local.session).to_json()
-
     urls = _unique([with_scheme(url) for url in urls])
     Archive(root).close()  # create the layout and schema once, before the workers race
+    committer = _Committer(root, warc_size, cancel)
+    committer.start()
+
+    def work(url: str, result: Future[dict]) -> None:
+        try:
+            if not hasattr(local, "archive"):
+                local.archive, local.session = Archive(root), new_session()
+            committer.submit(prepare(local.archive, url, options, local.session), result)
+        except BaseException as exc:
+            result.set_exception(exc)
+
     err = stderr_console()
     show_bar = err.is_terminal and len(urls) > 1 and not as_json
-    columns = (TextColumn("capturing"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-    progress = Progress(*columns, console=err, transient=True, disable=not show_bar)
     reporter = _Reporter(as_json, err if show_bar else None)
     pool = ThreadPoolExecutor(max_workers=min(concurrency, len(urls)))
     futures: dict[Future[dict], str] = {}
     try:
-        with progress, below_lines(err if show_bar else None):
-            task = progress.add_task("capture", total=len(urls))
-            futures = {pool.submit(work, url): url for url in urls}
+        with _bar(err, show_bar, len(urls)) as advance, below_lines(err if show_bar else None):
+            futures = {Future(): url for url in urls}
+            for future, url in futures.items():
+                pool.submit(work, url, future)
             for future in as_completed(futures):
                 reporter.report(futures[future], future)
-                progress.advance(task)
+                advance()
     except KeyboardInterrupt:
         _interrupted(pool, futures, cancel, reporter, len(urls))
     pool.shutdown()
+    committer.stop()
+    committer.join()
     sys.stdout.flush()
     return ExitStatus.PROBLEMS if reporter.failures else ExitStatus.OK
+
+
+@contextlib.contextmanager
+def _bar(err: Console, show: bool, total: int) -> Iterator[Callable[[], None]]:
+    """A progress bar on the terminal (rich's progress module is loaded only then)."""
+    if not show:
+        yield lambda: None
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    columns = (TextColumn("capturing"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=err, transient=True) as progress:
+        task = progress.add_task("capture", total=total)
+        yield lambda: progress.advance(task)
 
 
 def _interrupted(
@@ -129,7 +225,7 @@ def _interrupted(
     fetches blocked on the network."""
     cancel.set()
     pool.shutdown(wait=False, cancel_futures=True)
-    pending = [f for f in futures if not f.cancelled() and f not in reporter.seen]
+    pending = [f for f in futures if f not in reporter.seen]
     finished, _ = wait(pending, timeout=GRACE)
     deadline = time.monotonic() + COMMIT_GRACE
     while commits_in_flight() and time.monotonic() < deadline:  # never leave half a commit

@@ -1,6 +1,6 @@
 """Save a fetched exchange as a capture: a request and a response record per hop (an
-identical-payload revisit when the article's payload is already archived), then the capture
-record, committed through the archive's one write path."""
+identical-payload revisit when the article's payload is already archived) written to a draft
+outside the lock, then committed, alone or in a group, through the archive's one write path."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import requests
 from warcio.statusandheaders import StatusAndHeaders
 
-from archiver.archive.commit import Draft, writing
+from archiver.archive.commit import Draft, Pending, Roll, commit_group
 from archiver.archive.folder import Archive
 from archiver.article.decode import decode_html, decoded_prefix
 from archiver.capture.fetch import FetchOptions, Hop, fetch, new_session
@@ -62,24 +62,63 @@ def summary(c: Capture, unchanged: bool | None) -> dict:
     }
 
 
+@dataclass
+class Prepared:
+    """A fetched exchange written to a draft, waiting for its group commit."""
+
+    pending: Pending
+    note: str | None  # e.g. a redirect that was not followed
+
+
 def capture_url(
-    archive: Archive, url: str, options: FetchOptions, session: requests.Session | None = None
+    archive: Archive,
+    url: str,
+    options: FetchOptions,
+    session: requests.Session | None = None,
+    roll: Roll | None = None,
 ) -> CaptureResult:
-    """Fetch `url` and add it to `archive` as one WARC file and one catalogue row."""
-    hops = fetch(session or new_session(), url, options)
+    """Fetch `url` and add it to `archive` as one capture (appended to `roll`, or to a file
+    of its own) and one catalogue row."""
+    prepared = prepare(archive, url, options, session or new_session())
+    own = roll is None
+    roll = roll or Roll(archive)
     try:
-        return _save(archive, url, hops, options)
+        return commit_prepared(archive, roll, [prepared])[0]
+    finally:
+        if own:
+            roll.close()
+
+
+def prepare(archive: Archive, url: str, options: FetchOptions, session: requests.Session) -> Prepared:
+    """Fetch `url` and write its exchange records to a draft, outside the writer lock."""
+    hops = fetch(session, url, options)
+    try:
+        return _draft(archive, url, hops, options)
     finally:
         for hop in hops:
             hop.body.close()
 
 
-def _save(archive: Archive, url: str, hops: list[Hop], options: FetchOptions) -> CaptureResult:
-    """Write the exchange records outside the lock; then, under it, the capture record."""
+def commit_prepared(archive: Archive, roll: Roll, prepared: list[Prepared]) -> list[CaptureResult]:
+    """Commit drafts as one group (see commit.commit_group); their spools go either way."""
+    try:
+        rows = commit_group(archive, roll, [p.pending for p in prepared], keys.signer(archive.root))
+    finally:
+        for item in prepared:
+            item.pending.draft.discard()
+    return [
+        CaptureResult(row, None if before is None else before == row.payload_sha256, item.note)
+        for (row, before), item in zip(rows, prepared, strict=True)
+    ]
+
+
+def _draft(archive: Archive, url: str, hops: list[Hop], options: FetchOptions) -> Prepared:
+    """The exchange records in a draft, and the facts its metadata record will hold."""
     final = hops[-1]
     canonical = _story_key(archive, url, final)
     original = archive.original_with_payload(canonical, final.payload_sha256)
-    with Draft(archive, hops[0].started) as draft:
+    draft = Draft(archive, hops[0].started)
+    try:
         response = _write_exchanges(draft.writer, hops, original)
         facts = make_facts(
             capture_id=draft.capture_id,
@@ -102,11 +141,10 @@ def _save(archive: Archive, url: str, hops: list[Hop], options: FetchOptions) ->
         )
         if options.cancel is not None and options.cancel.is_set():
             raise KeyboardInterrupt  # interrupted: nothing of this capture becomes visible
-        with writing(archive):
-            history = archive.history(canonical)
-            capture = draft.commit(facts, keys.signer(archive.root))
-    unchanged = history[-1].payload_sha256 == final.payload_sha256 if history else None
-    return CaptureResult(capture, unchanged, final.note)
+    except BaseException:
+        draft.discard()
+        raise
+    return Prepared(Pending(draft, facts), final.note)
 
 
 def _story_key(archive: Archive, url: str, final: Hop) -> str:

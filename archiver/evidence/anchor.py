@@ -13,7 +13,6 @@ from pathlib import Path
 from archiver.archive.folder import Archive
 from archiver.errors import ArchiverError
 from archiver.evidence.findings import Report
-from archiver.record import read_capture_file
 
 HEAD_FORM = re.compile(r"(\d+):([0-9a-f]{64})")
 
@@ -55,7 +54,7 @@ def current_head(archive: Archive) -> Head:
         raise ArchiverError(f"the archive {archive.root} has no captures yet")
     last = max(captures, key=lambda c: c.seq)
     try:
-        digest = read_capture_file(archive.capture_path(last)).manifest_sha256
+        digest = archive.capture_file(last).manifest_sha256
     except (ValueError, OSError) as exc:
         raise ArchiverError(
             f"cannot read the last capture {last.id}: {exc} (run `archiver verify`)"
@@ -87,7 +86,7 @@ def check_head(root: Path, wanted: str) -> Report:
         found = []
         for capture in at_seq:
             try:
-                found.append((capture, read_capture_file(archive.capture_path(capture)).manifest_sha256))
+                found.append((capture, archive.capture_file(capture).manifest_sha256))
             except (ValueError, OSError, ArchiverError) as exc:
                 report.add(
                     "anchor",

@@ -16,7 +16,7 @@ from archiver.evidence.anchor import current_head
 from archiver.evidence.keys import fingerprint
 from archiver.evidence.signatures import trusted_key
 from archiver.evidence.verify import verify
-from archiver.record import Capture, read_capture_file
+from archiver.record import Capture
 
 
 @dataclass
@@ -48,9 +48,8 @@ class Dossier:
 
 
 def _evidence(archive: Archive, capture: Capture) -> CaptureEvidence:
-    path = archive.capture_path(capture)
     try:
-        found = read_capture_file(path)
+        found = archive.capture_file(capture)
         return CaptureEvidence(found.row(capture.warc_path), list(found.manifest["records"]))
     except (ValueError, KeyError, TypeError, OSError) as exc:
         raise ArchiverError(

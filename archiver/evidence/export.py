@@ -1,8 +1,9 @@
 """WACZ 1.1.1 export (the Webrecorder package format), signed when the archive has a key
 (the check of a package is package.py).
 
-A package holds the chosen captures' WARC files unchanged under `archive/` (plus the
-originals of revisits and the sources of imported captures), `indexes/index.cdxj` (made by
+A package holds each chosen capture as a WARC file of its own under `archive/`, its bytes
+exactly as stored (its range of the rolling file it was appended to), plus the originals of
+revisits and the sources of imported captures; `indexes/index.cdxj` (made by
 cdxj-indexer, the indexer py-wacz uses), `pages/pages.jsonl` (one page per capture),
 `datapackage.json` (SHA-256 and size of every file) and `datapackage-digest.json` (SHA-256 of
 datapackage.json and, with a key, its anonymous signature per the WACZ signing spec: ECDSA
@@ -21,6 +22,7 @@ import hashlib
 import io
 import json
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -32,12 +34,13 @@ from archiver.errors import ArchiverError
 from archiver.evidence import keys
 from archiver.evidence.package import resource_name
 from archiver.output.files import write_output
-from archiver.warc.scanner import read_record_at
+from archiver.warc.scanner import Window, read_record_at
 
 WACZ_VERSION = "1.1.1"
 SIGNING_SPEC_VERSION = "0.1.0"
 SOFTWARE = f"archiver {__version__}"
 COPY_CHUNK = 1 << 20
+Part = tuple[Path, int, int]  # a file, and the start and length of the bytes wanted from it
 PAGES_HEADER = {"format": "json-pages-1.0", "id": "pages", "title": "All Pages"}
 
 
@@ -73,15 +76,7 @@ def export(root: Path, urls: list[str], output: Path) -> ExportResult:
     with Archive(root, create=False) as archive:
         captures = _choose(archive, urls)
         files, copies = _files(archive, captures)
-    from archiver.evidence.verify import verify
-
-    found = verify(root, [c.id for c in captures]).problems
-    if found:  # a package signs what it holds: never damaged or forged evidence
-        first = found[0]
-        raise ArchiverError(
-            f"cannot export: {len(found)} problem(s) in these captures, first: [{first.check}] "
-            f"{first.capture or first.path or ''} {first.message} (run `archiver verify`)"
-        )
+    _check_first(root, [] if not urls else [c.id for c in captures])
     private_key = keys.load_private_key(root)
     if private_key is None and keys.public_key_path(root).exists():
         raise ArchiverError(
@@ -109,6 +104,44 @@ def export(root: Path, urls: list[str], output: Path) -> ExportResult:
     )
 
 
+def export_capture(root: Path, capture_id: str, output: Path) -> ExportResult:
+    """Write one capture as a standalone WARC file, its bytes exactly as stored (warcinfo,
+    records, signed metadata record), a revisit's original after it so its payload is there;
+    checked first like a package. `archiver verify --pubkey K FILE` checks it on its own."""
+    from archiver.archive.folder import Archive
+
+    with Archive(root, create=False) as archive:
+        capture = archive.get(capture_id)
+        if capture is None:
+            raise ArchiverError(f"no capture with id {capture_id} in {archive.root}")
+        chosen = [capture]
+        original = archive.get(capture.refers_to) if capture.revisit and capture.refers_to else None
+        chosen += [original] if original is not None else []
+        parts = [(archive.capture_path(c), c.start_offset, c.bytes) for c in chosen]
+    _check_first(root, [c.id for c in chosen])
+
+    def write(handle: BinaryIO) -> None:
+        for part in parts:
+            _copy_range(part, handle.write)
+
+    size = write_output(output, write)
+    return ExportResult(output, len(chosen), 1, size, capture.signed, None, sum(c.signed for c in chosen))
+
+
+def _check_first(root: Path, ids: list[str]) -> None:
+    """Refuse to export what `verify` finds damaged or forged (no ids: the whole archive):
+    a package signs what it holds."""
+    from archiver.evidence.verify import verify
+
+    found = verify(root, ids).problems
+    if found:
+        first = found[0]
+        raise ArchiverError(
+            f"cannot export: {len(found)} problem(s) in these captures, first: [{first.check}] "
+            f"{first.capture or first.path or ''} {first.message} (run `archiver verify`)"
+        )
+
+
 def _choose(archive: Any, urls: list[str]) -> list:
     """The captures to export, in seq order: all, or every capture of each URL."""
     from archiver.urls import canonicalize
@@ -127,21 +160,22 @@ def _choose(archive: Any, urls: list[str]) -> list:
     return sorted({c.id: c for c in chosen}.values(), key=lambda c: c.seq)
 
 
-def _files(archive: Any, captures: list) -> tuple[list[tuple[str, Path]], set[str]]:
-    """(name in archive/, path) of each WARC the package needs: the captures' files, the
-    originals their revisits point to, and the sources of imported captures; and the names
-    of imported captures' files, whose HTTP records are copies of their source's."""
-    wanted: dict[str, Path] = {}
+def _files(archive: Any, captures: list) -> tuple[list[tuple[str, Part]], set[str]]:
+    """(name in archive/, part of a file) of each WARC the package needs: each capture (its
+    range of its file), the originals its revisits point to, and the sources of imported
+    captures (whole); and the names of imported captures, whose HTTP records are copies of
+    their source's."""
+    wanted: dict[str, Part] = {}
     copies: set[str] = set()
+    by_id = {c.id: c for c in captures}
     for capture in captures:
         chain = [capture]
         if capture.revisit and capture.refers_to:
-            original = archive.get(capture.refers_to)
+            original = by_id.get(capture.refers_to) or archive.get(capture.refers_to)
             if original is not None:
                 chain.append(original)
         for item in chain:
-            path = archive.capture_path(item)
-            wanted[path.name] = path
+            wanted[f"{item.id}.warc.gz"] = (archive.capture_path(item), item.start_offset, item.bytes)
         source = _source_of(archive.capture_path(capture), capture.metadata_offset)
         if source:
             path = archive.root / source
@@ -149,9 +183,9 @@ def _files(archive: Any, captures: list) -> tuple[list[tuple[str, Path]], set[st
                 raise ArchiverError(
                     f"capture {capture.id} cites a source outside sources/ (run `archiver verify`)"
                 )
-            wanted[resource_name("-".join(Path(source).parts[-2:]))] = path
-            copies.add(Path(capture.warc_path).name)
-    missing = [str(path) for path in wanted.values() if not path.is_file()]  # FIFOs, devices: missing
+            wanted[resource_name("-".join(Path(source).parts[-2:]))] = (path, 0, _size(path))
+            copies.add(f"{capture.id}.warc.gz")
+    missing = [str(path) for path, _, _ in wanted.values() if not path.is_file()]  # FIFOs, devices too
     if missing:
         raise ArchiverError(f"cannot export: missing file {missing[0]} (run `archiver verify`)")
     return sorted(wanted.items()), copies
@@ -173,16 +207,38 @@ def _info(name: str, stored: bool = False) -> zipfile.ZipInfo:
     return info
 
 
-def _copy_into(package: zipfile.ZipFile, name: str, path: Path) -> dict[str, Any]:
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
+
+
+def _copy_range(part: Part, write: Callable[[bytes], Any]) -> None:
+    """Send a part of a file to `write`, chunk by chunk (a file cut short is an error)."""
+    path, start, length = part
+    with open(path, "rb") as source:
+        source.seek(start)
+        while length > 0:
+            chunk = source.read(min(COPY_CHUNK, length))
+            if not chunk:
+                raise ArchiverError(
+                    f"cannot export: {path} ends before the capture it holds (run `archiver verify`)"
+                )
+            length -= len(chunk)
+            write(chunk)
+
+
+def _copy_into(package: zipfile.ZipFile, name: str, part: Part) -> dict[str, Any]:
     """Store a WARC uncompressed in the zip (so replay can seek), hashing it on the way."""
-    digest, size = hashlib.sha256(), path.stat().st_size
-    with (
-        open(path, "rb") as source,
-        package.open(_info(name, stored=True), "w", force_zip64=size > 1 << 31) as target,
-    ):
-        while chunk := source.read(COPY_CHUNK):
+    digest, size = hashlib.sha256(), part[2]
+    with package.open(_info(name, stored=True), "w", force_zip64=size > 1 << 31) as target:
+
+        def write(chunk: bytes) -> None:
             digest.update(chunk)
             target.write(chunk)
+
+        _copy_range(part, write)
     return _resource(name, digest.hexdigest(), size)
 
 
@@ -195,17 +251,20 @@ def _resource(name: str, sha256: str, size: int) -> dict[str, Any]:
     return {"name": resource_name(Path(name).name), "path": name, "hash": f"sha256:{sha256}", "bytes": size}
 
 
-def _index(files: list[tuple[str, Path]], copies: set[str]) -> bytes:
+def _index(files: list[tuple[str, Part]], copies: set[str]) -> bytes:
     """Sorted CDXJ lines for the response, revisit and resource records of every file, each record once:
     an imported page is indexed in its source file, not again in its capture file's copy."""
     from cdxj_indexer.main import CDXJIndexer
 
     lines: list[str] = []
-    for name, path in files:
+    for name, (path, start, length) in files:
         if name in copies:
             continue
         out = io.StringIO()
-        CDXJIndexer(out, [str(path)], filename=name, records="response,revisit,resource").process_all()
+        indexer = CDXJIndexer(out, [], filename=name, records="response,revisit,resource")
+        with open(path, "rb") as handle:
+            handle.seek(start)
+            indexer.process_one(Window(handle, length), out, name)
         lines += out.getvalue().splitlines(keepends=True)
     return "".join(sorted(set(lines))).encode()
 

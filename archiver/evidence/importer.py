@@ -10,7 +10,7 @@ own so it can be read by offset; the record bytes never change, and the manifest
 status; an HTML `resource` record; an identical-payload `revisit` of one, linked to its
 original by WARC-Refers-To or by target URI and date, and only when its payload digest, in
 its own algorithm, is the original's; every capture of an archiver capture file) becomes a
-capture like those `capture` makes: one file `warcs/YYYY/MM/DD/<capture-id>.warc.gz` holding
+capture like those `capture` makes, appended to the import's rolling file under `warcs/`:
 our warcinfo, a copy of the original request and response records (record bytes unchanged,
 one gzip member each), and our metadata record whose manifest joins the chain, is signed
 when the archive has a key, and records the source file and its SHA-256 (and WARC-Truncated,
@@ -21,7 +21,7 @@ Nothing is written, and no archive folder is created, before every input has bee
 checked: gzip members, WARC structure, digests, zip paths, and for a WACZ the same package
 check `verify` makes (hashes, signature, signer). Malformed or tampered input leaves the
 archive as it was. Each file is then added all or nothing: its captures are all written as
-drafts before its source is kept and the first of them published.
+drafts before its source is kept, then committed as one group (one catalogue transaction).
 """
 
 from __future__ import annotations
@@ -32,16 +32,17 @@ import hashlib
 import os
 import secrets
 import shutil
+import tempfile
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, BinaryIO
 
-from archiver.archive.commit import Draft, begin_import, writing
+from archiver.archive.commit import Draft, Pending, Roll, begin_import, commit_group, writing
 from archiver.archive.folder import Archive
-from archiver.archive.layout import SOURCES, fsync_dir, staging_folder
+from archiver.archive.layout import SOURCES, WARCS, fsync_dir, staging_folder
 from archiver.capture.save import summary
 from archiver.errors import ArchiverError
 from archiver.evidence import keys
@@ -99,8 +100,12 @@ def import_files(root: Path, files: list[Path]) -> list[Imported]:
         sources = [source for path in files for source in stage(path, staging)]
         order = sorted(range(len(sources)), key=lambda i: min(p.captured_at for p in sources[i].pages))
         held: dict[str, Original] = {}
-        with writing(archive):
-            done = {i: _import_source(archive, sources[i], held, sign) for i in order}
+        roll = Roll(archive)
+        try:
+            with writing(archive):
+                done = {i: _import_source(archive, roll, sources[i], held, sign) for i in order}
+        finally:
+            roll.close()
         return [done[i] for i in range(len(sources))]
     finally:
         shutil.rmtree(staging, ignore_errors=True)
@@ -147,10 +152,14 @@ class Original:
 
 
 def _import_source(
-    archive: Archive, source: Source, held: dict[str, Original], sign: Callable[[bytes], dict] | None
+    archive: Archive,
+    roll: Roll,
+    source: Source,
+    held: dict[str, Original],
+    sign: Callable[[bytes], dict] | None,
 ) -> Imported:
-    """All of one file's new pages as captures, or none: every capture file is written (as a
-    draft) before the source is kept and the first capture published."""
+    """All of one file's new pages as captures, or none: every capture is written (as a
+    draft, all on one spool) before the source is kept, then all are committed at once."""
     known = archive.response_record_ids()
     fresh = [page for page in source.pages if page.response.record_id not in known]
     stored = archive.root / SOURCES / new_capture_id(datetime.now(UTC)) / source.name
@@ -158,48 +167,52 @@ def _import_source(
     result.skipped = len(source.pages) - len(fresh)
     drafts: list[tuple[Draft, dict[str, Any], dict[str, Any]]] = []
     mine: list[Original] = []
+    spool = tempfile.TemporaryFile(dir=archive.root / WARCS)  # noqa: SIM115 (closed below)
     try:
         for page in sorted(fresh, key=lambda p: p.captured_at):
             original = _original(archive, page, held)
             if page.response.type == "revisit" and original is None:
                 result.skipped += 1  # its payload is nowhere to be read
                 continue
-            drafts.append(_draft(archive, source, result.source, page, original))
+            drafts.append(_draft(archive, spool, source, result.source, page, original))
             if page.response.type != "revisit":
                 mine.append(_held(drafts[-1][0].capture_id, page, source.staged))
                 held[page.response.record_id] = mine[-1]
         if not drafts:
+            spool.close()
             result.source = ""
             return result
     except BaseException as exc:  # nothing of this file is published: its drafts go
         _forget(held, mine)
         for draft, _, _ in drafts:
             draft.discard()
+        spool.close()
         if not isinstance(exc, (OSError, ValueError, KeyError, zlib.error)):
             raise
         message = f"cannot import ({exc}); nothing of this file was added"
         raise ArchiverError(f"{source.origin}: {message}") from None
     journal = begin_import(archive, stored)  # a writer killed from here on: recover() tidies up
-    written: list[Capture] = []
     try:
         _keep(source.staged, stored)
         for item in mine:
             item.path = stored
-        for draft, facts, cited in drafts:
-            written.append(draft.commit(facts, sign, source=cited))
+        pending = [Pending(draft, facts, cited) for draft, facts, cited in drafts]
+        written = [row for row, _ in commit_group(archive, roll, pending, sign)]
     except BaseException as exc:
-        _forget(held, mine)
-        if not written:  # no capture cites the source yet: it goes, the archive is as it was
-            stored.unlink(missing_ok=True)
-            with contextlib.suppress(OSError):
-                stored.parent.rmdir()
+        _forget(held, mine)  # no capture cites the source: it goes, the archive is as it was
+        stored.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            stored.parent.rmdir()
         journal.unlink(missing_ok=True)
         if not isinstance(exc, OSError):
             raise
-        raise ArchiverError(f"{source.origin}: import stopped ({exc}); run it again to finish") from None
+        raise ArchiverError(
+            f"{source.origin}: import stopped ({exc}); nothing of this file was added"
+        ) from None
     finally:
         for draft, _, _ in drafts:
             draft.discard()
+        spool.close()
     journal.unlink(missing_ok=True)
     result.captures = [_summary(archive, c) for c in written]
     return result
@@ -269,22 +282,21 @@ def _original(archive: Archive, page: Page, held: dict[str, Original]) -> Origin
 
 
 def _draft(
-    archive: Archive, source: Source, stored: str, page: Page, original: Original | None
+    archive: Archive, spool: BinaryIO, source: Source, stored: str, page: Page, original: Original | None
 ) -> tuple[Draft, dict[str, Any], dict[str, Any]]:
-    """One capture file, written but not yet published: our warcinfo, the original request
+    """One capture, written to the import's spool but not yet committed: the original request
     and response records of each redirect hop and of the page (gzipped one per member); and
     the facts and source its metadata record will hold."""
     url, captured_at = page.response.target_uri, iso(page.captured_at)  # the page's, not a hop's
     status, reason, content_type = (page.status, page.reason, page.content_type)
     if original is not None and not status:  # a revisit without HTTP headers answers as its original
         status, reason, content_type = original.answer
-    draft = Draft(archive, page.captured_at, {"importedFrom": source.origin})
+    draft = Draft(archive, page.captured_at, {"importedFrom": source.origin}, spool)
     try:
         exchanges = [*((request, response) for response, request in page.hops), (page.request, page.response)]
         for record in (record for exchange in exchanges for record in exchange):
             if record is not None:
                 _copy_record(draft.writer, draft.out, source.staged, record)
-        draft.park()
     except BaseException:
         draft.discard()
         raise

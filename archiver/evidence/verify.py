@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -16,11 +16,13 @@ from archiver.archive.layout import INDEX_NAME, JOURNAL_NAME, LOCK_NAME, SOURCES
 from archiver.errors import ArchiverError
 from archiver.evidence.findings import ProgressHook, Report, merge, report_scan
 from archiver.evidence.signatures import check_signatures, trusted_key
+from archiver.evidence.sources import check_sources
 from archiver.evidence.warcfile import check_file, facts_mismatch, records_mismatch
-from archiver.record import COLUMNS, CaptureFile, find_metadata, make_row, manifest_digest
+from archiver.record import COLUMNS, CaptureFile, find_metadata, make_row, manifest_digest, split_scan
 from archiver.urls import looks_like_path
+from archiver.warc.digests import parse_digest
 from archiver.warc.revisits import payload_matches
-from archiver.warc.scanner import FileScan, parse_digest, read_record_at, scan_warc
+from archiver.warc.scanner import FileScan, read_record_at, scan_range, scan_warc
 
 LOCK_WAIT = 30.0  # seconds verify waits for a writer to finish before reading without it
 
@@ -47,7 +49,7 @@ class Verifier:
         self.disk: dict[str, list[str]] = {}
         self.rows: list = []
         self.head: str | None = None
-        self.unindexed: str | None = None
+        self.uncommitted: tuple[str, int, bool] | None = None  # a killed commit's (file, offset, older?)
         self.unsealed = 0  # captures whose manifest signs neither their facts nor their WARC headers
 
     # selection ------------------------------------------------------------------------
@@ -60,7 +62,7 @@ class Verifier:
             self.rows = self.archive.all()
             self.head = self.archive.chain_head()
             left = leftovers(self.root)
-            self.unindexed = self._published_not_indexed()
+            self.uncommitted = self._uncommitted()
         if not still and (self.root / LOCK_NAME).exists() and not self.archive.read_only:
             self.report.notes.append(
                 f"another archiver held the archive for more than {LOCK_WAIT:g}s; checked without "
@@ -124,32 +126,28 @@ class Verifier:
 
     # the work -------------------------------------------------------------------------
 
-    def _published_not_indexed(self) -> str | None:
-        """The capture file a writer killed mid-commit published but did not index, as its
-        journal names it: the next write command indexes it, so it is no sign of tampering."""
+    def _uncommitted(self) -> tuple[str, int, bool] | None:
+        """The rolling file a writer killed mid-commit was appending to and where its
+        committed part ends, as its journal says: the next write command cuts the rest off,
+        so bytes past there are no sign of tampering. (An older writer's journal names a
+        whole published file: offset 0.)"""
         try:
-            final = str(json.loads((self.root / JOURNAL_NAME).read_bytes()).get("final") or "")
-        except (OSError, ValueError, RecursionError, AttributeError):
+            noted = json.loads((self.root / JOURNAL_NAME).read_bytes())
+            name = str(noted.get("roll") or noted.get("final") or "")
+            offset = int(noted.get("offset") or 0)
+        except (OSError, ValueError, RecursionError, AttributeError, TypeError):
             return None
-        relative = self._relative(Path(final) if Path(final).is_absolute() else self.root / final)
-        known = {row.warc_path for row in self.rows}
-        return relative if relative and relative not in known and relative in self.disk["warcs"] else None
+        relative = self._relative(Path(name) if Path(name).is_absolute() else self.root / name)
+        older = "roll" not in noted
+        return (relative, offset, older) if relative and relative in self.disk["warcs"] else None
 
     def _verify(self, rows: list, full: bool) -> None:
-        by_path = {row.warc_path: row for row in rows}
-        paths = sorted(set(by_path) | (set(self.disk["warcs"]) if full else set()))
-        if self.unindexed in paths:
-            paths.remove(self.unindexed)
-            self.report.notes.append(
-                f"{self.unindexed} was published by a writer that died before indexing it "
-                "(the next capture, import or reindex indexes it; not checked now)"
-            )
-        scans = self._scan_all([(path, True) for path in paths])
         files: dict[int, CaptureFile] = {}
-        for relative in paths:
-            capture = self._check_capture_file(relative, by_path.get(relative), scans.get(relative))
+        for relative, row, scan in self._parts(rows, full):
+            capture = self._check_capture(relative, row, scan)
             if capture is None:
                 continue
+            capture.slim()  # what the checks across captures need: memory stays flat
             seq = capture.manifest["seq"]
             if seq in files:
                 self.report.add(
@@ -160,7 +158,14 @@ class Verifier:
                 )
             else:
                 files[seq] = capture
-        self._check_sources(files, full)
+        check_sources(
+            self.report,
+            self.root,
+            files.values(),
+            self.disk[SOURCES] if full else [],
+            self.workers,
+            self.progress,
+        )
         self._check_revisits(rows, files)
         self._check_chain(files, full)
         self._check_signatures(files, full)
@@ -168,6 +173,76 @@ class Verifier:
             self.report.notes.append(
                 f"{self.unsealed} capture(s) were made before manifests signed their facts and exact record "
                 "bytes: their WARC headers and facts are covered by the catalogue's file digests only"
+            )
+
+    def _parts(self, rows: list, full: bool) -> Iterator[tuple[str, Any, FileScan]]:
+        """Each capture to check, as (file, catalogue row or None, its scan). A full check
+        reads every file whole, in parallel, and splits it into the captures its records lay
+        out (so nothing in a file goes unchecked), matching rows by offset; a partial one
+        reads only the chosen captures' ranges."""
+        by_file: dict[str, list] = {}
+        for row in rows:
+            by_file.setdefault(row.warc_path, []).append(row)
+        paths = sorted(set(by_file) | (set(self.disk["warcs"]) if full else set()))
+        present = []
+        for relative in paths:
+            self.report.count("files")
+            if (self.root / relative).is_file() or relative in self.disk["warcs"]:
+                present.append(relative)
+                continue
+            for row in by_file[relative]:
+                self.report.count("catalogue")
+                self.report.add("files", "capture file is missing", capture=row.id, path=relative)
+        jobs = [(r, None) for r in present] if full else [(r, row) for r in present for row in by_file[r]]
+        sizes = {r: _size(self.root / r) for r in present}
+        if self.progress:
+            self.progress.start(sum(sizes.values()) if full else sum(row.bytes for _, row in jobs if row))
+        advance = self.progress.advance if self.progress else None
+
+        def read(job: tuple[str, Any]) -> tuple[str, Any, FileScan]:
+            relative, row = job
+            path = self.root / relative
+            if row is None:
+                return relative, None, scan_warc(path, strict_gzip=True, capture_sha256=True, advance=advance)
+            return (
+                relative,
+                row,
+                scan_range(
+                    path, row.start_offset, row.bytes, strict_gzip=True, file_sha256=True, advance=advance
+                ),
+            )
+
+        jobs.sort(key=lambda job: -sizes[job[0]])  # the largest first: the pool ends together
+        with ThreadPoolExecutor(max_workers=self.workers) as pool:
+            for relative, row, scan in pool.map(read, jobs):
+                if row is not None:
+                    yield relative, row, scan
+                    continue
+                yield from self._match(relative, by_file.get(relative, []), split_scan(scan))
+
+    def _match(self, relative: str, rows: list, parts: list[FileScan]) -> Iterator[tuple[str, Any, FileScan]]:
+        """A whole file's captures, each with the catalogue row that puts it at its offset."""
+        by_start = {row.start_offset: row for row in rows}
+        for part in parts:
+            row = by_start.pop(part.start, None)
+            noted = self.uncommitted
+            if row is None and noted is not None and noted[0] == relative and part.start >= noted[1]:
+                self.report.notes.append(
+                    f"{relative} was published by a writer that died before indexing it (the next "
+                    "capture, import or reindex indexes it; not checked now)"
+                    if noted[2]
+                    else f"{relative}: {part.size} bytes from offset {part.start} were appended by a "
+                    "writer that died before indexing them (the next write command cuts them off)"
+                )
+                continue
+            yield relative, row, part
+        for row in by_start.values():
+            self.report.count("catalogue")
+            self.report.add(
+                "catalogue",
+                f"catalogue puts the capture at offset {row.start_offset}, where no capture begins",
+                capture=row.id,
+                path=relative,
             )
 
     def _files_on_disk(self, folder: str) -> list[str]:
@@ -182,44 +257,26 @@ class Verifier:
             else []
         )
 
-    def _scan_all(self, jobs: list[tuple[str, bool]]) -> dict[str, FileScan]:
-        """Scan files in parallel (zlib and hashlib release the GIL on large buffers);
-        strict jobs are capture files, the others imported sources (hashed whole)."""
-        sizes = {}
-        for relative, _ in jobs:
-            try:
-                sizes[relative] = (self.root / relative).stat().st_size
-            except OSError:
-                continue
-        if self.progress:
-            self.progress.start(sum(sizes.values()))
-        advance = self.progress.advance if self.progress else None
-        present = sorted((job for job in jobs if job[0] in sizes), key=lambda job: -sizes[job[0]])
-
-        def work(job: tuple[str, bool]) -> tuple[str, FileScan]:
-            relative, strict = job
-            return relative, scan_warc(
-                self.root / relative, strict_gzip=strict, file_sha256=True, advance=advance
-            )
-
-        with ThreadPoolExecutor(max_workers=self.workers) as pool:
-            return dict(pool.map(work, present))
-
     # one capture file -----------------------------------------------------------------
 
-    def _check_capture_file(self, relative: str, row: Any, scan: FileScan | None) -> CaptureFile | None:
+    def _check_capture(self, relative: str, row: Any, scan: FileScan) -> CaptureFile | None:
+        """One capture's range of its file: its records, manifest and catalogue row."""
         report = self.report
-        name_id = Path(relative).name.removesuffix(".warc.gz")
-        capture_id = row.id if row is not None else name_id
+        alone = scan.start == 0 and scan.size == _size(self.root / relative)
+        capture_id = (
+            row.id if row is not None else Path(relative).name.removesuffix(".warc.gz") if alone else None
+        )
         where = {"capture": capture_id, "path": relative}
-        report.count("files")
         if row is not None:
             report.count("catalogue")
-        if scan is None:
-            report.add("files", "capture file is missing", **where)
-            return None
-        if row is None:
-            report.add("files", "file is not in the catalogue (unknown capture file)", **where)
+        else:
+            report.add(
+                "files",
+                "file is not in the catalogue (unknown capture file)"
+                if alone
+                else f"capture at offset {scan.start} is not in the catalogue",
+                **where,
+            )
         report_scan(report, scan, capture_id, relative)
         if not scan.records:
             return None
@@ -241,7 +298,13 @@ class Verifier:
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             report.add("manifests", f"metadata record is malformed ({exc!r})", **where)
             return None
-        if row is not None:
+        if row is not None and capture.facts["id"] != row.id:
+            report.add(
+                "manifests",
+                f"file holds capture {capture.facts['id']} where the catalogue puts {row.id} (swapped?)",
+                **where,
+            )
+        elif row is not None:
             self._check_row(capture, row, relative, where)
         return capture
 
@@ -262,8 +325,8 @@ class Verifier:
                 **where,
                 record=capture.metadata_record.where(),
             )
-        if manifest["capture_id"] != facts["id"] or Path(relative).name != f"{facts['id']}.warc.gz":
-            report.add("manifests", f"file holds capture {manifest['capture_id']}", **where)
+        if manifest["capture_id"] != facts["id"]:
+            report.add("manifests", f"manifest is of capture {manifest['capture_id']}", **where)
         for key in ("url", "canonical_url", "final_url", "captured_at"):
             if manifest[key] != facts[key]:
                 report.add("manifests", f"manifest {key} differs from the capture facts", **where)
@@ -304,6 +367,7 @@ class Verifier:
                 metadata_span=(capture.metadata_record.offset, capture.metadata_record.length or 0),
                 size=capture.scan.size,
                 warc_sha256=None,
+                start=capture.scan.start,
             )
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             self.report.add("manifests", f"metadata record is malformed ({exc!r})", **where)
@@ -317,54 +381,12 @@ class Verifier:
         if row.warc_sha256 is not None and row.warc_sha256 != capture.scan.sha256:
             self.report.add(
                 "catalogue",
-                "file bytes differ from the SHA-256 recorded when it was "
+                "capture's bytes differ from the SHA-256 recorded when it was "
                 "written (a change no record digest covers, e.g. gzip padding)",
                 **where,
             )
 
     # across captures ------------------------------------------------------------------
-
-    def _check_sources(self, files: dict[int, CaptureFile], full: bool) -> None:
-        """Imported source files: each cited by a manifest, with the SHA-256 it cites."""
-        cited: dict[str, list[tuple[str, str]]] = {}
-        for capture in files.values():
-            source = capture.manifest.get("source")
-            if isinstance(source, dict):
-                cited.setdefault(str(source.get("file")), []).append(
-                    (capture.facts["id"], str(source.get("sha256")))
-                )
-        base = (self.root / SOURCES).resolve()
-        for name in [name for name in cited if not (self.root / name).resolve().is_relative_to(base)]:
-            self.report.count("files")
-            self.report.add(
-                "files",
-                "manifest cites a source file outside sources/ (not read)",
-                capture=cited.pop(name)[0][0],
-                path=name,
-            )
-        sources = sorted(set(cited) | (set(self.disk[SOURCES]) if full else set()))
-        scans = self._scan_all([(path, False) for path in sources])
-        for relative in sources:
-            self.report.count("files")
-            citing = cited.get(relative, [])
-            first = citing[0][0] if citing else None
-            scan = scans.get(relative)
-            if scan is None:
-                self.report.add("files", "imported source file is missing", capture=first, path=relative)
-                continue
-            report_scan(self.report, scan, first, relative)
-            if not citing:
-                self.report.add(
-                    "files", "file is not cited by any capture (unknown source file)", path=relative
-                )
-            for capture_id, digest in citing:
-                if digest != scan.sha256:
-                    self.report.add(
-                        "files",
-                        "source file SHA-256 differs from the one its capture manifest records",
-                        capture=capture_id,
-                        path=relative,
-                    )
 
     def _check_revisits(self, rows: list, files: dict[int, CaptureFile]) -> None:
         """Each revisit's original is in the catalogue with the same payload; a revisit whose
@@ -483,6 +505,13 @@ class Verifier:
             first_signed_seq=first_signed,
             location=str(self.root),
         )
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
 
 
 def verify(

@@ -8,7 +8,7 @@ from typing import Any
 
 from archiver.evidence.findings import Report, report_scan
 from archiver.evidence.signatures import check_signatures
-from archiver.record import CaptureFile, facts_digest, find_metadata, manifest_digest
+from archiver.record import CaptureFile, facts_digest, find_metadata, manifest_digest, split_scan
 from archiver.warc.scanner import FileScan, scan_warc
 
 
@@ -88,20 +88,23 @@ def check_file(path: Path, public_key: Any, key_source: str) -> Report:
 
 
 def capture_in_scan(report: Report, scan: FileScan, where: str) -> list[CaptureFile]:
-    """The archiver capture in a WARC outside the archive, its manifest checked against its
-    records (there is no catalogue or chain to compare with)."""
-
-    found = find_metadata(scan) if scan.records else None
-    if found is None:
-        return []
-    metadata, record = found
-    report.count("manifests")
-    try:
-        capture = CaptureFile(scan, metadata, record, manifest_digest(metadata["manifest"]))
-        problems = [records_mismatch(capture), facts_mismatch(capture)]
-    except (KeyError, TypeError, ValueError, AttributeError) as exc:
-        report.add("manifests", f"metadata record is malformed ({exc!r})", path=where)
-        return []
-    for problem in filter(None, problems):
-        report.add("manifests", problem, capture=capture.facts.get("id"), path=where)
-    return [capture]
+    """The archiver captures in a WARC outside the archive (a rolling file holds several),
+    each manifest checked against its records (there is no catalogue or chain to compare
+    with)."""
+    captures = []
+    for part in split_scan(scan):
+        found = find_metadata(part) if part.records else None
+        if found is None:
+            continue
+        metadata, record = found
+        report.count("manifests")
+        try:
+            capture = CaptureFile(part, metadata, record, manifest_digest(metadata["manifest"]))
+            problems = [records_mismatch(capture), facts_mismatch(capture)]
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            report.add("manifests", f"metadata record is malformed ({exc!r})", path=where)
+            continue
+        for problem in filter(None, problems):
+            report.add("manifests", problem, capture=capture.facts.get("id"), path=where)
+        captures.append(capture)
+    return captures

@@ -8,7 +8,8 @@ import hashlib
 from datetime import UTC, datetime
 from pathlib import Path
 
-from archiver.warc.scanner import ScannedRecord, parse_digest, read_record_at
+from archiver.warc.digests import parse_digest
+from archiver.warc.scanner import ScannedRecord, read_record_at
 
 PROFILE_SUFFIX = "identical-payload-digest"  # WARC 1.0's and 1.1's URIs, and archiver's old misspelt one
 

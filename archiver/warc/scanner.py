@@ -6,8 +6,6 @@ does not inherit the writer's mistakes.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import hashlib
 import os
 import stat
@@ -17,13 +15,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+from archiver.warc.records import RecordDigests, ScannedRecord
+
 READ_SIZE = 1 << 20  # bytes read from disk at a time
 MAX_OUT = 1 << 20  # decompressed bytes produced per zlib call
 FIRST_FEED = 1 << 14  # compressed bytes fed to a fresh gzip member (grows while it lasts)
 MAX_HEAD = 1 << 20  # longest WARC or HTTP header block accepted
-KEEP_LIMIT = 16 << 20  # largest record content kept in memory (metadata, warcinfo)
-SNIFF_SIZE = 512  # payload bytes kept of every record
-DIGEST_SIZES = {"sha1": 20, "sha224": 28, "sha256": 32, "sha384": 48, "sha512": 64, "md5": 16}
 
 
 # zlib's gzip member header: magic, deflate, no flags, no time; then XFL (0, 2 or 4 by level)
@@ -32,74 +29,7 @@ ZLIB_GZIP_PREFIX = bytes.fromhex("1f8b080000000000")
 ZLIB_XFL = (0, 2, 4)
 
 
-# -- digests -----------------------------------------------------------------------------
-
-
-def parse_digest(value: str) -> tuple[str, bytes] | None:
-    """`algorithm:value` (hex, base32 or base64) as (hashlib name, raw bytes); None if unknown."""
-    label, _, text = value.strip().partition(":")
-    algorithm = label.lower().replace("-", "")
-    size = DIGEST_SIZES.get(algorithm)
-    if size is None or not text:
-        return None
-    for decode in (bytes.fromhex, _b32decode, _b64decode):
-        try:
-            raw = decode(text)
-        except (ValueError, binascii.Error):
-            continue
-        if len(raw) == size:
-            return algorithm, raw
-    return None
-
-
-def _b32decode(text: str) -> bytes:
-    return base64.b32decode(text.upper() + "=" * (-len(text) % 8))
-
-
-def _b64decode(text: str) -> bytes:
-    return base64.b64decode(text.replace("-", "+").replace("_", "/") + "=" * (-len(text) % 4), validate=True)
-
-
 # -- one pass over a WARC file -----------------------------------------------------------
-
-
-@dataclass
-class ScannedRecord:
-    """A record as found in a file, with the outcome of recomputing its digests."""
-
-    offset: int  # file offset of its gzip member (of the record itself when uncompressed)
-    length: int | None  # bytes of its gzip member; None if it shares or spans members
-    stream_offset: int  # position of the record in the decompressed stream
-    stream_length: int
-    headers: dict[str, str]
-    block_digest: str  # the WARC-Block-Digest header, or sha256 computed when there is none
-    block_ok: bool | None  # None: no digest header, or one of an unknown kind
-    payload_digest: str | None  # the WARC-Payload-Digest header
-    payload_ok: bool | None
-    payload_sha256: str | None  # hex, of the payload as stored
-    payload_length: int
-    http_head: bytes = b""  # status line and headers of an HTTP record
-    content: bytes | None = None  # the block, for records asked to be kept
-    trailer: int = 4  # bytes of CR/LF after the block (WARC says CRLF CRLF: 4)
-    payload_start: bytes = b""  # the first bytes of the payload (to sniff HTML without a Content-Type)
-    record_sha256: str = ""  # hex, of the record's exact bytes as stored (headers, block, trailer)
-
-    @property
-    def type(self) -> str:
-        return self.headers.get("warc-type", "")
-
-    @property
-    def record_id(self) -> str:
-        return self.headers.get("warc-record-id", "")
-
-    @property
-    def target_uri(self) -> str:
-        """WARC-Target-URI, without the angle brackets some writers (wget) put around it."""
-        uri = self.headers.get("warc-target-uri", "")
-        return uri[1:-1] if uri.startswith("<") and uri.endswith(">") else uri
-
-    def where(self) -> str:
-        return f"{self.type or 'record'} {self.record_id or '?'} at offset {self.offset}"
 
 
 @dataclass
@@ -107,13 +37,15 @@ class FileScan:
     """What one pass over a WARC file found."""
 
     path: str
-    size: int
+    size: int  # bytes scanned: the file's, or the range's when a range of it was scanned
     compressed: bool = False
     members: int = 0
     records: list[ScannedRecord] = field(default_factory=list)
     errors: list[tuple[int | None, str]] = field(default_factory=list)  # (file offset, message)
     offset_access: bool = True  # every record is alone in its own gzip member
-    sha256: str | None = None  # of the file's bytes, when asked
+    sha256: str | None = None  # of the file's (or range's) bytes, when asked
+    ranges: list[tuple[int, str]] = field(default_factory=list)  # (start, SHA-256) per capture
+    start: int = 0  # file offset of the first byte scanned (a capture's range in a rolling file)
     content_sha256: str | None = None  # of the decompressed stream, when asked
 
 
@@ -127,150 +59,6 @@ class _Stop(Exception):
     """The stream cannot be followed any further."""
 
 
-class _Dechunker:
-    """Feeds the body of a chunked transfer-encoded payload to a hash (some tools digest that)."""
-
-    def __init__(self, sink: Any) -> None:
-        self.sink, self.left, self.line, self.expect_crlf, self.done = sink, 0, bytearray(), False, False
-
-    def feed(self, data: bytes) -> None:
-        i, n = 0, len(data)
-        while i < n and not self.done:
-            if self.left:
-                take = min(self.left, n - i)
-                self.sink.update(data[i : i + take])
-                i, self.left = i + take, self.left - take
-                self.expect_crlf = not self.left
-                continue
-            end = data.find(b"\n", i)
-            self.line += data[i : n if end < 0 else end]
-            i = n if end < 0 else end + 1
-            if end < 0:
-                continue
-            line, self.line = bytes(self.line).strip(), bytearray()
-            if self.expect_crlf:
-                self.expect_crlf = False
-                continue
-            try:
-                self.left = int(line.split(b";")[0] or b"x", 16)
-            except ValueError:
-                self.done = True
-                continue
-            self.done = self.left == 0
-
-
-class _Record:
-    """A record being read: hashes its block (and payload) as the bytes go by."""
-
-    def __init__(
-        self, head: bytes, headers: dict[str, str], length: int, keep: bool, extra_sha256: bool
-    ) -> None:
-        self.headers, self.length = headers, length
-        self.whole = hashlib.sha256(head)  # the record's exact bytes: headers, block, trailer
-        self.block_claim = parse_digest(headers.get("warc-block-digest", ""))
-        self.payload_claim = parse_digest(headers.get("warc-payload-digest", ""))
-        self.block_hash = hashlib.new(self.block_claim[0] if self.block_claim else "sha256")
-        self.http = headers.get("content-type", "").lower().startswith("application/http")
-        self.http_buffer: bytearray | None = bytearray() if self.http else None
-        self.http_head = b""
-        self.payload_hashes: list[Any] = []
-        self.payload_hash = None  # the one checked against the payload claim
-        self.sha256_hash = None
-        self.dechunked: _Dechunker | None = None
-        self.payload_length = 0
-        self.payload_start = bytearray()
-        separate_payload = self.http or (
-            self.payload_claim is not None and self.payload_claim[0] != self.block_hash.name
-        )
-        if separate_payload:
-            self.payload_hash = hashlib.new(self.payload_claim[0] if self.payload_claim else "sha256")
-            self.payload_hashes.append(self.payload_hash)
-        payload_name = self.payload_hash.name if self.payload_hash else self.block_hash.name
-        if extra_sha256 and payload_name != "sha256":
-            self.sha256_hash = hashlib.sha256()
-            self.payload_hashes.append(self.sha256_hash)
-        self.content = bytearray() if keep and length <= KEEP_LIMIT else None
-
-    def feed(self, chunk: memoryview) -> None:
-        self.block_hash.update(chunk)
-        self.whole.update(chunk)
-        if self.content is not None:
-            self.content += chunk
-        if self.http_buffer is not None:
-            chunk = self._http_head(chunk)
-        if chunk:
-            if self.payload_length < SNIFF_SIZE:
-                self.payload_start += chunk[: SNIFF_SIZE - self.payload_length]
-            self.payload_length += len(chunk)
-            for payload_hash in self.payload_hashes:
-                payload_hash.update(chunk)
-            if self.dechunked is not None:
-                self.dechunked.feed(bytes(chunk))
-
-    def _http_head(self, chunk: memoryview) -> memoryview:
-        """Collect the HTTP status line and headers; return what follows them."""
-        buffer = self.http_buffer
-        assert buffer is not None
-        old = len(buffer)
-        buffer += chunk[:MAX_HEAD]
-        end = buffer.find(b"\r\n\r\n", max(0, old - 3))
-        if end < 0:
-            if len(buffer) >= MAX_HEAD:
-                self.http_buffer = None
-            return chunk[len(chunk) :]
-        self.http_head = bytes(buffer[: end + 4])
-        self.http_buffer = None
-        if (
-            self.payload_claim
-            and b"chunked" in self.http_head.lower()
-            and b"transfer-encoding" in self.http_head.lower()
-        ):
-            self.dechunked = _Dechunker(hashlib.new(self.payload_claim[0]))
-        return chunk[end + 4 - old :]
-
-    def result(self, offset: int, stream_offset: int, stream_length: int) -> ScannedRecord:
-        block_raw = self.block_hash.digest()
-        block_ok = None if self.block_claim is None else block_raw == self.block_claim[1]
-        block_digest = self.headers.get("warc-block-digest") or "sha256:" + block_raw.hex()
-        if self.http and self.http_buffer is not None:  # no end of HTTP headers: no payload
-            self.http_head = bytes(self.http_buffer)
-        payload_raw = self.payload_hash.digest() if self.payload_hash else block_raw
-        payload_ok = None
-        if self.payload_claim is not None:
-            payload_ok = payload_raw == self.payload_claim[1] or (
-                self.dechunked is not None and self.dechunked.sink.digest() == self.payload_claim[1]
-            )
-        payload_name = self.payload_hash.name if self.payload_hash else self.block_hash.name
-        sha256 = (
-            payload_raw.hex()
-            if payload_name == "sha256"
-            else self.sha256_hash.hexdigest()
-            if self.sha256_hash
-            else None
-        )
-        if not self.http and self.payload_hash is None:
-            self.payload_length = self.length
-        if self.headers.get("warc-type") == "revisit":
-            payload_ok, sha256 = None, None  # a revisit's payload lives in the record it refers to
-        return ScannedRecord(
-            offset=offset,
-            length=None,
-            stream_offset=stream_offset,
-            stream_length=stream_length,
-            headers=self.headers,
-            block_digest=block_digest,
-            block_ok=block_ok,
-            payload_digest=self.headers.get("warc-payload-digest"),
-            payload_ok=payload_ok,
-            payload_sha256=sha256,
-            payload_length=self.payload_length,
-            http_head=self.http_head,
-            content=bytes(self.content) if self.content is not None else None,
-            payload_start=bytes(self.payload_start),
-            record_sha256=self.whole.hexdigest(),
-        )
-
-
 class _Parser:
     """Splits a decompressed WARC stream into records; told where gzip members begin and end."""
 
@@ -279,11 +67,12 @@ class _Parser:
     def __init__(self, scan: FileScan, keep_types: tuple[str, ...], extra_sha256: bool) -> None:
         self.scan, self.keep_types, self.extra_sha256 = scan, keep_types, extra_sha256
         self.state, self.buffer, self.position = self.HEAD, bytearray(), 0
-        self.record: _Record | None = None
+        self.record: RecordDigests | None = None
         self.remaining = 0
         self.record_start = self.member_offset = self.member_stream = 0
         self.member_records: list[ScannedRecord] = []
         self.start_offset = 0
+        self.capture_start: int | None = None  # set when a member opens with a warcinfo record
 
     # members ----------------------------------------------------------------------------
 
@@ -362,8 +151,11 @@ class _Parser:
                 raise ValueError
         except (KeyError, ValueError):
             self._fail("WARC record without a valid Content-Length")
-        keep = headers.get("warc-type", "") in self.keep_types
-        self.record = _Record(raw, headers, length, keep, self.extra_sha256)
+        kind = headers.get("warc-type", "")
+        if kind == "warcinfo" and self.record_start == self.member_stream and self.scan.compressed:
+            self.capture_start = self.member_offset  # a capture of a rolling file begins here
+        keep = kind in self.keep_types
+        self.record = RecordDigests(raw, headers, length, keep, self.extra_sha256)
         self.remaining = length
         self.state = self.BLOCK if length else self.TRAILER
 
@@ -417,10 +209,14 @@ def scan_stream(
     extra_sha256: bool = True,
     keep_types: tuple[str, ...] = ("metadata", "warcinfo"),
     advance: Callable[[int], None] | None = None,
+    base: int = 0,
+    capture_sha256: bool = False,
 ) -> FileScan:
     """Read a WARC stream (gzip or not) once, checking every member and record digest.
-    `strict_gzip`: every gzip member header must be the one archiver's writer makes."""
-    scan = FileScan(path=name, size=size)
+    `strict_gzip`: every gzip member header must be the one archiver's writer makes; `base`:
+    the file offset the stream starts at (offsets reported are the file's); `capture_sha256`:
+    hash each capture's bytes apart (`ranges`; a capture begins with a warcinfo member)."""
+    scan = FileScan(path=name, size=size, start=base)
     first = handle.read(READ_SIZE)
     scan.compressed = first[:2] == b"\x1f\x8b"
     whole = hashlib.sha256() if file_sha256 else None
@@ -429,7 +225,10 @@ def scan_stream(
     sink = _ContentSink(parser, content)
     try:
         if scan.compressed:
-            _walk_gzip(handle, first, scan, parser, sink, strict_gzip, whole, advance)
+            cuts = _Cuts(base) if capture_sha256 else None
+            _walk_gzip(handle, first, scan, parser, sink, strict_gzip, _Hashers(whole, cuts), advance, base)
+            if cuts is not None:
+                scan.ranges = cuts.finish()
         else:
             _walk_plain(handle, first, parser, sink, whole, advance)
         parser.finish()
@@ -440,6 +239,39 @@ def scan_stream(
     scan.sha256 = whole.hexdigest() if whole else None
     scan.content_sha256 = content.hexdigest() if content else None
     return scan
+
+
+class _Cuts:
+    """SHA-256 of each capture's bytes in one pass: cut where a member opens with a warcinfo."""
+
+    def __init__(self, start: int) -> None:
+        self.start, self.hash = start, hashlib.sha256()
+        self.done: list[tuple[int, str]] = []
+
+    def update(self, data: bytes) -> None:
+        self.hash.update(data)
+
+    def cut(self, offset: int) -> None:
+        if offset > self.start:
+            self.done.append((self.start, self.hash.hexdigest()))
+            self.start, self.hash = offset, hashlib.sha256()
+
+    def finish(self) -> list[tuple[int, str]]:
+        self.done.append((self.start, self.hash.hexdigest()))
+        return self.done
+
+
+class _Hashers:
+    """The hashes of compressed bytes a walk feeds: the whole file's and each capture's."""
+
+    def __init__(self, whole: Any, cuts: _Cuts | None) -> None:
+        self.whole, self.cuts = whole, cuts
+
+    def update(self, data: bytes) -> None:
+        if self.whole is not None:
+            self.whole.update(data)
+        if self.cuts is not None:
+            self.cuts.update(data)
 
 
 class _ContentSink:
@@ -481,56 +313,64 @@ def _walk_gzip(
     strict: bool,
     whole: Any,
     advance: Callable[[int], None] | None,
+    base: int,
 ) -> None:
-    """Decompress member by member; `offset` is the file position of data[start]."""
-    data, start, offset = first, 0, 0
+    """Decompress member by member; `offset` is the file position of data[start]. The bytes
+    are hashed as they are consumed, so a capture's hash can start at its first member."""
+    data, start, offset = first, 0, base
     inflater: Any = None
     header: bytes | None = None
     feed = FIRST_FEED
-    if whole is not None:
-        whole.update(first)
-    while True:
-        if start >= len(data):
-            if advance:
-                advance(len(data))
-            data, start = handle.read(READ_SIZE), 0
-            if not data:
-                break
-            if whole is not None:
-                whole.update(data)
-        if inflater is None:
-            if len(data) - start < 10:  # a member header split across reads
-                more = handle.read(READ_SIZE)
-                if whole is not None:
-                    whole.update(more)
+    cuts = whole.cuts
+    try:
+        while True:
+            if start >= len(data):
                 if advance:
-                    advance(start)
-                data, start = data[start:] + more, 0
-                if not more and len(data) < 10:
-                    scan.errors.append((offset, "file ends inside a gzip member header (truncated)"))
-                    raise _Stop
-            if strict:
-                header = _check_header(data[start : start + 10], header, offset, scan)
-            inflater, feed = zlib.decompressobj(31), FIRST_FEED
-            scan.members += 1
-            parser.member_start(offset)
-        piece = data[start : start + feed]
-        try:
-            out = inflater.decompress(piece, MAX_OUT)
-            sink(out)
-            while inflater.unconsumed_tail and not inflater.eof:
-                sink(inflater.decompress(inflater.unconsumed_tail, MAX_OUT))
-        except zlib.error as exc:
-            scan.errors.append((parser.member_offset, f"gzip member does not decompress ({exc})"))
-            raise _Stop from None
-        if inflater.eof:
-            used = len(piece) - len(inflater.unused_data)
-            start, offset = start + used, offset + used
-            parser.member_end(offset)
-            inflater = None
-        else:
-            start, offset = start + len(piece), offset + len(piece)
-            feed = min(feed * 2, READ_SIZE)
+                    advance(len(data))
+                data, start = handle.read(READ_SIZE), 0
+                if not data:
+                    break
+            if inflater is None:
+                if len(data) - start < 10:  # a member header split across reads
+                    more = handle.read(READ_SIZE)
+                    if advance:
+                        advance(start)
+                    data, start = data[start:] + more, 0
+                    if not more and len(data) < 10:
+                        scan.errors.append((offset, "file ends inside a gzip member header (truncated)"))
+                        raise _Stop
+                if strict:
+                    header = _check_header(data[start : start + 10], header, offset, scan)
+                inflater, feed = zlib.decompressobj(31), FIRST_FEED
+                scan.members += 1
+                parser.member_start(offset)
+            piece = data[start : start + feed]
+            try:
+                out = inflater.decompress(piece, MAX_OUT)
+                sink(out)
+                while inflater.unconsumed_tail and not inflater.eof:
+                    sink(inflater.decompress(inflater.unconsumed_tail, MAX_OUT))
+            except zlib.error as exc:
+                scan.errors.append((parser.member_offset, f"gzip member does not decompress ({exc})"))
+                raise _Stop from None
+            if cuts is not None and parser.capture_start is not None:
+                cuts.cut(parser.capture_start)
+                parser.capture_start = None
+            if inflater.eof:
+                used = len(piece) - len(inflater.unused_data)
+                whole.update(piece[:used])
+                start, offset = start + used, offset + used
+                parser.member_end(offset)
+                inflater = None
+            else:
+                whole.update(piece)
+                start, offset = start + len(piece), offset + len(piece)
+                feed = min(feed * 2, READ_SIZE)
+    except _Stop:
+        whole.update(data[start:])  # the file's hash still covers every byte
+        while rest := handle.read(READ_SIZE):
+            whole.update(rest)
+        raise
     if advance:
         advance(len(data))
     if inflater is not None:
@@ -564,6 +404,32 @@ def scan_warc(path: Path, **options: Any) -> FileScan:
             return scan_stream(handle, str(path), os.fstat(handle.fileno()).st_size, **options)
     except OSError as exc:
         return FileScan(path=str(path), size=0, errors=[(None, f"cannot read: {exc.strerror}")])
+
+
+class Window:
+    """At most `left` bytes of a file, from where it is positioned."""
+
+    def __init__(self, handle: Readable, left: int) -> None:
+        self.handle, self.left = handle, left
+
+    def read(self, size: int = -1, /) -> bytes:
+        size = self.left if size < 0 else min(size, self.left)
+        data = self.handle.read(size) if size else b""
+        self.left -= len(data)
+        return data
+
+
+def scan_range(path: Path, start: int, length: int, **options: Any) -> FileScan:
+    """scan_stream over `length` bytes of a file from `start`: one capture of a rolling WARC
+    file (a file shorter than that reads as truncated)."""
+    try:
+        if not stat.S_ISREG(os.stat(path).st_mode):
+            return FileScan(path=str(path), size=0, start=start, errors=[(None, "not a regular file")])
+        with open(path, "rb") as handle:
+            handle.seek(start)
+            return scan_stream(Window(handle, length), str(path), length, base=start, **options)
+    except OSError as exc:
+        return FileScan(path=str(path), size=0, start=start, errors=[(None, f"cannot read: {exc.strerror}")])
 
 
 def read_record_at(path: Path, offset: int) -> ScannedRecord:
