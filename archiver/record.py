@@ -360,6 +360,8 @@ def split_scan(scan: FileScan) -> list[FileScan]:
     ]
     for record in scan.records:
         parts[bisect_right(starts, record.offset) - 1].records.append(record)
+    for part in parts:  # a failure elsewhere in the file says nothing of this capture's members
+        part.offset_access = all(r.length is not None for r in part.records)
     for offset, message in scan.errors:
         index = 0 if offset is None else max(0, bisect_right(starts, offset) - 1)
         parts[index].errors.append((offset, message))

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import codecs
+import functools
 import os
 import re
-from html.parser import HTMLParser
 from urllib.parse import urljoin, urlsplit
 
 from archiver.errors import ArchiverError
@@ -93,6 +93,7 @@ def _is_tracking(name: str) -> bool:
     return name in TRACKING_PARAMS or name.startswith(TRACKING_PREFIXES)
 
 
+@functools.lru_cache(maxsize=4096)  # a capture asks for the same URL's key several times
 def canonicalize(url: str) -> str:
     """The catalogue key: lowercase scheme and host, no default port, no fragment,
     no tracking parameters, query parameters sorted."""
@@ -117,36 +118,32 @@ def looks_like_path(target: str) -> bool:
     return "/" in target or os.sep in target or target.lower().endswith((".warc", ".warc.gz", ".wacz"))
 
 
-class _HeadLinks(HTMLParser):
-    """The first `<link rel=canonical>` and `og:url` of a page, up to its body."""
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.found: dict[str, str] = {}
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        values = {name.lower(): (value or "").strip() for name, value in attrs}
-        if tag == "link" and "canonical" in values.get("rel", "").lower().split():
-            self.found.setdefault("canonical", values.get("href", ""))
-        elif tag == "meta" and (values.get("property") or values.get("name") or "").lower() == "og:url":
-            self.found.setdefault("og:url", values.get("content", ""))
-        elif tag == "body":
-            self.found.setdefault("body", "")
-
-
 _HEAD_CHARS = 512 * 1024  # how much of a page is searched for its canonical URL
+_BODY = re.compile(r"<body[\s>/]", re.I)
 
 
 def page_canonical(html: str, base: str) -> str | None:
-    """The URL a page names as its own (`link rel=canonical`, else `og:url`), resolved
-    against `base`; None when there is none fetchable."""
-    parser = _HeadLinks()
-    for start in range(0, min(len(html), _HEAD_CHARS), 8192):
-        parser.feed(html[start : start + 8192])
-        if "body" in parser.found or "canonical" in parser.found:
-            break
+    """The URL a page names as its own (the first `link rel=canonical`, else `og:url`, up to
+    its body), resolved against `base`; None when there is none fetchable. Only the head is
+    parsed (with lxml: a capture pays for this on every page)."""
+    from lxml import etree
+    from lxml import html as lxml_html
+
+    head = html[:_HEAD_CHARS]
+    body = _BODY.search(head)
+    head = head[: body.start()] if body else head
+    try:
+        tree = lxml_html.document_fromstring(head)
+    except (etree.ParserError, ValueError):
+        return None
+    found: dict[str, str] = {}
+    for element in tree.iter("link", "meta"):
+        if element.tag == "link" and "canonical" in (element.get("rel") or "").lower().split():
+            found.setdefault("canonical", (element.get("href") or "").strip())
+        elif (element.get("property") or element.get("name") or "").strip().lower() == "og:url":
+            found.setdefault("og:url", (element.get("content") or "").strip())
     for kind in ("canonical", "og:url"):
-        href = parser.found.get(kind)
+        href = found.get(kind)
         if href:
             try:
                 return check_url(urljoin(base, href))

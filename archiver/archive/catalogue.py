@@ -11,7 +11,6 @@ import sqlite3
 import tempfile
 import time
 from collections.abc import Iterator
-from dataclasses import astuple
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -261,7 +260,8 @@ class Catalogue:
 def insert_capture(db: sqlite3.Connection, capture: Capture) -> None:
     """Add a capture's row and make its manifest the chain head (inside a transaction)."""
     marks = ",".join("?" * len(COLUMNS))
-    db.execute(f"INSERT INTO captures ({','.join(COLUMNS)}) VALUES ({marks})", astuple(capture))
+    values = tuple(getattr(capture, name) for name in COLUMNS)  # astuple would deep-copy each value
+    db.execute(f"INSERT INTO captures ({','.join(COLUMNS)}) VALUES ({marks})", values)
     db.execute("INSERT OR REPLACE INTO state VALUES ('chain_head', ?)", (capture.manifest_sha256,))
 
 

@@ -241,6 +241,7 @@ def commit_group(
         if taken is not None:  # never fork the chain, whatever went wrong before
             raise ArchiverError(f"cannot add captures: seq {seq} is already capture {taken[0]}")
         path, out = roll.target(items[0].draft.capture_id)
+        name = archive.relative(path)
         begin = out.tell()
         journal = archive.root / JOURNAL_NAME
         _atomic_write(journal, json.dumps({"roll": archive.relative(path), "offset": begin}).encode())
@@ -248,7 +249,7 @@ def commit_group(
             rows = []
             for item in items:
                 latest = archive.history(item.facts["canonical_url"])
-                row = _append(archive, path, out, item, seq, prev, sign)
+                row = _append(name, path, out, item, seq, prev, sign)
                 rows.append((row, latest[-1].payload_sha256 if latest else None))
                 prev, seq = row.manifest_sha256, seq + 1
             out.flush()
@@ -266,7 +267,7 @@ def commit_group(
 
 
 def _append(
-    archive: Archive,
+    name: str,
     path: Path,
     out: IO[bytes],
     item: Pending,
@@ -299,7 +300,7 @@ def _append(
     response = next(s for s in exchanges if s.record_id == facts["response_record_id"])
     return make_row(
         data,
-        warc_path=archive.relative(path),
+        warc_path=name,
         response=(response.offset, response.length),
         metadata_span=(meta.offset, meta.length),
         size=out.tell() - start,

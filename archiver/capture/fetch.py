@@ -18,8 +18,8 @@ from types import TracebackType
 from typing import IO, Any
 from urllib.parse import quote, urljoin, urlsplit
 
-import requests
-from requests.adapters import HTTPAdapter
+import urllib3
+from urllib3 import exceptions as http_errors
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
@@ -29,7 +29,7 @@ from archiver.urls import check_url
 
 REDIRECT_STATUSES = (301, 302, 303, 307, 308)
 RETRY_STATUSES = (429, 503)
-DEFAULT_USER_AGENT = f"archiver/{__version__} (news article archiver; python-requests)"
+DEFAULT_USER_AGENT = f"archiver/{__version__} (news article archiver; urllib3)"
 CHUNK = 1 << 16
 _URL_SAFE = "".join(chr(c) for c in range(0x21, 0x7F))  # printable ASCII is kept as sent
 
@@ -71,7 +71,7 @@ class Hop:
         return next((v for k, v in self.headers if k.lower() == name), None)
 
 
-_local = threading.local()  # the running exchange's _Deadline, per worker thread
+_local = threading.local()  # the running exchange's _Deadline and bytes sent, per worker thread
 
 
 class _Deadline:
@@ -122,14 +122,29 @@ def _watched(sock: socket.socket) -> socket.socket:
     return sock
 
 
+def _sent(data: Any) -> None:
+    """Keep the bytes of the request as they go to the socket: the request record's block."""
+    sent = getattr(_local, "sent", None)
+    if sent is not None:
+        sent += data if isinstance(data, bytes | bytearray) else b""
+
+
 class _WatchedHTTPConnection(HTTPConnection):
     def _new_conn(self) -> socket.socket:
         return _watched(super()._new_conn())
+
+    def send(self, data: Any) -> None:
+        _sent(data)
+        super().send(data)
 
 
 class _WatchedHTTPSConnection(HTTPSConnection):
     def _new_conn(self) -> socket.socket:
         return _watched(super()._new_conn())
+
+    def send(self, data: Any) -> None:
+        _sent(data)
+        super().send(data)
 
 
 class _WatchedHTTPPool(HTTPConnectionPool):
@@ -140,52 +155,30 @@ class _WatchedHTTPSPool(HTTPSConnectionPool):
     ConnectionCls = _WatchedHTTPSConnection
 
 
-class _WatchedAdapter(HTTPAdapter):
-    """requests' adapter with connections whose sockets the running _Deadline can shut."""
-
-    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
-        super().init_poolmanager(*args, **kwargs)
-        self.poolmanager.pool_classes_by_scheme = {"http": _WatchedHTTPPool, "https": _WatchedHTTPSPool}
-
-
-def new_session() -> requests.Session:
-    """A requests session that neither decodes nor follows anything on its own, and whose
-    connections --max-time can cut."""
-    session = requests.Session()
-    session.trust_env = False
-    session.mount("http://", _WatchedAdapter())
-    session.mount("https://", _WatchedAdapter())
-    return session
-
-
-def _request_head(prepared: requests.PreparedRequest) -> bytes:
-    parts = urlsplit(prepared.url or "")
-    lines = [f"{prepared.method} {prepared.path_url} HTTP/1.1", f"Host: {parts.netloc}"]
-    lines += [f"{k}: {v if isinstance(v, str) else v.decode('latin-1')}" for k, v in prepared.headers.items()]
-    return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1", "replace")
+def new_session() -> urllib3.PoolManager:
+    """Connection pools (urllib3 itself: requests' layers cost more than the rest of an
+    exchange) that neither decode nor follow anything on their own, read no proxy settings,
+    and whose connections --max-time can cut."""
+    manager = urllib3.PoolManager(num_pools=64, maxsize=32, retries=False)
+    manager.pool_classes_by_scheme = {"http": _WatchedHTTPPool, "https": _WatchedHTTPSPool}
+    return manager
 
 
 def _fetch_error(url: str, exc: Exception, options: FetchOptions) -> ArchiverError:
-    """Turn a requests exception into a one-line message."""
+    """Turn an HTTP client exception into a one-line message."""
     host = urlsplit(url).hostname or url
     text = str(exc)
-    if isinstance(exc, requests.exceptions.SSLError):
+    if isinstance(exc, http_errors.SSLError):
         return ArchiverError(f"{url}: TLS error talking to {host}")
-    if isinstance(exc, requests.exceptions.Timeout):
+    if isinstance(exc, http_errors.TimeoutError) and not isinstance(exc, http_errors.NewConnectionError):
         return ArchiverError(f"{url}: no answer within {options.timeout:g}s (--timeout)")
-    if isinstance(
-        exc,
-        requests.exceptions.InvalidURL
-        | requests.exceptions.MissingSchema
-        | requests.exceptions.InvalidSchema
-        | ValueError,
-    ):
+    if isinstance(exc, http_errors.LocationValueError | ValueError):
         return ArchiverError(f"invalid URL {url}")
     if "NameResolutionError" in text or "Name or service not known" in text or "getaddrinfo" in text:
         return ArchiverError(f"{url}: DNS lookup failed for {host}")
     if "Connection refused" in text or "ConnectionRefused" in text:
         return ArchiverError(f"{url}: connection refused by {host}")
-    if isinstance(exc, requests.exceptions.ChunkedEncodingError | requests.exceptions.ContentDecodingError):
+    if isinstance(exc, http_errors.ProtocolError | http_errors.DecodeError) and "BadStatusLine" not in text:
         return ArchiverError(f"{url}: broken response from {host}")
     if "BadStatusLine" in text or "LineTooLong" in text or "got more than" in text:
         return ArchiverError(f"{url}: malformed response from {host}")
@@ -206,7 +199,7 @@ def _raw_chunks(raw: Any) -> Iterator[bytes]:
         yield chunk
 
 
-def _exchange(session: requests.Session, url: str, options: FetchOptions) -> Hop:
+def _exchange(session: urllib3.PoolManager, url: str, options: FetchOptions) -> Hop:
     """One request, its response read raw (no content decoding) up to max_size, the whole
     exchange within max_time."""
     with _Deadline(options.max_time) as deadline:
@@ -222,25 +215,36 @@ def _exchange(session: requests.Session, url: str, options: FetchOptions) -> Hop
     return hop
 
 
-def _read_exchange(session: requests.Session, url: str, options: FetchOptions) -> Hop:
+def _read_exchange(session: urllib3.PoolManager, url: str, options: FetchOptions) -> Hop:
     headers = {
         "User-Agent": options.user_agent,
         "Accept-Encoding": "gzip, deflate, br",
         "Accept": "text/html,application/xhtml+xml,*/*;q=0.8",
+        "Connection": "keep-alive",
     }
     started = datetime.now(UTC)
+    _local.sent = bytearray()
     try:
-        prepared = session.prepare_request(requests.Request("GET", url, headers=headers))
-        # the adapter, not session.send: that one parses Location itself, even unasked
-        response = session.get_adapter(url).send(prepared, stream=True, timeout=options.timeout)
-    except (requests.exceptions.RequestException, ValueError) as exc:
+        response = session.urlopen(
+            "GET",
+            url,
+            headers=headers,
+            preload_content=False,
+            decode_content=False,
+            redirect=False,
+            retries=False,
+            timeout=urllib3.Timeout(connect=options.timeout, read=options.timeout),
+        )
+    except (http_errors.HTTPError, ValueError, OSError) as exc:
+        _local.sent = None
         raise _fetch_error(url, exc, options) from None
+    request_head, _local.sent = bytes(_local.sent), None
     spool = tempfile.SpooledTemporaryFile(max_size=1 << 20)  # noqa: SIM115 - handed to the Hop
     digest = hashlib.sha256()
     length = 0
     deadline = time.monotonic() + options.max_time
     try:
-        for chunk in _raw_chunks(response.raw):
+        for chunk in _raw_chunks(response):
             if options.cancel is not None and options.cancel.is_set():
                 raise KeyboardInterrupt
             if time.monotonic() > deadline:
@@ -260,9 +264,9 @@ def _read_exchange(session: requests.Session, url: str, options: FetchOptions) -
         if "timed out" in str(exc).lower():
             raise ArchiverError(f"{url}: no data for {options.timeout:g}s (--timeout)") from None
         raise ArchiverError(f"{url}: connection broken while reading the response") from None
-    response.close()
+    response.release_conn()  # drained: the connection serves the next request
     spool.seek(0)
-    raw = response.raw
+    raw = response
     protocol = {10: "HTTP/1.0", 11: "HTTP/1.1"}.get(raw.version, "HTTP/1.1")
     header_list = []
     for name, value in raw.headers.items():
@@ -273,7 +277,7 @@ def _read_exchange(session: requests.Session, url: str, options: FetchOptions) -
     head = "".join(f"{k}: {v}\r\n" for k, v in header_list)
     return Hop(
         url=url,
-        request_head=_request_head(prepared),
+        request_head=request_head,
         started=started,
         status=raw.status,
         reason=reason,
@@ -315,7 +319,7 @@ def _pause(seconds: float, options: FetchOptions) -> None:
         raise KeyboardInterrupt
 
 
-def _exchange_with_retries(session: requests.Session, url: str, options: FetchOptions) -> Hop:
+def _exchange_with_retries(session: urllib3.PoolManager, url: str, options: FetchOptions) -> Hop:
     """_exchange, retried with exponential backoff on connection errors and 429/503."""
     for attempt in range(options.retries + 1):
         last = attempt == options.retries
@@ -344,7 +348,7 @@ def _location_url(location: str) -> str:
     return quote(raw, safe=_URL_SAFE)
 
 
-def fetch(session: requests.Session, url: str, options: FetchOptions) -> list[Hop]:
+def fetch(session: urllib3.PoolManager, url: str, options: FetchOptions) -> list[Hop]:
     """Fetch `url`, following redirects by hand so every hop is recorded. A redirect to
     something that is no fetchable URL ends the capture at that response, with a note."""
     hops: list[Hop] = []

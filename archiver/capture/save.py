@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import requests
+import urllib3
 from warcio.statusandheaders import StatusAndHeaders
 
 from archiver.archive.commit import Draft, Pending, Roll, commit_group
@@ -74,7 +74,7 @@ def capture_url(
     archive: Archive,
     url: str,
     options: FetchOptions,
-    session: requests.Session | None = None,
+    session: urllib3.PoolManager | None = None,
     roll: Roll | None = None,
 ) -> CaptureResult:
     """Fetch `url` and add it to `archive` as one capture (appended to `roll`, or to a file
@@ -89,7 +89,7 @@ def capture_url(
             roll.close()
 
 
-def prepare(archive: Archive, url: str, options: FetchOptions, session: requests.Session) -> Prepared:
+def prepare(archive: Archive, url: str, options: FetchOptions, session: urllib3.PoolManager) -> Prepared:
     """Fetch `url` and write its exchange records to a draft, outside the writer lock."""
     hops = fetch(session, url, options)
     try:

@@ -223,12 +223,10 @@ def scan_stream(
     content = hashlib.sha256() if content_sha256 else None
     parser = _Parser(scan, keep_types, extra_sha256)
     sink = _ContentSink(parser, content)
+    cuts = _Cuts(base) if capture_sha256 and scan.compressed else None
     try:
         if scan.compressed:
-            cuts = _Cuts(base) if capture_sha256 else None
             _walk_gzip(handle, first, scan, parser, sink, strict_gzip, _Hashers(whole, cuts), advance, base)
-            if cuts is not None:
-                scan.ranges = cuts.finish()
         else:
             _walk_plain(handle, first, parser, sink, whole, advance)
         parser.finish()
@@ -236,6 +234,7 @@ def scan_stream(
         scan.offset_access = False
     if not scan.records and not scan.errors:
         scan.errors.append((0, "no WARC records"))
+    scan.ranges = cuts.finish() if cuts is not None else []
     scan.sha256 = whole.hexdigest() if whole else None
     scan.content_sha256 = content.hexdigest() if content else None
     return scan

@@ -190,7 +190,7 @@ class CaptureWriter:
 
     def metadata(self, uri: str, date: str, concurrent_to: str, data: dict) -> RecordSpan:
         """A JSON metadata record about the capture."""
-        payload = json.dumps(data, indent=1, sort_keys=True, ensure_ascii=False).encode()
+        payload = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
         record = self.writer.create_warc_record(
             uri,
             "metadata",
