@@ -49,8 +49,8 @@ from archiver.evidence import keys
 from archiver.evidence.intake import Page, Source, precheck, stage
 from archiver.record import Capture, iso, make_facts, new_capture_id
 from archiver.urls import canonicalize
+from archiver.warc.deflate import gzip_member
 from archiver.warc.http import header, parse_status
-from archiver.warc.recompress import gzip_member
 from archiver.warc.revisits import payload_matches, refers_to_moment, same_moment, warc_moment
 from archiver.warc.scanner import ScannedRecord, read_record_at
 from archiver.warc.writer import SOFTWARE, CaptureWriter, RecordSpan

@@ -5,18 +5,11 @@ records, as some tools write them)."""
 from __future__ import annotations
 
 import gzip
-import zlib
 from pathlib import Path
 from typing import IO, Any
 
+from archiver.warc.deflate import gzip_member
 from archiver.warc.scanner import FileScan
-from archiver.warc.writer import GZIP_LEVEL
-
-
-def gzip_member(data: bytes) -> bytes:
-    """One gzip member, as archiver's writer makes them."""
-    compressor = zlib.compressobj(GZIP_LEVEL, zlib.DEFLATED, 31)
-    return compressor.compress(data) + compressor.flush()
 
 
 def recompress(source: Path, scan: FileScan, target: Path) -> None:

@@ -1,4 +1,4 @@
-"""An independent WARC reader for checking evidence: walks gzip members with zlib, splits
+"""An independent WARC reader for checking evidence: walks gzip members with its own inflater, splits
 records by their headers and hashes blocks and payloads while decompressing, in one streaming
 pass per file. It shares no code with warcio (which wrote the files), so a check made with it
 does not inherit the writer's mistakes.
@@ -9,24 +9,24 @@ from __future__ import annotations
 import hashlib
 import os
 import stat
-import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+from archiver.warc import deflate
 from archiver.warc.records import RecordDigests, ScannedRecord
 
 READ_SIZE = 1 << 20  # bytes read from disk at a time
-MAX_OUT = 1 << 20  # decompressed bytes produced per zlib call
+MAX_OUT = 1 << 20  # decompressed bytes produced per inflate call
 FIRST_FEED = 1 << 14  # compressed bytes fed to a fresh gzip member (grows while it lasts)
 MAX_HEAD = 1 << 20  # longest WARC or HTTP header block accepted
 
 
-# zlib's gzip member header: magic, deflate, no flags, no time; then XFL (0, 2 or 4 by level)
-# and the OS byte. Archiver's writers never vary it within a file.
-ZLIB_GZIP_PREFIX = bytes.fromhex("1f8b080000000000")
-ZLIB_XFL = (0, 2, 4)
+# The gzip member header zlib and ISA-L write: magic, deflate, no flags, no time; then XFL
+# (0, 2 or 4) and the OS byte. Archiver's writers never vary it within a file.
+GZIP_PREFIX = bytes.fromhex("1f8b080000000000")
+GZIP_XFL = (0, 2, 4)
 
 
 # -- one pass over a WARC file -----------------------------------------------------------
@@ -340,7 +340,7 @@ def _walk_gzip(
                         raise _Stop
                 if strict:
                     header = _check_header(data[start : start + 10], header, offset, scan)
-                inflater, feed = zlib.decompressobj(31), FIRST_FEED
+                inflater, feed = deflate.inflater(), FIRST_FEED
                 scan.members += 1
                 parser.member_start(offset)
             piece = data[start : start + feed]
@@ -349,7 +349,7 @@ def _walk_gzip(
                 sink(out)
                 while inflater.unconsumed_tail and not inflater.eof:
                     sink(inflater.decompress(inflater.unconsumed_tail, MAX_OUT))
-            except zlib.error as exc:
+            except deflate.ERRORS as exc:
                 scan.errors.append((parser.member_offset, f"gzip member does not decompress ({exc})"))
                 raise _Stop from None
             if cuts is not None and parser.capture_start is not None:
@@ -378,8 +378,8 @@ def _walk_gzip(
 
 
 def _check_header(header: bytes, first: bytes | None, offset: int, scan: FileScan) -> bytes:
-    """A member header must be one zlib writes, the same for every member of the file."""
-    if first is None and header[:8] == ZLIB_GZIP_PREFIX and header[8] in ZLIB_XFL:
+    """A member header must be one archiver writes, the same for every member of the file."""
+    if first is None and header[:8] == GZIP_PREFIX and header[8] in GZIP_XFL:
         return header
     if header != first:
         scan.errors.append(
@@ -435,7 +435,7 @@ def read_record_at(path: Path, offset: int) -> ScannedRecord:
     """The one record in the gzip member at `offset` (content kept)."""
     with open(path, "rb") as handle:
         handle.seek(offset)
-        inflater = zlib.decompressobj(31)
+        inflater = deflate.inflater()
         scan = FileScan(path=str(path), size=0, compressed=True)
         parser = _Parser(scan, ("metadata", "warcinfo", "response", "revisit", "request"), True)
         parser.member_start(offset)
@@ -446,7 +446,7 @@ def read_record_at(path: Path, offset: int) -> ScannedRecord:
                     raise ValueError(f"truncated gzip member at offset {offset} of {path.name}")
                 parser.feed(inflater.decompress(chunk))
             parser.finish()
-        except (_Stop, zlib.error) as exc:
+        except (_Stop, *deflate.ERRORS) as exc:
             message = scan.errors[-1][1] if scan.errors else str(exc)
             raise ValueError(f"no readable record at offset {offset} of {path.name}: {message}") from None
     if len(scan.records) != 1:

@@ -6,7 +6,6 @@ import hashlib
 import io
 import json
 import socket
-import zlib
 from dataclasses import dataclass
 from typing import IO, BinaryIO
 
@@ -15,6 +14,7 @@ from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
 from archiver import __version__
+from archiver.warc import deflate
 
 SOFTWARE = f"archiver/{__version__}"
 REVISIT_PROFILE = "http://netpreserve.org/warc/1.1/revisit/identical-payload-digest"
@@ -23,7 +23,6 @@ REVISIT_PROFILES = (
     "http://netpreserve.org/warc/1.0/revisit/identical-payload-digest",
     "http://netpreserve.org/warc/1.1/revisits/identical-payload-digest",
 )
-GZIP_LEVEL = 6
 
 
 class Sha256Digester:
@@ -40,12 +39,12 @@ class Sha256Digester:
 
 
 class GzipMember:
-    """One gzip member per record (so records can be read by offset), at a chosen level:
-    warcio's own wrapper hard-codes level 9, several times slower for little gain."""
+    """One gzip member per record (so records can be read by offset), with the fast deflate
+    of deflate.py: warcio's own wrapper uses zlib at level 9, many times slower."""
 
-    def __init__(self, out: BinaryIO, level: int) -> None:
+    def __init__(self, out: BinaryIO) -> None:
         self.out = out
-        self.compressor = zlib.compressobj(level, zlib.DEFLATED, zlib.MAX_WBITS + 16)
+        self.compressor = deflate.compressor()
         self.sha256 = hashlib.sha256()  # of the record's exact bytes, WARC headers included
 
     def write(self, data: bytes) -> None:
@@ -64,12 +63,11 @@ class Sha256WARCWriter(WARCWriter):
 
     NO_PAYLOAD_DIGEST_TYPES = ("warcinfo", "metadata", "revisit")
 
-    def __init__(self, out: BinaryIO, level: int = GZIP_LEVEL) -> None:
+    def __init__(self, out: BinaryIO) -> None:
         super().__init__(out, gzip=False, warc_version="WARC/1.1")
-        self.level = level
 
     def write_record(self, record: ArcWarcRecord, params: object = None) -> None:
-        self.member = GzipMember(self.out, self.level)
+        self.member = GzipMember(self.out)
         self._write_warc_record(self.member, record)
 
     @staticmethod
