@@ -6,7 +6,9 @@ originals of revisits and the sources of imported captures), `indexes/index.cdxj
 cdxj-indexer, the indexer py-wacz uses), `pages/pages.jsonl` (one page per capture),
 `datapackage.json` (SHA-256 and size of every file) and `datapackage-digest.json` (SHA-256 of
 datapackage.json and, with a key, its anonymous signature per the WACZ signing spec: ECDSA
-with SHA-256 over the `hash` string, raw r||s signature in base64, SPKI public key in base64).
+P-384 (the only curve ReplayWeb.page imports) with SHA-256 over the `hash` string, raw r||s
+signature in base64, SPKI public key in base64; `endorsedBy` is the archive key's signature
+over that package key, see keys.package_key).
 
 A third party checks a package with the public key the archivist gave them:
 
@@ -240,12 +242,15 @@ def _digest_file(datapackage: bytes, created: str, private_key: Any) -> bytes:
     digest = "sha256:" + hashlib.sha256(datapackage).hexdigest()
     data: dict[str, Any] = {"path": "datapackage.json", "hash": digest}
     if private_key is not None:
+        signing = keys.package_key(private_key)
+        public = keys.public_der_b64(signing.public_key())
         data["signedData"] = {
             "hash": digest,
             "created": created,
             "software": SOFTWARE,
             "version": SIGNING_SPEC_VERSION,
-            "signature": keys.sign_p1363(private_key, digest.encode()),
-            "publicKey": keys.public_der_b64(private_key.public_key()),
+            "signature": keys.sign_p1363(signing, digest.encode()),
+            "publicKey": public,
+            "endorsedBy": keys.endorse(private_key, public),
         }
     return json.dumps(data, indent=2).encode()
