@@ -71,6 +71,7 @@ def init_key(root: Path, key_file: Path | None = None) -> Path:
         raise ArchiverError(
             f"--key-file {key_file} is inside the archive: whoever gets a copy could sign as you"
         )
+    after = _last_seq(root)  # before anything is written: a damaged catalogue stops key init here
     key = ec.generate_private_key(ec.SECP256R1())
     path = key_file or _folder_entry(fingerprint(key.public_key()))
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -82,7 +83,62 @@ def init_key(root: Path, key_file: Path | None = None) -> Path:
         handle.write(pem)
     public_key_path(root).parent.mkdir(parents=True, exist_ok=True)
     public_key_path(root).write_bytes(public_pem(key.public_key()))
+    _write_since(root, key, after)
     return path
+
+
+def since_path(root: Path) -> Path:
+    """The key's signed word on where signing began: without it, an archive whose signatures
+    were all stripped would look like one whose captures all predate its key."""
+    return Path(root) / "keys" / "archive-key.since.json"
+
+
+def _write_since(root: Path, private_key, after: int) -> None:
+    """Sign "every capture after seq N is signed", N the archive's last seq at key init."""
+    import json
+
+    from archiver.record import canonical_json
+
+    statement = {
+        "signs_every_capture_after_seq": _last_seq(root),
+        "key": fingerprint(private_key.public_key()),
+    }
+    data = {"statement": statement, "signature": sign(private_key, canonical_json(statement))}
+    since_path(root).write_text(json.dumps(data, indent=1) + "\n")
+
+
+def _last_seq(root: Path) -> int:
+    """The seq of the archive's last capture (0 for a new or empty archive)."""
+    if not (Path(root) / "index.sqlite3").exists():
+        return 0
+    from archiver.archive.folder import Archive
+
+    with Archive(root, create=False) as archive:
+        return max((c.seq for c in archive.all()), default=0)
+
+
+def signed_since(root: Path, public_key) -> tuple[int | None, str | None]:
+    """(the first seq `public_key` signs by its own statement, or None when there is none;
+    a problem with the statement, or None)."""
+    import json
+
+    from archiver.record import canonical_json
+
+    path = since_path(root)
+    if not path.exists():
+        return None, None
+    try:
+        data = json.loads(path.read_bytes()[: 1 << 16])
+        statement, signature = data["statement"], data["signature"]
+        after = statement["signs_every_capture_after_seq"]
+        valid = isinstance(after, int) and not isinstance(after, bool) and isinstance(signature, dict)
+    except (OSError, ValueError, RecursionError, KeyError, TypeError):
+        valid = False
+    if not valid:
+        return None, f"{path.name} is not readable"
+    if not verify_signature(public_key, canonical_json(statement), str(signature.get("signature", ""))):
+        return None, f"{path.name} (where signing began) is not signed by the trusted key"
+    return after + 1, None
 
 
 def load_private_key(root: Path):  # -> ec.EllipticCurvePrivateKey | None

@@ -56,9 +56,12 @@ def check_signatures(
                 report.unsigned_early += 1
             else:
                 report.count("signatures")
+                earlier = any(seq < _seq_of(capture) for seq in signed)
                 report.add(
                     "signatures",
-                    "capture is not signed although earlier ones are (signature removed?)",
+                    "capture is not signed although "
+                    + ("earlier ones are" if earlier else "the key was made before it")
+                    + " (signature removed?)",
                     **where,
                 )
             continue
