@@ -130,7 +130,7 @@ def forged_site(server: HTTPServer) -> str:
     "kept, problem",
     [
         ("all of keys/", "capture is not signed although the key was made before it"),
-        ("only the public key", "nothing ties them to the"),
+        ("only the public key", "captures checked is signed, so nothing ties them to"),
     ],
 )
 def test_signatures_stripped_content_rewritten_chain_recomputed_reindexed(
@@ -195,6 +195,8 @@ def test_capture_fact_edited_then_reindexed(
     rewrite_metadata(built.root, 4, lambda m: m["capture"].update({fact: value}))
     reindex(built.root)
     caught(built.root, published, "capture facts differ from those the manifest signs")
+    refused = run("export", "--archive", str(built.root), "-o", str(built.root.parent / "x.wacz"))
+    assert refused.exit_code == 2 and "cannot export" in refused.stderr
 
 
 # -- the extraction cache ------------------------------------------------------------------
@@ -243,6 +245,8 @@ def test_warc_header_rewritten(
     caught(built.root, published, "bytes (WARC headers included) differs from the manifest")
     lone = built.root / row_of(built.root, seq)["warc_path"]
     caught(built.root.parent / "none", published, "differs from the manifest", str(lone))
+    refused = run("export", "--archive", str(built.root), "-o", str(built.root.parent / "x.wacz"))
+    assert refused.exit_code == 2 and "cannot export" in refused.stderr  # never packaged as evidence
 
 
 # -- a lone capture file -------------------------------------------------------------------

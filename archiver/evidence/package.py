@@ -290,14 +290,20 @@ def _package_captures(report: Report, scanned: list[_Scanned], path: Path) -> li
     """The package's own captures. WARCs cited as imported sources by a capture's manifest are
     checked against the SHA-256 it records, not as captures of this package's chain (a
     source from another archiver holds that archive's captures, with their own chain)."""
-    cited: dict[str, list[tuple[str, str]]] = {}
+    citations: dict[str, tuple[str, str, str]] = {}  # file -> (source cited, capture id, sha256)
     for item in scanned:
         found = find_metadata(item.scan) if item.scan.records else None
         manifest = found[0].get("manifest") if found else None
         source = manifest.get("source") if isinstance(manifest, dict) else None
         if isinstance(manifest, dict) and isinstance(source, dict) and isinstance(source.get("file"), str):
             name = "archive/" + resource_name("-".join(PurePosixPath(source["file"]).parts[-2:]))
-            cited.setdefault(name, []).append((str(manifest.get("capture_id")), str(source.get("sha256"))))
+            citations[item.name] = (name, str(manifest.get("capture_id")), str(source.get("sha256")))
+    # a source that is itself another archive's import cites files of that archive, not of this package
+    sources = {name for name, _, _ in citations.values()}
+    cited: dict[str, list[tuple[str, str]]] = {}
+    for item_name, (name, capture_id, sha256) in citations.items():
+        if item_name not in sources:
+            cited.setdefault(name, []).append((capture_id, sha256))
     present = {item.name for item in scanned}
     for name, citing in sorted(cited.items()):
         if name not in present:

@@ -96,7 +96,7 @@ def check_signatures(
         report.count("signatures")
         report.add(
             "signatures",
-            f"none of the {unkeyed} captures checked is signed, so nothing ties them to the {key_source}",
+            f"none of the {unkeyed} captures checked is signed, so nothing ties them to {key_source}",
             path=location or (path_of(first_unkeyed) if first_unkeyed else None),
         )
     if public_key is None and captures and embedded_keys:
