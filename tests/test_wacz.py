@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -130,6 +131,36 @@ def test_replayweb_page_verifies_the_package_signature(package: Path, built: Bui
     )
 
 
+WEBCRYPTO_CHECK = """
+const digestData = JSON.parse(require("fs").readFileSync(0, "utf8"));
+const { hash, signature, publicKey } = digestData.signedData;
+const subtle = require("crypto").webcrypto.subtle;
+(async () => {
+  const key = await subtle.importKey("spki", Buffer.from(publicKey, "base64"),
+    { name: "ECDSA", namedCurve: "P-384" }, true, ["verify"]);
+  const valid = await subtle.verify({ name: "ECDSA", hash: "SHA-256" }, key,
+    Buffer.from(signature, "base64"), new TextEncoder().encode(hash));
+  process.stdout.write(valid ? "valid" : "invalid");
+})().catch((e) => { process.stdout.write("error " + e); });
+"""
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="needs Node.js for WebCrypto")
+def test_webcrypto_verifies_the_package_signature_as_wabac_calls_it(package: Path) -> None:
+    """The very WebCrypto calls of wabac's verifyWACZSignature (importKey spki P-384, verify
+    ECDSA SHA-256 over the encoded hash string), run by Node: no reimplementation between."""
+    with zipfile.ZipFile(package) as z:
+        digest_file = z.read("datapackage-digest.json")
+    done = subprocess.run(["node", "-e", WEBCRYPTO_CHECK], input=digest_file, capture_output=True, timeout=60)
+    assert done.stdout == b"valid", done.stdout + done.stderr
+    forged = json.loads(digest_file)
+    forged["signedData"]["hash"] = "sha256:" + "0" * 64
+    done = subprocess.run(
+        ["node", "-e", WEBCRYPTO_CHECK], input=json.dumps(forged).encode(), capture_output=True, timeout=60
+    )
+    assert done.stdout == b"invalid", done.stdout + done.stderr
+
+
 def test_the_package_key_is_the_same_for_every_export(package: Path, built: Built, tmp_path: Path) -> None:
     """Derived from the archive key: a verifier who noted it once recognises the next package."""
     again = tmp_path / "again.wacz"
@@ -139,6 +170,8 @@ def test_the_package_key_is_the_same_for_every_export(package: Path, built: Buil
         with zipfile.ZipFile(path) as z:
             keys_of.append(json.loads(z.read("datapackage-digest.json"))["signedData"]["publicKey"])
     assert keys_of[0] == keys_of[1]
+    told = run("export", "--archive", str(built.root), "--json", "-o", str(tmp_path / "third.wacz"))
+    assert json.loads(told.stdout)["package_key"] == keys_of[0]  # what ReplayWeb.page shows
 
 
 def sign_p256(package: Path, target: Path, private_key: ec.EllipticCurvePrivateKey) -> None:

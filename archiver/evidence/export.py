@@ -54,6 +54,7 @@ class ExportResult:
     signed: bool
     public_key: str | None
     signed_captures: int
+    package_key: str | None = None  # the P-384 key ReplayWeb.page shows as the signer
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -64,6 +65,7 @@ class ExportResult:
             "signed": self.signed,
             "public_key": self.public_key,
             "signed_captures": self.signed_captures,
+            "package_key": self.package_key,
         }
 
 
@@ -106,8 +108,9 @@ def export(root: Path, urls: list[str], output: Path) -> ExportResult:
     size = write_output(output, write)
     public = keys.public_der_b64(private_key.public_key()) if private_key else None
     signed_captures = sum(1 for c in captures if c.signed)
+    package_key = keys.public_der_b64(keys.package_key(private_key).public_key()) if private_key else None
     return ExportResult(
-        output, len(captures), len(files), size, private_key is not None, public, signed_captures
+        output, len(captures), len(files), size, private_key is not None, public, signed_captures, package_key
     )
 
 
