@@ -301,9 +301,11 @@ def test_lone_file_payload_forged_and_metadata_removed_or_garbled(
     caught(tmp_path / "none", published, "signed by the --pubkey key", str(forged), plain=False)
 
 
-def test_lone_file_with_its_digest_headers_removed_is_unverifiable(
+def test_lone_file_with_its_digest_headers_removed_claims_no_digest_holds(
     archive: tuple[Built, Published], tmp_path: Path
 ) -> None:
+    """Its signed manifest still pins every record's bytes; no "digests recompute" row counts
+    records that carry none (without the manifest too: test_anchor, "unverifiable")."""
     built, published = archive
     bare = tmp_path / "bare.warc"
     records = records_of(built.root / row_of(built.root, 4)["warc_path"])
