@@ -31,7 +31,10 @@ def test_the_archive_keeps_only_the_public_key(tmp_path: Path, site: str) -> Non
     root = tmp_path / "archive"
     made = run("key", "init", "--archive", str(root))
     assert made.exit_code == 0 and "outside the archive" in made.stdout
-    assert [p.name for p in (root / "keys").iterdir()] == ["archive-key.pub.pem"]
+    assert sorted(p.name for p in (root / "keys").iterdir()) == [
+        "archive-key.pub.pem",
+        "archive-key.since.json",
+    ]
     private = keys.private_key_path(root)
     assert not private.is_relative_to(root) and stat.S_IMODE(private.stat().st_mode) == 0o600
     assert json.loads(run("capture", "--archive", str(root), "--json", site).stdout)["id"]

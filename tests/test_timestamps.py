@@ -4,6 +4,7 @@ or rewrite after the timestamp is caught even by a plain `verify`."""
 
 from __future__ import annotations
 
+import contextlib
 import http.server
 import json
 import shutil
@@ -115,9 +116,9 @@ def make_ca(folder: Path, name: str) -> None:
     )
 
 
-@pytest.fixture(scope="module")
-def tsa() -> Iterator[tuple[str, Path]]:
-    """(URL of a TSA on 127.0.0.1, its CA certificate)."""
+@contextlib.contextmanager
+def serve_tsa(*extra: str) -> Iterator[tuple[str, Path]]:
+    """(URL of a TSA on 127.0.0.1 answering with `openssl ts -reply ... *extra`, its CA certificate)."""
     folder = Path(tempfile.mkdtemp(prefix="archiver-tsa-"))
     make_ca(folder, "Test")
     guard = threading.Lock()
@@ -139,6 +140,7 @@ def tsa() -> Iterator[tuple[str, Path]]:
                     "tsa.crt",
                     "-inkey",
                     "tsa.key",
+                    *extra,
                     "-out",
                     "r.tsr",
                 )
@@ -154,9 +156,17 @@ def tsa() -> Iterator[tuple[str, Path]]:
 
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_port}/tsa", folder / "ca.crt"
-    server.shutdown()
-    shutil.rmtree(folder, ignore_errors=True)
+    try:
+        yield f"http://127.0.0.1:{server.server_port}/tsa", folder / "ca.crt"
+    finally:
+        server.shutdown()
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def tsa() -> Iterator[tuple[str, Path]]:
+    with serve_tsa() as served:
+        yield served
 
 
 @pytest.fixture
@@ -216,3 +226,24 @@ def test_an_unreachable_tsa_is_one_line(archive: Path) -> None:
     result = run("timestamp", "--archive", str(archive), "--tsa", "http://127.0.0.1:9/tsa")
     assert result.exit_code == 2 and len(result.stderr.strip().splitlines()) == 1
     assert not (archive / "timestamps").exists()
+
+
+def test_a_tsa_sending_its_chain_out_of_der_order(archive: Path) -> None:
+    """`openssl ts -reply -chain` lists the TSA certificate before its CA in the SignedData's
+    certificate SET, which DER forbids and rfc3161-client refuses on its own
+    (InvalidSetOrdering): archiver puts the SET in DER order, keeps the TSA's bytes, and the
+    token verifies offline."""
+    from rfc3161_client import decode_timestamp_response
+
+    with serve_tsa("-chain", "ca.crt") as (url, ca), tempfile.TemporaryDirectory() as keep:
+        kept_ca = Path(keep) / "ca.crt"
+        shutil.copy(ca, kept_ca)
+        made = run("timestamp", "--archive", str(archive), "--tsa", url, "--json")
+        assert made.exit_code == 0, made.output
+        token = Path(json.loads(made.stdout)["token"]).read_bytes()
+        with pytest.raises(ValueError, match="InvalidSetOrdering"):
+            decode_timestamp_response(token)  # the TSA's bytes, kept as sent
+        result = run("verify", "--archive", str(archive), "--tsa-cert", str(kept_ca), "--json")
+    checks = {c["check"]: c for c in json.loads(result.stdout)["checks"]}
+    assert result.exit_code == 0, result.stdout
+    assert checks["timestamps"]["checked"] == 1 and checks["timestamps"]["problems"] == 0

@@ -374,6 +374,7 @@ def test_whole_archive_resigned_with_a_new_key_fails_the_given_pubkey(built: Bui
         resign(built, seq, attacker)
     keys.public_key_path(built.root).write_bytes(keys.public_pem(attacker.public_key()))
     keys.private_key_path(built.root).unlink(missing_ok=True)  # outside the archive now: nothing to remove
+    keys.since_path(built.root).unlink()  # signed by the old key: it would give the swap away
     assert verify_json(built.root)[0] == 0
     problems = assert_problem(built.root, built.ids[0], "signatures", "--pubkey", str(published))
     assert len(problems) == 7

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -12,9 +13,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
+from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature, encode_dss_signature
 from interop import pywb_get
 from pytest_httpserver import HTTPServer
 from test_verify import Built, build_archive, capture
@@ -75,24 +77,191 @@ def test_layout_and_py_wacz_validation(package: Path, built: Built) -> None:
     assert "is valid" in done.stdout
 
 
-def test_anonymous_signature_checks_with_plain_cryptography(package: Path, built: Built) -> None:
-    """Signed per the WACZ signing spec: ECDSA over the hash string, raw r||s, SPKI key."""
+def wabac_verifies(digest_file: dict) -> bool:
+    """ReplayWeb.page's check of an anonymous WACZ signature (wabac.js src/wacz/certutils.ts,
+    verifyWACZSignature, and waczimporter.ts loadDigestData), redone with `cryptography`: the
+    signedData hash must be the digest file's hash of datapackage.json; WebCrypto imports the
+    base64 SPKI `publicKey` with namedCurve P-384 (another curve throws); ECDSA with SHA-256
+    over the UTF-8 `hash` string, the base64 `signature` taken as IEEE P1363 r||s (WebCrypto
+    takes no DER: any other length is false)."""
+    signed = digest_file.get("signedData")
+    if digest_file.get("path") != "datapackage.json" or not signed or signed["hash"] != digest_file["hash"]:
+        return False
+    key = serialization.load_der_public_key(base64.b64decode(signed["publicKey"]))
+    if not isinstance(key, ec.EllipticCurvePublicKey) or not isinstance(key.curve, ec.SECP384R1):
+        raise ValueError("WebCrypto importKey(spki, P-384) fails on this key")
+    raw = base64.b64decode(signed["signature"])
+    if len(raw) != 96:
+        return False
+    der = encode_dss_signature(int.from_bytes(raw[:48], "big"), int.from_bytes(raw[48:], "big"))
+    try:
+        key.verify(der, signed["hash"].encode("utf-8"), ec.ECDSA(hashes.SHA256()))
+    except InvalidSignature:
+        return False
+    return True
+
+
+def test_replayweb_page_verifies_the_package_signature(package: Path, built: Built) -> None:
+    """Signed per the WACZ signing spec as wabac checks it: P-384, SHA-256 over the hash string,
+    raw r||s; the package key is endorsed by the archive key `key export` publishes."""
     with zipfile.ZipFile(package) as z:
         digest_file = json.loads(z.read("datapackage-digest.json"))
         datapackage = z.read("datapackage.json")
     signed = digest_file["signedData"]
-    assert set(signed) == {"hash", "created", "software", "version", "signature", "publicKey"}
+    assert set(signed) == {"hash", "created", "software", "version", "signature", "publicKey", "endorsedBy"}
     assert digest_file["hash"] == signed["hash"] == "sha256:" + hashlib.sha256(datapackage).hexdigest()
     assert signed["created"] == json.loads(datapackage)["created"]
+    assert wabac_verifies(digest_file)
+    forged = {**digest_file, "signedData": {**signed, "hash": "sha256:" + "0" * 64}}
+    forged["hash"] = forged["signedData"]["hash"]
+    assert not wabac_verifies(forged)
+
     published = serialization.load_pem_public_key(
         run("key", "export", "--archive", str(built.root)).stdout.encode()
     )
-    key = serialization.load_der_public_key(base64.b64decode(signed["publicKey"]))
-    assert key.public_numbers() == published.public_numbers()
-    raw = base64.b64decode(signed["signature"])
-    assert len(raw) == 64
-    der = encode_dss_signature(int.from_bytes(raw[:32], "big"), int.from_bytes(raw[32:], "big"))
-    key.verify(der, signed["hash"].encode(), ec.ECDSA(hashes.SHA256()))
+    assert isinstance(published, ec.EllipticCurvePublicKey)
+    endorsement = signed["endorsedBy"]
+    assert base64.b64decode(endorsement["publicKey"]) == published.public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    published.verify(  # the archive key (P-256, DER signature) signs the package key
+        base64.b64decode(endorsement["signature"]),
+        b"archiver WACZ package key\n" + signed["publicKey"].encode(),
+        ec.ECDSA(hashes.SHA256()),
+    )
+
+
+WEBCRYPTO_CHECK = """
+const digestData = JSON.parse(require("fs").readFileSync(0, "utf8"));
+const { hash, signature, publicKey } = digestData.signedData;
+const subtle = require("crypto").webcrypto.subtle;
+(async () => {
+  const key = await subtle.importKey("spki", Buffer.from(publicKey, "base64"),
+    { name: "ECDSA", namedCurve: "P-384" }, true, ["verify"]);
+  const valid = await subtle.verify({ name: "ECDSA", hash: "SHA-256" }, key,
+    Buffer.from(signature, "base64"), new TextEncoder().encode(hash));
+  process.stdout.write(valid ? "valid" : "invalid");
+})().catch((e) => { process.stdout.write("error " + e); });
+"""
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="needs Node.js for WebCrypto")
+def test_webcrypto_verifies_the_package_signature_as_wabac_calls_it(package: Path) -> None:
+    """The very WebCrypto calls of wabac's verifyWACZSignature (importKey spki P-384, verify
+    ECDSA SHA-256 over the encoded hash string), run by Node: no reimplementation between."""
+    with zipfile.ZipFile(package) as z:
+        digest_file = z.read("datapackage-digest.json")
+    done = subprocess.run(["node", "-e", WEBCRYPTO_CHECK], input=digest_file, capture_output=True, timeout=60)
+    assert done.stdout == b"valid", done.stdout + done.stderr
+    forged = json.loads(digest_file)
+    forged["signedData"]["hash"] = "sha256:" + "0" * 64
+    done = subprocess.run(
+        ["node", "-e", WEBCRYPTO_CHECK], input=json.dumps(forged).encode(), capture_output=True, timeout=60
+    )
+    assert done.stdout == b"invalid", done.stdout + done.stderr
+
+
+def test_the_package_key_is_the_same_for_every_export(package: Path, built: Built, tmp_path: Path) -> None:
+    """Derived from the archive key: a verifier who noted it once recognises the next package."""
+    again = tmp_path / "again.wacz"
+    assert run("export", "--archive", str(built.root), "-o", str(again)).exit_code == 0
+    keys_of = []
+    for path in (package, again):
+        with zipfile.ZipFile(path) as z:
+            keys_of.append(json.loads(z.read("datapackage-digest.json"))["signedData"]["publicKey"])
+    assert keys_of[0] == keys_of[1]
+    told = run("export", "--archive", str(built.root), "--json", "-o", str(tmp_path / "third.wacz"))
+    assert json.loads(told.stdout)["package_key"] == keys_of[0]  # what ReplayWeb.page shows
+
+
+def sign_p256(package: Path, target: Path, private_key: ec.EllipticCurvePrivateKey) -> None:
+    """Re-sign a package as archiver did before P-384 (and as others do): the P-256 key itself
+    in signedData, raw r||s over the hash string, no endorsement."""
+    with zipfile.ZipFile(package) as z:
+        digest_file = json.loads(z.read("datapackage-digest.json"))
+        created = json.loads(z.read("datapackage.json"))["created"]
+    der = private_key.sign(digest_file["hash"].encode(), ec.ECDSA(hashes.SHA256()))
+    r, s = decode_dss_signature(der)
+    digest_file["signedData"] = {
+        "hash": digest_file["hash"],
+        "created": created,
+        "software": "someone else 1.0",
+        "signature": base64.b64encode(r.to_bytes(32, "big") + s.to_bytes(32, "big")).decode(),
+        "publicKey": base64.b64encode(
+            private_key.public_key().public_bytes(
+                serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+            )
+        ).decode(),
+    }
+    rewrite(package, target, {"datapackage-digest.json": json.dumps(digest_file).encode()})
+
+
+def test_older_p256_packages_still_verify_and_import(package: Path, built: Built, tmp_path: Path) -> None:
+    from archiver.evidence import keys
+
+    old = tmp_path / "old.wacz"
+    sign_p256(package, old, keys.load_private_key(built.root))
+    pem = tmp_path / "archive.pem"
+    pem.write_text(run("key", "export", "--archive", str(built.root)).stdout)
+    for extra in ((), ("--pubkey", str(pem))):
+        result = run("verify", "--archive", str(tmp_path / "none"), "--json", *extra, str(old))
+        assert result.exit_code == 0, problems_of(result)
+    fresh = tmp_path / "fresh"
+    assert run("key", "init", "--archive", str(fresh)).exit_code == 0
+    assert run("import", "--archive", str(fresh), str(old)).exit_code == 0
+    assert run("verify", "--archive", str(fresh)).exit_code == 0
+
+
+def test_others_p256_package_verifies_pinned_and_imports(tmp_path: Path, httpserver: HTTPServer) -> None:
+    """Another tool's package of unsigned captures, signed with its own P-256 key."""
+    httpserver.expect_request("/a").respond_with_data("<html><p>a</p></html>", content_type="text/html")
+    root = tmp_path / "theirs"
+    capture(root, httpserver.url_for("/a"))
+    unsigned, signed = tmp_path / "unsigned.wacz", tmp_path / "signed.wacz"
+    assert run("export", "--archive", str(root), "-o", str(unsigned)).exit_code == 0
+    theirs = ec.generate_private_key(ec.SECP256R1())
+    sign_p256(unsigned, signed, theirs)
+    pem = tmp_path / "theirs.pem"
+    pem.write_bytes(
+        theirs.public_key().public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+    )
+    result = run("verify", "--archive", str(tmp_path / "none"), "--json", "--pubkey", str(pem), str(signed))
+    assert result.exit_code == 0, problems_of(result)
+    other = tmp_path / "other.pem"
+    other.write_bytes(
+        ec.generate_private_key(ec.SECP256R1())
+        .public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    )
+    result = run("verify", "--archive", str(tmp_path / "none"), "--json", "--pubkey", str(other), str(signed))
+    assert result.exit_code == 1
+    assert any("package is signed by key sha256:" in p["message"] for p in problems_of(result))
+    assert run("import", "--archive", str(tmp_path / "mine"), str(signed)).exit_code == 0
+
+
+def test_a_forged_endorsement_is_caught(package: Path, built: Built, tmp_path: Path) -> None:
+    """An attacker re-signs the package with their own P-384 key and keeps the archive key's
+    endorsement (of the real package key): wabac shows their key, verify refuses it."""
+    from archiver.evidence import keys
+
+    with zipfile.ZipFile(package) as z:
+        digest_file = json.loads(z.read("datapackage-digest.json"))
+    theirs = ec.generate_private_key(ec.SECP384R1())
+    digest_file["signedData"]["publicKey"] = keys.public_der_b64(theirs.public_key())
+    digest_file["signedData"]["signature"] = keys.sign_p1363(theirs, digest_file["hash"].encode())
+    assert wabac_verifies(digest_file)
+    forged = tmp_path / "forged.wacz"
+    rewrite(package, forged, {"datapackage-digest.json": json.dumps(digest_file).encode()})
+    pem = tmp_path / "archive.pem"
+    pem.write_text(run("key", "export", "--archive", str(built.root)).stdout)
+    for extra in ((), ("--pubkey", str(pem))):
+        result = run("verify", "--archive", str(tmp_path / "none"), "--json", *extra, str(forged))
+        assert result.exit_code == 1
+        assert "the package key's endorsement does not verify" in [p["message"] for p in problems_of(result)]
+    refused = run("import", "--archive", str(tmp_path / "mine"), str(forged))
+    assert refused.exit_code == 2 and "endorsement does not verify" in refused.stderr
 
 
 def test_third_party_verify_with_pubkey(package: Path, built: Built, tmp_path: Path) -> None:

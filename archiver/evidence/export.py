@@ -7,7 +7,9 @@ revisits and the sources of imported captures; `indexes/index.cdxj` (made by
 cdxj-indexer, the indexer py-wacz uses), `pages/pages.jsonl` (one page per capture),
 `datapackage.json` (SHA-256 and size of every file) and `datapackage-digest.json` (SHA-256 of
 datapackage.json and, with a key, its anonymous signature per the WACZ signing spec: ECDSA
-with SHA-256 over the `hash` string, raw r||s signature in base64, SPKI public key in base64).
+P-384 (the only curve ReplayWeb.page imports) with SHA-256 over the `hash` string, raw r||s
+signature in base64, SPKI public key in base64; `endorsedBy` is the archive key's signature
+over that package key, see keys.package_key).
 
 A third party checks a package with the public key the archivist gave them:
 
@@ -55,6 +57,7 @@ class ExportResult:
     signed: bool
     public_key: str | None
     signed_captures: int
+    package_key: str | None = None  # the P-384 key ReplayWeb.page shows as the signer
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -65,6 +68,7 @@ class ExportResult:
             "signed": self.signed,
             "public_key": self.public_key,
             "signed_captures": self.signed_captures,
+            "package_key": self.package_key,
         }
 
 
@@ -99,8 +103,9 @@ def export(root: Path, urls: list[str], output: Path) -> ExportResult:
     size = write_output(output, write)
     public = keys.public_der_b64(private_key.public_key()) if private_key else None
     signed_captures = sum(1 for c in captures if c.signed)
+    package_key = keys.public_der_b64(keys.package_key(private_key).public_key()) if private_key else None
     return ExportResult(
-        output, len(captures), len(files), size, private_key is not None, public, signed_captures
+        output, len(captures), len(files), size, private_key is not None, public, signed_captures, package_key
     )
 
 
@@ -299,12 +304,15 @@ def _digest_file(datapackage: bytes, created: str, private_key: Any) -> bytes:
     digest = "sha256:" + hashlib.sha256(datapackage).hexdigest()
     data: dict[str, Any] = {"path": "datapackage.json", "hash": digest}
     if private_key is not None:
+        signing = keys.package_key(private_key)
+        public = keys.public_der_b64(signing.public_key())
         data["signedData"] = {
             "hash": digest,
             "created": created,
             "software": SOFTWARE,
             "version": SIGNING_SPEC_VERSION,
-            "signature": keys.sign_p1363(private_key, digest.encode()),
-            "publicKey": keys.public_der_b64(private_key.public_key()),
+            "signature": keys.sign_p1363(signing, digest.encode()),
+            "publicKey": public,
+            "endorsedBy": keys.endorse(private_key, public),
         }
     return json.dumps(data, indent=2).encode()

@@ -1,6 +1,10 @@
 """The archive's ECDSA P-256 signing key: create, find, load, sign, verify. The private key
 lives outside the archive (a keys folder in the user's config, or a file of the user's
-choosing), found by the fingerprint of the public key the archive keeps."""
+choosing), found by the fingerprint of the public key the archive keeps.
+
+WACZ packages are signed with a P-384 package key derived from it (ReplayWeb.page imports an
+anonymous package key as P-384 only): no second secret to keep or lose, and the archive key
+endorses it, so a verifier who pins the archive key trusts the package key too."""
 
 from __future__ import annotations
 
@@ -12,6 +16,11 @@ from pathlib import Path
 from archiver.errors import ArchiverError
 
 ALGORITHM = "ecdsa-p256-sha256"
+PACKAGE_KEY_INFO = b"archiver WACZ package key, ECDSA P-384, v1"
+ENDORSEMENT_PREFIX = b"archiver WACZ package key\n"
+P384_ORDER = int(
+    "ffffffffffffffffffffffffffffffffffffffffffffffffc7634d81f4372ddf581a0db248b0a77aecec196accc52973", 16
+)
 
 
 def keys_folder() -> Path:
@@ -62,6 +71,7 @@ def init_key(root: Path, key_file: Path | None = None) -> Path:
         raise ArchiverError(
             f"--key-file {key_file} is inside the archive: whoever gets a copy could sign as you"
         )
+    after = _last_seq(root)  # before anything is written: a damaged catalogue stops key init here
     key = ec.generate_private_key(ec.SECP256R1())
     path = key_file or _folder_entry(fingerprint(key.public_key()))
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -73,7 +83,62 @@ def init_key(root: Path, key_file: Path | None = None) -> Path:
         handle.write(pem)
     public_key_path(root).parent.mkdir(parents=True, exist_ok=True)
     public_key_path(root).write_bytes(public_pem(key.public_key()))
+    _write_since(root, key, after)
     return path
+
+
+def since_path(root: Path) -> Path:
+    """The key's signed word on where signing began: without it, an archive whose signatures
+    were all stripped would look like one whose captures all predate its key."""
+    return Path(root) / "keys" / "archive-key.since.json"
+
+
+def _write_since(root: Path, private_key, after: int) -> None:
+    """Sign "every capture after seq N is signed", N the archive's last seq at key init."""
+    import json
+
+    from archiver.record import canonical_json
+
+    statement = {
+        "signs_every_capture_after_seq": _last_seq(root),
+        "key": fingerprint(private_key.public_key()),
+    }
+    data = {"statement": statement, "signature": sign(private_key, canonical_json(statement))}
+    since_path(root).write_text(json.dumps(data, indent=1) + "\n")
+
+
+def _last_seq(root: Path) -> int:
+    """The seq of the archive's last capture (0 for a new or empty archive)."""
+    if not (Path(root) / "index.sqlite3").exists():
+        return 0
+    from archiver.archive.folder import Archive
+
+    with Archive(root, create=False) as archive:
+        return max((c.seq for c in archive.all()), default=0)
+
+
+def signed_since(root: Path, public_key) -> tuple[int | None, str | None]:
+    """(the first seq `public_key` signs by its own statement, or None when there is none;
+    a problem with the statement, or None)."""
+    import json
+
+    from archiver.record import canonical_json
+
+    path = since_path(root)
+    if not path.exists():
+        return None, None
+    try:
+        data = json.loads(path.read_bytes()[: 1 << 16])
+        statement, signature = data["statement"], data["signature"]
+        after = statement["signs_every_capture_after_seq"]
+        valid = isinstance(after, int) and not isinstance(after, bool) and isinstance(signature, dict)
+    except (OSError, ValueError, RecursionError, KeyError, TypeError):
+        valid = False
+    if not valid:
+        return None, f"{path.name} is not readable"
+    if not verify_signature(public_key, canonical_json(statement), str(signature.get("signature", ""))):
+        return None, f"{path.name} (where signing began) is not signed by the trusted key"
+    return after + 1, None
 
 
 def load_private_key(root: Path):  # -> ec.EllipticCurvePrivateKey | None
@@ -175,6 +240,35 @@ def sign_p1363(private_key, data: bytes) -> str:
     r, s = decode_dss_signature(private_key.sign(data, ec.ECDSA(hashes.SHA256())))
     size = (private_key.curve.key_size + 7) // 8
     return base64.b64encode(r.to_bytes(size, "big") + s.to_bytes(size, "big")).decode()
+
+
+def package_key(private_key):  # -> ec.EllipticCurvePrivateKey (P-384)
+    """The P-384 key that signs the archive's WACZ packages, derived from its signing key by
+    HKDF-SHA384 (the same key for every export, wherever the archive key is kept)."""
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+    if isinstance(private_key.curve, ec.SECP384R1):
+        return private_key
+    size = (private_key.curve.key_size + 7) // 8
+    secret = private_key.private_numbers().private_value.to_bytes(size, "big")
+    okm = HKDF(hashes.SHA384(), 64, salt=None, info=PACKAGE_KEY_INFO).derive(secret)
+    # 512 bits reduced modulo the 384-bit group order: a negligibly biased scalar in [1, n-1]
+    return ec.derive_private_key(int.from_bytes(okm, "big") % (P384_ORDER - 1) + 1, ec.SECP384R1())
+
+
+def endorse(private_key, package_public_b64: str) -> dict[str, str]:
+    """The archive key's signature over a package key (base64 SPKI): what ties a package
+    signed with it to the archive key a verifier pins."""
+    return sign(private_key, ENDORSEMENT_PREFIX + package_public_b64.encode())
+
+
+def endorses(public_key, package_public_b64: str, endorsement: dict) -> bool:
+    """True when `endorsement` is `public_key`'s signature over the package key."""
+    return verify_signature(
+        public_key, ENDORSEMENT_PREFIX + package_public_b64.encode(), str(endorsement.get("signature", ""))
+    )
 
 
 def load_public_der_b64(text: str):  # -> ec.EllipticCurvePublicKey

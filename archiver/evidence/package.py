@@ -144,8 +144,7 @@ def _check_digest_file(
             )
         return None
     carried = _ec_key(signed.get("publicKey"))
-    key = public_key if public_key is not None else carried
-    if key is None:
+    if carried is None:
         report.add("signatures", "package signature carries no readable public key", **where)
         return None
     if public_key is None:
@@ -156,15 +155,40 @@ def _check_digest_file(
     if signed.get("hash") != digest:
         report.add("signatures", "signed hash is not the digest of datapackage.json", **where)
         return None
-    if not keys.verify_signature(key, str(signed.get("hash")).encode(), str(signed.get("signature", ""))):
+    if not keys.verify_signature(carried, str(signed.get("hash")).encode(), str(signed.get("signature", ""))):
+        report.add("signatures", "package signature does not verify with the key it carries", **where)
+        return None
+    owner = _owner(report, signed, carried, where)
+    if owner is None:
+        return None
+    if public_key is not None and keys.fingerprint(public_key) not in {
+        keys.fingerprint(owner),
+        keys.fingerprint(carried),
+    }:
         report.add(
             "signatures",
-            "package signature does not verify with "
-            + (key_source if public_key is not None else "the key it carries"),
+            f"package is signed by key {keys.fingerprint(owner)}, not the {key_source}",
             **where,
         )
         return None
-    return _Signer(keys.public_der_b64(key), public_key is not None)
+    return _Signer(keys.public_der_b64(owner), public_key is not None)
+
+
+def _owner(report: Report, signed: dict, carried: Any, where: dict) -> Any:
+    """Whose package this is: the archive key that endorsed the package key (our P-384
+    packages), else the package key itself (our older P-256 packages, others' packages);
+    None when the endorsement does not verify."""
+    endorsement = signed.get("endorsedBy")
+    if endorsement is None:
+        return carried
+    endorser = _ec_key(endorsement.get("publicKey")) if isinstance(endorsement, dict) else None
+    if endorser is None:
+        report.add("signatures", "the package key's endorsement carries no readable public key", **where)
+        return None
+    if not keys.endorses(endorser, str(signed.get("publicKey")), endorsement):
+        report.add("signatures", "the package key's endorsement does not verify", **where)
+        return None
+    return endorser
 
 
 def _ec_key(text: Any) -> Any:
@@ -266,14 +290,20 @@ def _package_captures(report: Report, scanned: list[_Scanned], path: Path) -> li
     """The package's own captures. WARCs cited as imported sources by a capture's manifest are
     checked against the SHA-256 it records, not as captures of this package's chain (a
     source from another archiver holds that archive's captures, with their own chain)."""
-    cited: dict[str, list[tuple[str, str]]] = {}
+    citations: dict[str, tuple[str, str, str]] = {}  # file -> (source cited, capture id, sha256)
     for item in scanned:
         found = find_metadata(item.scan) if item.scan.records else None
         manifest = found[0].get("manifest") if found else None
         source = manifest.get("source") if isinstance(manifest, dict) else None
         if isinstance(manifest, dict) and isinstance(source, dict) and isinstance(source.get("file"), str):
             name = "archive/" + resource_name("-".join(PurePosixPath(source["file"]).parts[-2:]))
-            cited.setdefault(name, []).append((str(manifest.get("capture_id")), str(source.get("sha256"))))
+            citations[item.name] = (name, str(manifest.get("capture_id")), str(source.get("sha256")))
+    # a source that is itself another archive's import cites files of that archive, not of this package
+    sources = {name for name, _, _ in citations.values()}
+    cited: dict[str, list[tuple[str, str]]] = {}
+    for item_name, (name, capture_id, sha256) in citations.items():
+        if item_name not in sources:
+            cited.setdefault(name, []).append((capture_id, sha256))
     present = {item.name for item in scanned}
     for name, citing in sorted(cited.items()):
         if name not in present:

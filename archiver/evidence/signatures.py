@@ -56,9 +56,12 @@ def check_signatures(
                 report.unsigned_early += 1
             else:
                 report.count("signatures")
+                earlier = any(seq < _seq_of(capture) for seq in signed)
                 report.add(
                     "signatures",
-                    "capture is not signed although earlier ones are (signature removed?)",
+                    "capture is not signed although "
+                    + ("earlier ones are" if earlier else "the key was made before it")
+                    + " (signature removed?)",
                     **where,
                 )
             continue
@@ -93,7 +96,7 @@ def check_signatures(
         report.count("signatures")
         report.add(
             "signatures",
-            f"none of the {unkeyed} captures checked is signed, so nothing ties them to the {key_source}",
+            f"none of the {unkeyed} captures checked is signed, so nothing ties them to {key_source}",
             path=location or (path_of(first_unkeyed) if first_unkeyed else None),
         )
     if public_key is None and captures and embedded_keys:

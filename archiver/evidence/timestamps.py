@@ -66,7 +66,7 @@ def stamp(archive: Archive, tsa_url: str, timeout: float = 30.0) -> Stamp:
     if answer.status_code != 200 or len(body) > MAX_REPLY:
         raise ArchiverError(f"time-stamping authority {tsa_url} answered HTTP {answer.status_code}")
     try:
-        reply = decode_timestamp_response(body)
+        reply = decode_timestamp_response(der_sets(body))
     except ValueError as exc:
         raise ArchiverError(f"time-stamping authority {tsa_url} sent no timestamp reply ({exc})") from None
     if reply.status not in GRANTED:
@@ -136,7 +136,7 @@ def _check_token(token: bytes, head: str, roots: list | None) -> str | None:
     from rfc3161_client import VerificationError, VerifierBuilder, decode_timestamp_response
 
     try:
-        reply = decode_timestamp_response(token)
+        reply = decode_timestamp_response(der_sets(token))
     except ValueError:
         return "not an RFC 3161 timestamp reply"
     if roots is None:
@@ -157,3 +157,49 @@ def _certificates(pem: bytes) -> list:
         return x509.load_pem_x509_certificates(pem)
     except ValueError as exc:
         raise ArchiverError(f"--tsa-cert is not a PEM certificate ({exc})") from None
+
+
+def der_sets(reply: bytes) -> bytes:
+    """The reply with the SETs of its SignedData (digest algorithms, certificates, CRLs) in
+    DER order. TSAs (openssl ts -reply -chain among them) list a certificate chain signer
+    first, which DER forbids and rfc3161-client refuses (InvalidSetOrdering). Reordering
+    changes no length and nothing signed (the signature covers the signed attributes), so
+    the token stays valid; the bytes kept are the TSA's own. Unchanged when it is not a
+    well-formed reply: the parser then says why."""
+    data = bytearray(reply)
+    try:
+        _, start, end = _tlv(data, 0, len(data))  # TimeStampResp
+        _, _, status_end = _tlv(data, start, end)  # PKIStatusInfo
+        _, token, token_end = _tlv(data, status_end, end)  # ContentInfo
+        _, _, oid_end = _tlv(data, token, token_end)  # contentType
+        _, content, content_end = _tlv(data, oid_end, token_end)  # [0] EXPLICIT
+        _, signed, signed_end = _tlv(data, content, content_end)  # SignedData
+        pos = signed
+        while pos < signed_end:
+            tag, inner, after = _tlv(data, pos, signed_end)
+            if tag in (0x31, 0xA0, 0xA1):  # a SET, and the [0] and [1] IMPLICIT SETs OF
+                items, at = [], inner
+                while at < after:
+                    _, _, item_end = _tlv(data, at, after)
+                    items.append(bytes(data[at:item_end]))
+                    at = item_end
+                data[inner:after] = b"".join(sorted(items))
+            pos = after
+    except ValueError:
+        return reply
+    return bytes(data)
+
+
+def _tlv(data: bytearray, pos: int, limit: int) -> tuple[int, int, int]:
+    """(tag, content start, content end) of the DER element at `pos`, which must end by `limit`."""
+    if pos + 2 > limit or data[pos] & 0x1F == 0x1F:
+        raise ValueError("truncated or multi-byte tag")
+    tag, length, head = data[pos], data[pos + 1], pos + 2
+    if length & 0x80:
+        count = length & 0x7F
+        if not 0 < count <= 4 or head + count > limit:
+            raise ValueError("bad length")
+        length, head = int.from_bytes(data[head : head + count], "big"), head + count
+    if head + length > limit:
+        raise ValueError("element runs past its container")
+    return tag, head, head + length

@@ -14,6 +14,7 @@ from typing import Any
 from archiver.archive import lock
 from archiver.archive.layout import INDEX_NAME, JOURNAL_NAME, LOCK_NAME, SOURCES, leftovers
 from archiver.errors import ArchiverError
+from archiver.evidence import keys
 from archiver.evidence.findings import ProgressHook, Report, merge, report_scan
 from archiver.evidence.signatures import check_signatures, trusted_key
 from archiver.evidence.sources import check_sources
@@ -149,6 +150,14 @@ class Verifier:
                 continue
             capture.slim()  # what the checks across captures need: memory stays flat
             seq = capture.manifest["seq"]
+            if not isinstance(seq, int) or isinstance(seq, bool) or seq < 1:
+                self.report.add(
+                    "chain",
+                    f"manifest seq {seq!r} is no position in the chain",
+                    capture=capture.facts["id"],
+                    path=relative,
+                )
+                continue
             if seq in files:
                 self.report.add(
                     "chain",
@@ -495,12 +504,22 @@ class Verifier:
     def _check_signatures(self, files: dict[int, CaptureFile], full: bool) -> None:
         # a partial check sees only some files: where signing began comes from the catalogue
         first_signed = None if full else min((row.seq for row in self.rows if row.signed), default=None)
+        since, problem = (None, None)
+        if self.public_key is not None:  # the key's own word on where signing began
+            since, problem = keys.signed_since(self.root, self.public_key)
+        if problem:
+            self.report.count("signatures")
+            self.report.add("signatures", problem, path=self._relative(keys.since_path(self.root)))
+        if since is not None:
+            first_signed = min(since, first_signed or since)
         check_signatures(
             self.report,
             list(files.values()),
             self.public_key,
             self.key_source,
-            require=self.key_source.startswith("--pubkey"),
+            # with a key and no word on where signing began, an archive of unsigned captures
+            # is one whose signatures were stripped as much as one older than its key
+            require=self.key_source.startswith("--pubkey") or (self.public_key is not None and since is None),
             path_of=lambda c: self._relative(Path(c.scan.path)),
             first_signed_seq=first_signed,
             location=str(self.root),
