@@ -91,10 +91,9 @@ def _rewrite_member(path: Path, offset: int, old: bytes, new: bytes) -> None:
     record = inflater.decompress(data[offset:])
     end = len(data) - len(inflater.unused_data)
     assert old in record
-    packer = zlib.compressobj(6, zlib.DEFLATED, 31)
-    path.write_bytes(
-        data[:offset] + packer.compress(record.replace(old, new, 1)) + packer.flush() + data[end:]
-    )
+    from archiver.warc.deflate import gzip_member
+
+    path.write_bytes(data[:offset] + gzip_member(record.replace(old, new, 1)) + data[end:])  # packed as ours
     assert gzip.decompress(path.read_bytes())
 
 

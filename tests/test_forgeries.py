@@ -23,6 +23,7 @@ from pytest_httpserver import HTTPServer
 from test_verify import Built, build_archive, capture
 
 from archiver.evidence import keys
+from archiver.warc.deflate import gzip_member
 
 from helpers import rewrite_metadata, run
 
@@ -107,8 +108,7 @@ def rewrite_record(root: Path, seq: int, kind: str, old: bytes, new: bytes) -> N
         head = record.split(b"\r\n\r\n", 1)[0]
         if f"WARC-Type: {kind}\r\n".encode() in head and mine in head:
             assert old in record, record[:600]
-            packer = zlib.compressobj(6, zlib.DEFLATED, 31)
-            forged = packer.compress(record.replace(old, new, 1)) + packer.flush()
+            forged = gzip_member(record.replace(old, new, 1))  # packed as archiver packs
             path.write_bytes(data[:pos] + forged + data[end:])
             return
         pos = end
