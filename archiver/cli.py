@@ -122,7 +122,7 @@ def main() -> None:
     "--max-size", click.IntRange(min=1), 50 * 1024 * 1024, "Fail a URL whose payload exceeds this many bytes."
 )
 @_setting("--retries", click.IntRange(min=0, max=10), 2, "Retries on connection errors and 429/503.")
-@_setting("--concurrency", click.IntRange(min=1, max=64), 4, "URLs captured at once.")
+@_setting("--concurrency", click.IntRange(min=1, max=64), 16, "URLs captured at once.")
 @click.option(
     "--warc-size",
     type=ByteSize(),

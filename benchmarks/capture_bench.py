@@ -9,16 +9,14 @@ What is measured
   keep-alive, TCP_NODELAY) from a separate process (this script with ``--serve``; it
   exits when its stdin closes), so its memory and GIL stay out of the measured
   processes and out of this one (its CPU still shares the machine with them).
-  Every response waits ``--latency`` seconds (default 0.05) before answering, standing
-  in for the round trip to a real news site; ``--latency 0`` measures the pure loopback
-  cost.  A response is gzip-encoded when the request says ``Accept-Encoding: gzip``
-  (bodies are compressed once up front, so serving costs the same either way);
-  ``--no-gzip`` serves identity to everybody.  The server counts requests, connections,
-  Accept-Encoding values and gzip answers per client and the report prints them: wget
-  1.21 sends ``Accept-Encoding: identity`` and so receives ~3.5x more bytes than
-  archiver, which asks for gzip and stores the encoded payload as received.
-* The URL list is captured twice in the same run, against the same server, one tool
-  after the other: ``archiver capture -i urls.txt --archive DIR --concurrency N --json``
+  Every response waits the server's latency before answering, standing in for the round
+  trip to a real news site; 0 measures the pure loopback cost.  A response is gzip-encoded
+  when the request says ``Accept-Encoding: gzip`` (bodies are compressed once up front, so
+  serving costs the same either way); ``--no-gzip`` serves identity to everybody.  wget
+  1.21 sends ``Accept-Encoding: identity`` and so receives ~3.5x more bytes than archiver,
+  which asks for gzip and stores the encoded payload as received.
+* Each round captures the URL list twice, against the same server, one tool after the
+  other: ``archiver capture -i urls.txt --archive DIR --concurrency N --json``
   and ``wget -q -e robots=off --input-file=urls.txt --warc-file=DIR/wget -O /dev/null``
   (wget fetches sequentially; ``-O /dev/null`` and ``--delete-after`` both leave the WARC
   complete, ``-O /dev/null`` avoids writing and deleting 200 files).
@@ -37,12 +35,16 @@ What is measured
   their HTTP statuses) in its WARC.  "WARC bytes" is the size of the WARC files on disk
   (archiver's SQLite catalogue is listed separately).
 
-The report gives pages/s for each tool, the archiver/wget ratio, archiver's peak RSS and
-whether the goals hold: at least 3x wget's pages/s and a peak RSS under 150 MB.
-Exit status: 0 goals met, 3 goals missed, 1 captures failed, 2 setup error.
+Rounds: each latency (``--latencies``, default 0 and 50 ms, one server process each) is
+measured ``--rounds`` (3) times, latencies alternating and the tools' order alternating
+from round to round, so drift in the machine's load hits both tools alike; the report gives
+medians per latency: pages/s of each tool and their ratio, archiver's peak RSS, and WARC
+bytes per capture of each tool (archiver's run appends its captures to rolling WARC files).
+Goals: >= 3x wget's pages/s at 0 ms, >= 10x at 50 ms, peak RSS < 150 MB, bytes per capture
+<= 1.15x wget's. Exit status: 0 goals met, 3 goals missed, 1 captures failed, 2 setup error.
 
 Usage: ``.venv/bin/python benchmarks/capture_bench.py [--pages 200] [--size-kb 50]
-[--concurrency 8] [--latency 0.05] [--no-gzip] [--keep DIR]``
+[--concurrency 16] [--latencies 0,0.05] [--rounds 3] [--no-gzip] [--keep DIR]``
 """
 
 from __future__ import annotations
@@ -62,18 +64,15 @@ import sys
 import tempfile
 import threading
 import time
-import urllib.request
 import zlib
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import IO
 
 GOAL_RATIO = 3.0
 GOAL_RSS_MB = 150.0
 SEED = 20240611
-STATS_PATH = "/__bench_stats"
-BENCH_AGENT = "capture-bench"
 
 VOCABULARY = (
     "the council said on tuesday that its budget for next year would include new funding for "
@@ -185,26 +184,14 @@ def serve(pages_count: int, size: int, latency: float, allow_gzip: bool) -> None
     started = time.perf_counter()
     pages = make_pages(pages_count, size)
     generated_s = time.perf_counter() - started
-    stats: dict[str, dict[str, Any]] = {}
-    lock = threading.Lock()
-
-    def client_of(agent: str) -> str:
-        agent = agent.lower()
-        return "archiver" if "archiver" in agent else "wget" if "wget" in agent else "other"
 
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"  # keep-alive, like a real site
         # Headers and body leave in two writes; with Nagle on, a client that delays its ACKs
         # (Linux: 40 ms) would stall on every response.  Real servers set TCP_NODELAY too.
         disable_nagle_algorithm = True
-        new_connection = True
 
         def do_GET(self) -> None:
-            agent = self.headers.get("User-Agent") or ""
-            if self.path == STATS_PATH:
-                with lock:
-                    self._send(200, json.dumps(stats).encode(), "application/json", False)
-                return
             if latency:
                 time.sleep(latency)
             page = pages.get(self.path.split("?")[0])
@@ -215,26 +202,6 @@ def serve(pages_count: int, size: int, latency: float, allow_gzip: bool) -> None
             else:
                 status, body = 200, page.gzipped if use_gzip else page.identity
             self._send(status, body, "text/html; charset=utf-8", use_gzip)
-            with lock:
-                entry = stats.setdefault(
-                    client_of(agent),
-                    {
-                        "requests": 0,
-                        "connections": 0,
-                        "gzip_served": 0,
-                        "bytes_sent": 0,
-                        "statuses": {},
-                        "accept_encoding": {},
-                    },
-                )
-                entry["connections"] += self.new_connection
-                self.new_connection = False
-                entry["requests"] += 1
-                entry["gzip_served"] += use_gzip
-                entry["bytes_sent"] += len(body)
-                entry["statuses"][str(status)] = entry["statuses"].get(str(status), 0) + 1
-                key = accept or "(none)"
-                entry["accept_encoding"][key] = entry["accept_encoding"].get(key, 0) + 1
 
         def _send(self, status: int, body: bytes, content_type: str, gzipped: bool) -> None:
             self.send_response(status)
@@ -305,11 +272,6 @@ class ServerProcess:
             raise RuntimeError(f"page server exited with status {self.proc.returncode}")
         self.info = json.loads(line)
         self.base = f"http://127.0.0.1:{self.info['port']}"
-
-    def stats(self) -> dict[str, dict[str, Any]]:
-        request = urllib.request.Request(self.base + STATS_PATH, headers={"User-Agent": BENCH_AGENT})
-        with urllib.request.urlopen(request, timeout=10) as response:
-            return json.loads(response.read())
 
     def stop(self) -> None:
         if self.proc.stdin:
@@ -450,7 +412,7 @@ def run_archiver(urls_file: Path, out_dir: Path, total: int, concurrency: int) -
             rows = db.execute("SELECT COUNT(*) FROM captures").fetchone()[0]
         finally:
             db.close()
-    if len(warcs) != ok or rows != ok:
+    if rows != ok or (ok and not warcs):
         failures.append(f"{ok} successes reported but {len(warcs)} WARC files, {rows} catalogue rows")
     if child.exit_code != 0:
         failures.append(f"exit code {child.exit_code}")
@@ -459,7 +421,7 @@ def run_archiver(urls_file: Path, out_dir: Path, total: int, concurrency: int) -
     catalogue = sum(p.stat().st_size for p in archive.glob("index.sqlite3*")) if archive.exists() else 0
     run = Run("archiver", ok, total, child, sum(p.stat().st_size for p in warcs), failures)
     run.notes.append(
-        f"archiver: {len(warcs)} .warc.gz files (one per capture), {rows} catalogue "
+        f"archiver: {len(warcs)} rolling .warc.gz file(s), {rows} catalogue "
         f"rows, catalogue {catalogue / 1e6:.2f} MB (not in WARC bytes)"
     )
     return run
@@ -523,29 +485,6 @@ def run_wget(wget: str, urls_file: Path, out_dir: Path, total: int) -> Run:
 # -- report --------------------------------------------------------------------------------
 
 
-def print_table(runs: list[Run]) -> None:
-    header = f"{'tool':<10}{'pages':>9}{'seconds':>10}{'pages/s':>10}{'peak RSS MB':>13}{'WARC bytes':>13}"
-    print(header)
-    print("-" * len(header))
-    for run in runs:
-        rss = ("~" if run.child.rss_sampled else "") + f"{run.child.peak_rss_mb:.1f}"
-        print(
-            f"{run.tool:<10}{f'{run.pages_ok}/{run.pages_total}':>9}{run.child.seconds:>10.2f}"
-            f"{run.pages_per_s:>10.1f}{rss:>13}{run.warc_bytes:>13,}"
-        )
-
-
-def print_server_stats(stats: dict[str, dict[str, Any]]) -> None:
-    print("server saw:")
-    for client, entry in sorted(stats.items()):
-        encodings = ", ".join(f"{k!r} x{v}" for k, v in entry["accept_encoding"].items())
-        print(
-            f"  {client:<9} {entry['requests']} requests on {entry['connections']} connections, "
-            f"statuses {entry['statuses']}, gzip served {entry['gzip_served']}, "
-            f"{entry['bytes_sent'] / 1e6:.2f} MB sent; Accept-Encoding: {encodings}"
-        )
-
-
 def _load() -> str:
     try:
         return " ".join(f"{x:.2f}" for x in os.getloadavg())
@@ -555,17 +494,20 @@ def _load() -> str:
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
-        description="archiver capture vs wget --warc-file: pages/s, ratio, peak RSS."
+        description="archiver capture vs wget --warc-file: pages/s, ratio, peak RSS, bytes per capture."
     )
     parser.add_argument("--pages", type=int, default=200, help="article pages (default 200)")
     parser.add_argument("--size-kb", type=float, default=50, help="KB per page (default 50)")
-    parser.add_argument("--concurrency", type=int, default=8, help="archiver --concurrency (default 8)")
     parser.add_argument(
-        "--latency",
-        type=float,
-        default=0.05,
-        help="seconds the server waits before each response (default 0.05; 0 allowed)",
+        "--concurrency", type=int, default=16, help="archiver --concurrency (default 16, its default)"
     )
+    parser.add_argument(
+        "--latencies",
+        default="0,0.05",
+        help="server latencies in seconds, measured alternately (default 0,0.05)",
+    )
+    parser.add_argument("--rounds", type=int, default=3, help="runs of each tool per latency (median)")
+    parser.add_argument("--latency", type=float, default=0.0, help=argparse.SUPPRESS)  # the server's own
     parser.add_argument(
         "--no-gzip",
         dest="gzip",
@@ -580,9 +522,25 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)  # internal
     args = parser.parse_args(argv)
-    if args.pages < 1 or args.size_kb <= 0 or args.concurrency < 1 or args.latency < 0:
-        parser.error("--pages, --size-kb and --concurrency must be positive, --latency >= 0")
+    try:
+        args.latency_list = [float(x) for x in args.latencies.split(",") if x.strip()]
+    except ValueError:
+        parser.error("--latencies takes seconds separated by commas, e.g. 0,0.05")
+    if args.pages < 1 or args.size_kb <= 0 or args.concurrency < 1 or args.rounds < 1:
+        parser.error("--pages, --size-kb, --concurrency and --rounds must be positive")
+    if not args.latency_list or min(args.latency_list) < 0:
+        parser.error("--latencies must be >= 0")
     return args
+
+
+GOALS = {0.0: 3.0, 0.05: 10.0}  # pages/s ratio to wget wanted at each latency
+GOAL_BYTES = 1.15  # archiver's WARC bytes per capture, at most this many times wget's
+
+
+def median(values: list[float]) -> float:
+    ordered = sorted(values)
+    middle = len(ordered) // 2
+    return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -592,7 +550,6 @@ def main(argv: list[str] | None = None) -> int:
         serve(args.pages, size, args.latency, args.gzip)
         return 0
     wget = shutil.which("wget")
-
     if args.keep:
         args.keep.mkdir(parents=True, exist_ok=True)
         if any(args.keep.iterdir()):
@@ -602,91 +559,115 @@ def main(argv: list[str] | None = None) -> int:
     else:
         cleanup = tempfile.TemporaryDirectory(prefix="capture-bench-")
         out_dir = Path(cleanup.name)
-
-    server: ServerProcess | None = None
+    servers: dict[float, ServerProcess] = {}
     try:
-        server = ServerProcess(args.pages, size, args.latency, args.gzip)
-        info = server.info
-        urls_file = out_dir / "urls.txt"
-        urls_file.write_text("".join(f"{server.base}{path}\n" for path in info["paths"]))
-
-        print("capture benchmark: archiver capture vs wget --warc-file")
+        for latency in args.latency_list:
+            servers[latency] = ServerProcess(args.pages, size, latency, args.gzip)
+        info = next(iter(servers.values())).info
+        print("capture benchmark: archiver capture vs wget --warc-file, side by side")
         print(
             f"  pages        {args.pages} x ~{args.size_kb:g} KB (mean "
             f"{info['identity_bytes'] / args.pages / 1024:.1f} KB identity, "
             f"{info['gzip_bytes'] / args.pages / 1024:.1f} KB gzip), "
-            f"generated in {info['generated_s']:.2f}s"
+            f"gzip {'when accepted' if args.gzip else 'off'}"
         )
         print(
-            f"  server       ThreadingHTTPServer {server.base} (own process), HTTP/1.1 keep-alive, "
-            f"latency {args.latency:g} s per response, gzip {'when accepted' if args.gzip else 'off'}"
+            "  servers      ThreadingHTTPServer per latency "
+            f"({', '.join(f'{x * 1000:g} ms' for x in servers)}), own processes, HTTP/1.1 keep-alive"
         )
         print(f"  archiver     {' '.join(archiver_command())} capture --concurrency {args.concurrency}")
         print(f"  wget         {wget_version(wget) if wget else 'NOT FOUND'} (sequential)")
+        print(
+            f"  rounds       {args.rounds} per latency, latencies alternating, tool order alternating;"
+            " figures are medians"
+        )
         print(
             f"  machine      {platform.python_implementation()} {platform.python_version()}, "
             f"{os.cpu_count()} CPUs, {platform.system()} {platform.release()}, "
             f"load average {_load()} (other work on the machine skews both tools)"
         )
-        print(f"  outputs      {out_dir}{' (kept)' if args.keep else ' (deleted afterwards)'}")
         print()
-
-        runs = [run_archiver(urls_file, out_dir, args.pages, args.concurrency)]
-        if wget:
-            runs.append(run_wget(wget, urls_file, out_dir / "wget", args.pages))
-        stats = server.stats()
-
-        print_table(runs)
-        if any(run.child.rss_sampled for run in runs):
-            print(
-                "  ~ : VmHWM sampled every 10 ms (wait4's ru_maxrss only bounds it from above "
-                "by this script's own peak)"
-            )
-        print()
-        for run in runs:
-            for note in run.notes:
-                print(note)
-        print_server_stats(stats)
-        print()
-
-        ours = runs[0]
-        failed = False
-        for run in runs:
-            if run.failures:
-                failed = True
-                print(f"{run.tool} FAILURES ({len(run.failures)}):")
-                for line in run.failures[:20]:
-                    print(f"  {line}")
-                if len(run.failures) > 20:
-                    print(f"  ... and {len(run.failures) - 20} more")
-        if not failed:
-            print(f"all {args.pages} captures succeeded" + (" with both tools" if wget else ""))
-
-        rss_ok = ours.child.peak_rss_mb < GOAL_RSS_MB
-        ratio_ok = True
-        if wget:
-            theirs = runs[1].pages_per_s
-            ratio = ours.pages_per_s / theirs if theirs else float("inf")
-            ratio_ok = ratio >= GOAL_RATIO
-            print(
-                f"archiver/wget pages/s ratio: {ratio:.2f}x "
-                f"(goal >= {GOAL_RATIO:g}x: {'MET' if ratio_ok else 'NOT MET'})"
-            )
-        else:
-            print("wget not found on PATH: no comparison, archiver figures only")
-        print(
-            f"archiver peak RSS: {ours.child.peak_rss_mb:.1f} MB "
-            f"(goal < {GOAL_RSS_MB:g} MB: {'MET' if rss_ok else 'NOT MET'})"
-        )
-        return 1 if failed else 0 if ratio_ok and rss_ok else 3
+        results: dict[float, list[tuple[Run, Run | None]]] = {latency: [] for latency in servers}
+        failures: list[str] = []
+        for round_no in range(args.rounds):
+            for latency, server in servers.items():
+                urls_file = out_dir / f"urls-{latency:g}.txt"
+                urls_file.write_text("".join(f"{server.base}{path}\n" for path in server.info["paths"]))
+                where = out_dir / f"round{round_no}-{latency:g}"
+                where.mkdir(parents=True)
+                order = ["archiver", "wget"] if round_no % 2 == 0 else ["wget", "archiver"]
+                ours: Run | None = None
+                theirs: Run | None = None
+                for tool in order:
+                    if tool == "archiver":
+                        ours = run_archiver(urls_file, where, args.pages, args.concurrency)
+                    elif wget:
+                        theirs = run_wget(wget, urls_file, where / "wget", args.pages)
+                assert ours is not None
+                for run in (ours, theirs):
+                    if run is not None:
+                        failures += [f"{run.tool} at {latency * 1000:g} ms: {line}" for line in run.failures]
+                results[latency].append((ours, theirs))
+                if cleanup is not None:
+                    shutil.rmtree(where, ignore_errors=True)
+        return _report(results, failures, args.pages, wget is not None)
     except (RuntimeError, OSError) as exc:
         print(f"capture_bench: {exc}", file=sys.stderr)
         return 2
     finally:
-        if server is not None:
+        for server in servers.values():
             server.stop()
         if cleanup is not None:
             cleanup.cleanup()
+
+
+def _report(
+    results: dict[float, list[tuple[Run, Run | None]]], failures: list[str], pages: int, wget: bool
+) -> int:
+    """One line per latency (medians), then the goals."""
+    header = (
+        f"{'latency':>8}{'archiver p/s':>14}{'wget p/s':>10}{'ratio':>8}{'goal':>7}"
+        f"{'RSS MB':>8}{'bytes/capture':>15}{'wget bytes':>12}{'bytes ratio':>13}"
+    )
+    print(header)
+    print("-" * len(header))
+    met = True
+    for latency, runs in results.items():
+        ours = median([a.pages_per_s for a, _ in runs])
+        theirs = median([w.pages_per_s for _, w in runs if w]) if wget else 0.0
+        ratio = ours / theirs if theirs else float("nan")
+        goal = GOALS.get(round(latency, 3), GOAL_RATIO)
+        rss = max(a.child.peak_rss_mb for a, _ in runs)
+        ours_bytes = median([a.warc_bytes / max(a.pages_ok, 1) for a, _ in runs])
+        their_bytes = median([w.warc_bytes / max(w.pages_ok, 1) for _, w in runs if w]) if wget else 0.0
+        bytes_ratio = ours_bytes / their_bytes if their_bytes else float("nan")
+        met = (
+            met
+            and (not wget or ratio >= goal)
+            and rss < GOAL_RSS_MB
+            and (not wget or bytes_ratio <= GOAL_BYTES)
+        )
+        print(
+            f"{latency * 1000:>6g}ms{ours:>14.1f}{theirs:>10.1f}{ratio:>7.2f}x{goal:>6g}x"
+            f"{rss:>8.1f}{ours_bytes:>15,.0f}{their_bytes:>12,.0f}{bytes_ratio:>12.2f}x"
+        )
+        each = ", ".join(
+            f"{a.pages_per_s:.0f}/{w.pages_per_s:.0f}" if w else f"{a.pages_per_s:.0f}" for a, w in runs
+        )
+        print(f"{'':>8}  each round, archiver/wget pages/s: {each}")
+    print()
+    print(
+        f"goals: pages/s >= {', '.join(f'{g:g}x wget at {x * 1000:g} ms' for x, g in GOALS.items())}; "
+        f"peak RSS < {GOAL_RSS_MB:g} MB; WARC bytes per capture <= {GOAL_BYTES:g}x wget's: "
+        f"{'ALL MET' if met and not failures else 'NOT ALL MET'}"
+    )
+    if failures:
+        print(f"FAILURES ({len(failures)}):")
+        for line in failures[:20]:
+            print(f"  {line}")
+        return 1
+    print(f"all captures of {pages} pages succeeded in every round")
+    return 0 if met else 3
 
 
 if __name__ == "__main__":

@@ -22,8 +22,7 @@ from archiver.archive.folder import Archive
 from archiver.capture.fetch import FetchOptions, new_session
 from archiver.capture.save import Prepared, commit_prepared, prepare
 from archiver.errors import ArchiverError, ExitStatus
-from archiver.output.console import below_lines, say, stderr_console, stdout_console
-from archiver.output.tables import capture_line, print_json_line
+from archiver.output.console import below_lines, emit_json, say, stderr_console, stdout_console
 from archiver.urls import canonicalize, with_scheme
 
 if TYPE_CHECKING:
@@ -122,7 +121,8 @@ class _Reporter:
 
     def __init__(self, as_json: bool, bar: Console | None = None) -> None:
         self.as_json = as_json
-        self.out = bar if bar is not None and sys.stdout.isatty() else stdout_console()
+        self.bar = bar if bar is not None and sys.stdout.isatty() else None
+        self.out: Console | None = None  # made at the first table line: JSON needs no rich
         self.done = self.failures = 0
         self.seen: set[Future[dict]] = set()
 
@@ -140,14 +140,17 @@ class _Reporter:
             self.fail(url, f"{url}: not captured ({type(exc).__name__}: {exc})")
             return
         if self.as_json:
-            print_json_line(result)
-        else:
-            capture_line(self.out, result)
+            emit_json(result)
+            return
+        from archiver.output.tables import capture_line
+
+        self.out = self.out or self.bar or stdout_console()
+        capture_line(self.out, result)
 
     def fail(self, url: str, message: str) -> None:
         self.failures += 1
         if self.as_json:
-            print_json_line({"url": url, "error": message})
+            emit_json({"url": url, "error": message})
         say("error", message)
 
 
@@ -177,13 +180,13 @@ def capture_many(
         except BaseException as exc:
             result.set_exception(exc)
 
-    err = stderr_console()
-    show_bar = err.is_terminal and len(urls) > 1 and not as_json
-    reporter = _Reporter(as_json, err if show_bar else None)
+    show_bar = sys.stderr.isatty() and len(urls) > 1 and not as_json
+    err = stderr_console() if show_bar else None
+    reporter = _Reporter(as_json, err)
     pool = ThreadPoolExecutor(max_workers=min(concurrency, len(urls)))
     futures: dict[Future[dict], str] = {}
     try:
-        with _bar(err, show_bar, len(urls)) as advance, below_lines(err if show_bar else None):
+        with _bar(err, len(urls)) as advance, below_lines(err):
             futures = {Future(): url for url in urls}
             for future, url in futures.items():
                 pool.submit(work, url, future)
@@ -200,9 +203,9 @@ def capture_many(
 
 
 @contextlib.contextmanager
-def _bar(err: Console, show: bool, total: int) -> Iterator[Callable[[], None]]:
-    """A progress bar on the terminal (rich's progress module is loaded only then)."""
-    if not show:
+def _bar(err: Console | None, total: int) -> Iterator[Callable[[], None]]:
+    """A progress bar on the terminal's stderr console, if any (rich is loaded only then)."""
+    if err is None:
         yield lambda: None
         return
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn

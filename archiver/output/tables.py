@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import sqlite3
+from typing import TYPE_CHECKING
 from urllib.parse import unquote
 
 from rich import box
@@ -12,10 +13,11 @@ from rich.measure import Measurement
 from rich.table import Table
 from rich.text import Text
 
-from archiver.article.extract import Article
-from archiver.output.console import emit_json
 from archiver.output.sanitize import clean
 from archiver.record import Capture
+
+if TYPE_CHECKING:
+    from archiver.article.extract import Article
 
 
 def short(digest: str) -> str:
@@ -35,10 +37,6 @@ def readable(url: str) -> str:
     """A canonical URL as people write it: percent-escapes of non-ASCII text decoded
     ("caf%C3%A9" shows as "café"); the value in JSON output stays canonical."""
     return re.sub(r"(?:%[89A-Fa-f][0-9A-Fa-f])+", lambda m: unquote(m.group()), url)
-
-
-def print_json_line(data: object) -> None:
-    emit_json(data)
 
 
 def capture_line(console: Console, result: dict) -> None:
