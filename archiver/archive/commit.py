@@ -395,6 +395,8 @@ def recover(archive: Archive, everywhere: bool = False) -> None:
             temp.unlink(missing_ok=True)
         for staging in dead_staging(archive.root):
             shutil.rmtree(staging, ignore_errors=True)
+    for name in (JOURNAL_NAME, IMPORT_JOURNAL):  # a journal a killed writer was writing (under
+        (archive.root / f"{name}.tmp").unlink(missing_ok=True)  # the lock we hold): never begun
     journal = archive.root / JOURNAL_NAME
     if journal.exists():
         roll, offset = _journal_roll(archive, journal)

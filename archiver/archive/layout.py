@@ -96,7 +96,14 @@ def leftovers(root: Path) -> list[Path]:
     found = list(dead_temps((root / WARCS).rglob(".*.tmp"))) if (root / WARCS).is_dir() else []
     found += list(dead_staging(root))
     found += [
-        p for p in (root / JOURNAL_NAME, root / f"{JOURNAL_NAME}.tmp", root / IMPORT_JOURNAL) if p.exists()
+        p
+        for p in (
+            root / JOURNAL_NAME,
+            root / f"{JOURNAL_NAME}.tmp",
+            root / IMPORT_JOURNAL,
+            root / f"{IMPORT_JOURNAL}.tmp",
+        )
+        if p.exists()
     ]
     return sorted(found)
 
