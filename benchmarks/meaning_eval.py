@@ -212,7 +212,15 @@ def high_cues(change: Change) -> set[str]:
     or removed sentence."""
     if change.kind in ("added", "removed"):
         return {f"{change.kind}: {flag}" for flag in change.flags if flag in HIGH_FLAGS and flag != "entity"}
-    return {cue for cue in HIGH_CUES if any(w.startswith(cue) for w in change.why)}
+    return {_cue_name(w) for w in change.why if w.startswith(HIGH_CUES)}
+
+
+def _cue_name(why: str) -> str:
+    """A high cue's name without its words: "number added", "number changed", "reversal"."""
+    name = why.split(":")[0]
+    if name.startswith("number ") and not name.startswith(("number added", "number removed")):
+        return "number changed"
+    return name
 
 
 def report_cues(tally: Tally) -> None:

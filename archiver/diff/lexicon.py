@@ -26,7 +26,27 @@ attacker victim | winner loser | landlord tenant | employer employee | buyer sel
 sender recipient | import export | rise decline | grow shrink | growth decline | inflow outflow
 rose fell | rose dropped | rose declined | risen fallen | rising falling | rises falls | won lost
 wins loses | winning losing | grew shrank | bought sold | led trailed | gained lost | beat lost
+surge plunge | soar plunge | soar slump | surge slump | jump drop | jump fall | climb fall
+climb drop | boom bust | bullish bearish | improve worsen | improvement deterioration
+benefit harm | help hurt | boost hurt | admit deny | accept decline | lift impose | tighten ease
+tighten loosen | harsh lenient | strict lax | present absent | presence absence | remember forget
+unite divide | united divided | join leave | arrive depart | attack defend | offense defense
+offence defence | ally enemy | friend enemy | ally rival | friendly hostile | peaceful violent
+peace war | praise criticize | praise criticise | praise condemn | welcome condemn | praise blame
+reward punish | love hate | hope fear | hopeful fearful | optimistic pessimistic
+optimism pessimism | encouraging worrying | encouraging discouraging | encouraging disappointing
+encouraging alarming | reassuring worrying | reassuring alarming | upbeat gloomy | bright bleak
+good bad | right wrong | correct incorrect | accurate inaccurate | valid invalid | fair unfair
+stable unstable | healthy sick | easy difficult | easy hard | fast slow | faster slower
+quick slow | young old | younger older | youngest oldest | temporary permanent | private public
+official unofficial | voluntary mandatory | voluntary compulsory | optional mandatory
+rare common | often rarely | frequent rare | hot cold | warm cold | wet dry | pass fail
+hit miss | open shut | cheapest dearest | calm tense | legitimate illegitimate | armed unarmed
 """
+
+# Prefixes that make a word its opposite ("popular" / "unpopular", "agree" / "disagree"), where
+# one word stands for the other and the rest of it is an English word of its own.
+NEGATING_PREFIXES = ("un", "in", "im", "il", "ir", "dis", "non", "non-")
 
 
 def _set(words: str) -> frozenset[str]:
@@ -53,6 +73,15 @@ QUANTIFIERS = _set(
     approximately roughly least partly partially mostly largely entirely completely fully
     much majority minority half sole solely just exactly barely hardly scarcely virtually
     overwhelmingly widely any both either neither"""
+)
+
+# Words that only write an amount out: number words, scales, units of money ("twenty-five
+# billion pounds" is "£25bn").
+AMOUNT_WORDS = _set(
+    """zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen
+    fifteen sixteen seventeen eighteen nineteen twenty thirty forty fifty sixty seventy eighty
+    ninety hundred thousand million billion trillion bn m k dozen percent per cent pound pounds
+    sterling dollar dollars euro euros yen a an and"""
 )
 
 # Determiners that say which one: "another soldier" and "the soldier" are different people.

@@ -77,7 +77,7 @@ def _near(entity: str, others: list[str]) -> bool:
         or f" {squash(o)} " in words
         or sorted(key) == sorted(_entity_key(o))  # letters transposed: "LGTR" / "LTGR"
         or _respelled(key, _entity_key(o))
-        or demonym(squash(entity), squash(o))
+        or any(demonym(a, b) for a in squash(entity).split() for b in squash(o).split())
         for o in others
     )
 
@@ -162,6 +162,18 @@ def compare_entities(
         why.append(f"entity added: {', '.join(real_gained)}")
     elif real_lost:
         why.append(f"entity removed: {', '.join(real_lost)}")
+
+
+_TITLE_WORD = re.compile(r"[^\W\d_][\w'’-]*")
+TITLE_SHARE = 0.75  # share of a text's longer words written with a capital in Title Case
+TITLE_WORD = 4  # letters of a word Title Case capitalises (short ones it may leave lower case)
+
+
+def title_case(text: str) -> bool:
+    """Whether text is written in Title Case ("Storm Hits Coast As Thousands Flee"): most of
+    its longer words after the first capitalised, so a capital says nothing of a name."""
+    words = [w for w in _TITLE_WORD.findall(normalize(text))[1:] if len(w) >= TITLE_WORD]
+    return len(words) >= 2 and sum(w[0].isupper() for w in words) >= TITLE_SHARE * len(words)
 
 
 def text_words(text: str) -> list[str]:
