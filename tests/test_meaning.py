@@ -230,6 +230,11 @@ def test_weak_evidence_is_medium_strong_stays_high(old: str, new: str, severity:
          MEDIUM, "name spelling: Great Britain, Germany → British, Germans"),
         ("A memorial honours the seven British killed.", "A memorial honours the seven Britons killed.",
          MEDIUM, "name spelling: British → Britons"),
+        # a people and a body of it, and the names news gives one country by turns
+        ("A siege by the Pakistanis ended in 1948.", "A siege by the Pakistan Army ended in 1948.", MEDIUM,
+         "name spelling: Pakistanis → Pakistan Army"),
+        ("It was first found in the United States.", "It was first found in America.", MEDIUM,
+         "name spelling: United States → America"),
         # an abbreviation spelled out inside a compound
         ("The EU-backed talks resumed in Brussels.", "The European Union-backed talks resumed in Brussels.",
          LOW, "abbreviation expanded"),

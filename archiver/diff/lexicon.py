@@ -117,6 +117,23 @@ DETERMINERS = _set("the a an this that these those his her their its our my your
 # "Jew-ish", "Brit-ons", "Chin-ese", "Ital-ian"): the place and its people are one name.
 DEMONYM_ENDINGS = _set("ish nish an ian ans ians ese i is ic ics s ons er ers")
 
+# Names news gives one country or body by turns ("the United States" / "America"): one name.
+_ALIASES = """
+united states | america | usa | us | u.s
+united kingdom | britain | great britain | uk | u.k
+netherlands | holland
+czech republic | czechia
+myanmar | burma
+turkey | turkiye | türkiye
+eswatini | swaziland
+north korea | dprk
+south korea | republic of korea
+china | prc | people's republic of china
+"""
+NAME_ALIASES: dict[str, int] = {
+    name.strip(): k for k, line in enumerate(_ALIASES.strip().split("\n")) for name in line.split("|")
+}
+
 # Who acts in a news sentence, besides the people and bodies it names: roles, bodies, groups
 # (lemmas). "Police arrested him" / "Soldiers arrested him" is another actor; "The blaze
 # spread" / "The fire spread" is another word for one thing.

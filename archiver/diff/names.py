@@ -13,7 +13,7 @@ from functools import lru_cache
 from rapidfuzz.distance import Levenshtein
 
 from archiver.article.claims import Features, normalize
-from archiver.diff.lexicon import DEMONYM_ENDINGS
+from archiver.diff.lexicon import DEMONYM_ENDINGS, NAME_ALIASES
 from archiver.diff.model import WordOp, word_diff
 
 _WORD = re.compile(r"[^\W_]+(?:['’.-][^\W_]+)*\.?", re.UNICODE)
@@ -78,8 +78,21 @@ def _near(entity: str, others: list[str]) -> bool:
         or sorted(key) == sorted(_entity_key(o))  # letters transposed: "LGTR" / "LTGR"
         or _respelled(key, _entity_key(o))
         or any(demonym(a, b) for a in squash(entity).split() for b in squash(o).split())
+        or _aliases(entity, o)
         for o in others
     )
+
+
+def _aliases(a: str, b: str) -> bool:
+    """Two names news gives one country by turns ("United States" / "America")."""
+    groups = _alias_groups()
+    group = groups.get(squash(a).removeprefix("the "))
+    return group is not None and group == groups.get(squash(b).removeprefix("the "))
+
+
+@lru_cache(maxsize=1)
+def _alias_groups() -> dict[str, int]:
+    return {squash(name): group for name, group in NAME_ALIASES.items()}
 
 
 def _respelled(a: str, b: str) -> bool:
@@ -98,11 +111,12 @@ def demonym(a: str, b: str) -> bool:
     demonym ending. "iran"/"iraq" share a stem but not an ending: two places."""
     a, b = a.split()[-1], b.split()[-1]
     return any(
-        len(stem := x[:-cut]) >= 3
+        len(stem := x[: len(x) - cut]) >= 3
         and y.startswith(stem)
+        and y != x
         and (y[len(stem) :] in DEMONYM_ENDINGS or (cut == 1 and y == stem))  # "Germany"/"German"
         for x, y in ((a, b), (b, a))
-        for cut in range(1, 4)
+        for cut in range(4)  # cut 0: "Pakistan"/"Pakistanis"
     )
 
 
