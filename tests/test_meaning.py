@@ -12,6 +12,7 @@ import pytest
 
 from archiver.article.extract import Article
 from archiver.diff.differ import diff_articles
+from archiver.diff.meaning import rewording
 from archiver.diff.model import Change
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -329,3 +330,16 @@ def test_inch_mark_is_no_quotation() -> None:
         'The program was developing a rocket to be launched from the 16" gun.',
     )
     assert "quote" not in change.flags and change.severity != HIGH, change.why
+
+
+def test_failing_to_do_it_denies_it() -> None:
+    change = change_for("The firm paid its workers in May.", "The firm failed to pay its workers in May.")
+    assert change.severity == HIGH and "negation added: failed to" in change.why
+
+
+def test_sentences_merged_compare_subjects_by_their_first_sentence() -> None:
+    """The text the differ rates when a sentence is merged into its neighbour: the sentence cut
+    from the front brings no other subject."""
+    kept = "The mayor said the bridge would reopen once engineers had checked its supports."
+    verdict = rewording(f"The road was closed in May 2016. {kept}", kept)
+    assert not any(w.startswith("subject changed") for w in verdict.why), verdict.why

@@ -162,7 +162,7 @@ _HEDGE_RE = re.compile(
 )
 _NEGATION_RE = re.compile(
     r"\b(?:not|never|no|none|nobody|nothing|neither|nor|without|cannot|denied|denies|deny"
-    r"|denying|refused|refuses|refuse|rejected|rejects)\b|\w+n't\b",
+    r"|denying|refused|refuses|refuse|rejected|rejects|fail(?:s|ed|ing)? to)\b|\w+n't\b",
     re.IGNORECASE,
 )
 _CORRECTION_RE = re.compile(

@@ -24,7 +24,7 @@ from difflib import SequenceMatcher
 
 from rapidfuzz.distance import Levenshtein
 
-from archiver.article.claims import FLAG_FIELDS, Features, features, normalize, number_value
+from archiver.article.claims import FLAG_FIELDS, Features, features, normalize, number_value, split_sentences
 from archiver.diff.lexicon import (
     ACTORS,
     DETERMINERS,
@@ -366,8 +366,9 @@ def _subject_evidence(before: str, after: str) -> str | None:
     """Who did it changed ("Smith said" / "Jones said"): another actor (a name, a role such as
     "police" or "the minister", "another" one) doing what the subject did, the rest of the
     sentence kept. Other nouns swapped ("the blaze" / "the fire"), or a subject in a
-    sentence rewritten all through, are evidence of rewording only."""
-    old, new = _subject(before), _subject(after)
+    sentence rewritten all through, are evidence of rewording only. Sentences merged or split
+    are compared by their first sentence: a sentence cut from the front is no other subject."""
+    old, new = _subject(_first_sentence(before)), _subject(_first_sentence(after))
     if not old or not new:
         return None
     changed = _subject_changed(old[0], new[0])
@@ -378,6 +379,11 @@ def _subject_evidence(before: str, after: str) -> str | None:
     named = _capitalized(before) | _capitalized(after)
     actor = changed is True or any(w in named or lemma(w) in ACTORS for w in changed)
     return f"subject {'changed' if kept and actor else 'reworded'}: {shown}"
+
+
+def _first_sentence(text: str) -> str:
+    sentences = split_sentences(text)
+    return sentences[0] if sentences else text
 
 
 def _capitalized(text: str) -> set[str]:
