@@ -97,6 +97,7 @@ SMALL_COUNT = 12  # counts up to this are too common to tell one claim's number 
 FRAGMENT_WORDS = 3  # lower-case words below which added or removed text is no sentence
 WORD_CHOICE = 3  # a word swapped for one or two others, with no cue: a choice of words
 CLAUSE_WORDS = 6  # words put in or cut together that say something of their own
+_NEGATED_SKIPS = frozenset({"to", "yet", "always"})  # between a negation and the word it negates
 
 
 @dataclass(frozen=True)
@@ -181,7 +182,8 @@ def sentence_case(text: str, names: Collection[str]) -> str:
 
     def lower(match: re.Match[str]) -> str:
         word = match.group()
-        if not match.start() or word.casefold() in names or any(c.isupper() for c in word[1:]):
+        key = word.casefold().removesuffix("'s").removesuffix("’s")
+        if not match.start() or key in names or any(c.isupper() for c in word[1:]):
             return word
         return word[0].lower() + word[1:]
 
@@ -210,7 +212,9 @@ def rewording(before: str, after: str, names: Collection[str] = ()) -> Verdict:
                 # another, the claim still denied. Evidence of wording, not a turned claim.
                 why[-1] = why[-1].replace("negation:", "other negation:", 1)
             elif (
-                flag == "negation" and not (lost and gained) and _in_clause(ops, lost + gained, bool(gained))
+                flag == "negation"
+                and not (lost and gained)
+                and _in_clause(ops, lost + gained, bool(gained), before if gained else after)
             ):
                 # "..., which is not always the case" put in or cut: a denial said with new
                 # words of its own is a claim added (or withdrawn), not the old one turned.
@@ -237,14 +241,24 @@ def rewording(before: str, after: str, names: Collection[str] = ()) -> Verdict:
     return _verdict(sorted(flags, key=order.index), why, _rank(why))
 
 
-def _in_clause(ops: tuple[WordOp, ...], cues: Counter[str], gained: bool) -> bool:
-    """Whether all count negations put in (gained) or taken out stand in runs of at least
-    CLAUSE_WORDS new (or cut) words: a clause of their own."""
+def _in_clause(ops: tuple[WordOp, ...], cues: Counter[str], gained: bool, other: str) -> bool:
+    """Whether every negation put in (gained) or taken out (cues) stands in a run of at least
+    CLAUSE_WORDS new (or cut) words and denies something new there: the words it negates are
+    not in the other version (other). "would not resign" for "would resign" still turns the
+    claim, however many words come with it."""
+    kept = {lemma(w) for w in text_words(other)}
     found = 0
     for deleted, inserted in word_runs(ops):
-        text = inserted if gained else deleted
-        if len(text_words(text)) >= CLAUSE_WORDS:
-            found += len(features(text).negations)
+        words = text_words(inserted if gained else deleted)
+        if len(words) < CLAUSE_WORDS:
+            continue
+        for k, word in enumerate(words):
+            if not features(word).negations and not (
+                word.startswith("fail") and words[k + 1 : k + 2] == ["to"]
+            ):
+                continue
+            negated = [w for w in words[k + 1 :] if w not in FUNCTION_WORDS | {"to", "yet", "always"}][:2]
+            found += not any(lemma(w) in kept for w in negated)
     return found >= cues.total()
 
 
