@@ -239,6 +239,9 @@ def test_weak_evidence_is_medium_strong_stays_high(old: str, new: str, severity:
          "name spelling: Pakistanis → Pakistan Army"),
         ("It was first found in the United States.", "It was first found in America.", MEDIUM,
          "name spelling: United States → America"),
+        # a capitalised word in another inflection is that word
+        ("The agency Googled the phrase.", "The agency began Googling the phrase.", MEDIUM,
+         "name spelling: Googled → Googling"),
         # an abbreviation spelled out inside a compound
         ("The EU-backed talks resumed in Brussels.", "The European Union-backed talks resumed in Brussels.",
          LOW, "abbreviation expanded"),

@@ -19,6 +19,7 @@ from archiver.diff.model import WordOp, word_diff
 _WORD = re.compile(r"[^\W_]+(?:['’.-][^\W_]+)*\.?", re.UNICODE)
 _LETTERS = re.compile(r"[^\W_]+")
 _CONNECTORS = frozenset({"of", "and", "the", "for", "&", "on", "in", "de"})
+_INFLECTION = re.compile(r"(?<=\w{4})(?:ing|ed|es|s)$")
 NAME_SIMILARITY = 0.7  # normalized Levenshtein similarity of two spellings of one name
 RESPELL_LETTERS = 6  # a name shorter than this is compared letter for letter
 SWAP_CONTEXT = 4  # words besides the names a run may replace and still be a name swapped in place
@@ -79,6 +80,7 @@ def _near(entity: str, others: list[str]) -> bool:
         or _respelled(key, _entity_key(o))
         or any(demonym(a, b) for a in squash(entity).split() for b in squash(o).split())
         or _aliases(entity, o)
+        or _INFLECTION.sub("", key) == _INFLECTION.sub("", _entity_key(o))  # "Googled"/"Googling"
         for o in others
     )
 
