@@ -40,7 +40,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from archiver.article.extract import extract_article
 from archiver.diff.differ import diff_articles
-from archiver.diff.meaning import HIGH_CUES, HIGH_FLAGS
+from archiver.diff.meaning import HIGH_CUES
 
 if TYPE_CHECKING:
     from archiver.diff.model import Change
@@ -208,11 +208,19 @@ def evaluate(docs: list[dict[str, Any]], failures: int) -> dict[str, Tally]:
 
 
 def high_cues(change: Change) -> set[str]:
-    """The evidence that made a change high: its high cues, or the hard-fact flags of an added
-    or removed sentence."""
+    """The evidence that made a change high: its high cues, or for an added or removed sentence
+    (high only as a correction notice) the notice."""
     if change.kind in ("added", "removed"):
-        return {f"{change.kind}: {flag}" for flag in change.flags if flag in HIGH_FLAGS and flag != "entity"}
-    return {cue for cue in HIGH_CUES if any(w.startswith(cue) for w in change.why)}
+        return {f"{change.kind}: correction notice"}
+    return {_cue_name(w) for w in change.why if w.startswith(HIGH_CUES)}
+
+
+def _cue_name(why: str) -> str:
+    """A high cue's name without its words: "number added", "number changed", "reversal"."""
+    name = why.split(":")[0]
+    if name.startswith("number ") and not name.startswith(("number added", "number removed")):
+        return "number changed"
+    return name
 
 
 def report_cues(tally: Tally) -> None:

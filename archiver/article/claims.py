@@ -162,7 +162,7 @@ _HEDGE_RE = re.compile(
 )
 _NEGATION_RE = re.compile(
     r"\b(?:not|never|no|none|nobody|nothing|neither|nor|without|cannot|denied|denies|deny"
-    r"|denying|refused|refuses|refuse|rejected|rejects)\b|\w+n't\b",
+    r"|denying|refused|refuses|refuse|rejected|rejects|fail(?:s|ed|ing)? to)\b|\w+n't\b",
     re.IGNORECASE,
 )
 _CORRECTION_RE = re.compile(
@@ -235,6 +235,33 @@ def _number_key(match: str) -> str:
     key = _SPACE.sub(" ", match.lower())
     key = re.sub(r"(?<=\d),(?=\d{3})|(?<=[a-z])\.", "", key)
     return re.sub(r"\s?per\s?cent|\s?percent", "%", key)
+
+
+# A currency named after its amount ("25 billion pounds") is the symbol before it ("£25bn").
+_CURRENCY_AFTER = re.compile(r"\s+(pounds?|dollars?|euros?|yen)\b(?: sterling)?", re.IGNORECASE)
+_CURRENCY_SYMBOLS = {"pound": "£", "dollar": "$", "euro": "€", "yen": "¥"}
+# The first figure of a range shares the scale or unit said after the last: "20 to 30 million"
+# is 20 million to 30 million, "5-10%" is 5% to 10%.
+_RANGE_GAP = re.compile(r"\s*(?:to|and|or|-|–|—)\s*", re.IGNORECASE)
+_SCALED = re.compile(r"(?:\s?(?:%|bn|m|k)|\s(?:thousand|million|billion|trillion))$")
+
+
+def _number_keys(text: str, spans: list[tuple[int, int]]) -> tuple[str, ...]:
+    """The number keys of a sentence, each with the currency named after it and the scale its
+    range shares."""
+    keys = []
+    for start, end in spans:
+        key = _number_key(text[start:end])
+        currency = _CURRENCY_AFTER.match(text, end)
+        if currency and not _CURRENCY.match(key):
+            key = _CURRENCY_SYMBOLS[currency.group(1).lower().rstrip("s")] + key
+        keys.append(key)
+    for k in range(len(keys) - 2, -1, -1):
+        scale = _SCALED.search(keys[k + 1])
+        gap = _RANGE_GAP.fullmatch(text, spans[k][1], spans[k + 1][0])
+        if scale and gap and not _SCALED.search(keys[k]) and keys[k][-1:].isdigit():
+            keys[k] += scale.group()
+    return tuple(keys)
 
 
 def _dates(text: str, numbers: list[tuple[int, int]]) -> tuple[str, ...]:
@@ -333,7 +360,14 @@ def number_value(key: str) -> str:
     return f"{prefix}{text}{'%' if percent else ''}"
 
 
+# A double prime after a figure, where the quote marks do not pair, is an inch mark ("a 16"
+# gun"), no quotation mark.
+_INCHES = re.compile(r'(?<=\d)"(?=[\s,.;:)-])')
+
+
 def _quotes(text: str) -> tuple[str, ...]:
+    if text.count('"') % 2:
+        text = _INCHES.sub(" in", text)
     spans = [m.group(1) for m in _DOUBLE_QUOTE_RE.finditer(text)]
     spans += [m.group(1) for m in _SINGLE_QUOTE_RE.finditer(text)]
     if text.count('"') % 2:  # a quotation running across a sentence boundary
@@ -407,7 +441,7 @@ def features(sentence: str) -> Features:
     text = normalize(sentence)
     spans = [m.span() for m in _NUMBER_RE.finditer(text)]
     return Features(
-        numbers=tuple(_number_key(text[start:end]) for start, end in spans),
+        numbers=_number_keys(text, spans),
         quotes=_quotes(text),
         attributions=_cues(_ATTRIBUTION_RE, text),
         hedges=_cues(_HEDGE_RE, text),

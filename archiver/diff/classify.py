@@ -3,20 +3,27 @@ that earns (the rules live in archiver.diff.meaning)."""
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Iterable
 
 from archiver.article.claims import Features, features, normalize
-from archiver.diff.meaning import one_sided, rewording, severity
+from archiver.diff.meaning import one_sided, rewording, sentence_case, severity
 from archiver.diff.model import Change, Sentence, Span, TextChange, span_of, word_diff
+from archiver.diff.names import squash, text_words
 
 __all__ = ["headline_change", "merged_features", "modified_change", "one_sided_change", "severity"]
 
 
-def headline_change(before: str, after: str) -> TextChange:
-    """The headline in both versions; a changed headline is rated like a reworded sentence."""
+def headline_change(before: str, after: str, body: Iterable[str] = ()) -> TextChange:
+    """The headline in both versions; a changed headline is rated like a reworded sentence.
+    A Title Case headline capitalises every word, so its capitals say nothing of names: it is
+    read in sentence case, the words the body (sentence texts) writes as names kept as names."""
     if normalize(before) == normalize(after):
         return TextChange(before, after, False, (("equal", after),))
-    verdict = rewording(before, after)
+    if squash(before) == squash(after):
+        verdict = rewording(before, after)  # case or punctuation only
+    else:
+        names = body_names(body)
+        verdict = rewording(sentence_case(before, names), sentence_case(after, names), names)
     return TextChange(
         before,
         after,
@@ -27,6 +34,11 @@ def headline_change(before: str, after: str) -> TextChange:
         verdict.meaning,
         verdict.why,
     )
+
+
+def body_names(texts: Iterable[str]) -> frozenset[str]:
+    """The words of the names an article's sentences carry (case folded)."""
+    return frozenset(w for text in texts for entity in features(text).entities for w in text_words(entity))
 
 
 def merged_features(sentences: list[Sentence]) -> Features:

@@ -49,7 +49,7 @@ def diff_articles(before: Article, after: Article) -> ArticleDiff:
         diff.changes = Aligner(before, after, old, new).run()
     stamps = [change for change in diff.changes if _dateline_change(change)]
     diff.changes = [change for change in diff.changes if change not in stamps]
-    diff.headline = headline_change(before.headline, after.headline)
+    diff.headline = headline_change(before.headline, after.headline, (s.text for s in old + new))
     diff.byline = _byline(before.authors, after.authors)
     if not (before.published_guessed or after.published_guessed):
         diff.published = _date_change(before.published, after.published)

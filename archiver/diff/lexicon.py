@@ -26,7 +26,27 @@ attacker victim | winner loser | landlord tenant | employer employee | buyer sel
 sender recipient | import export | rise decline | grow shrink | growth decline | inflow outflow
 rose fell | rose dropped | rose declined | risen fallen | rising falling | rises falls | won lost
 wins loses | winning losing | grew shrank | bought sold | led trailed | gained lost | beat lost
+surge plunge | soar plunge | soar slump | surge slump | jump drop | jump fall | climb fall
+climb drop | boom bust | bullish bearish | improve worsen | improvement deterioration
+benefit harm | help hurt | boost hurt | admit deny | accept decline | lift impose | tighten ease
+tighten loosen | harsh lenient | strict lax | present absent | presence absence | remember forget
+unite divide | united divided | join leave | arrive depart | attack defend | offense defense
+offence defence | ally enemy | friend enemy | ally rival | friendly hostile | peaceful violent
+peace war | praise criticize | praise criticise | praise condemn | welcome condemn | praise blame
+reward punish | love hate | hope fear | hopeful fearful | optimistic pessimistic
+optimism pessimism | encouraging worrying | encouraging discouraging | encouraging disappointing
+encouraging alarming | reassuring worrying | reassuring alarming | upbeat gloomy | bright bleak
+good bad | right wrong | correct incorrect | accurate inaccurate | valid invalid | fair unfair
+stable unstable | healthy sick | easy difficult | easy hard | fast slow | faster slower
+quick slow | young old | younger older | youngest oldest | temporary permanent | private public
+official unofficial | voluntary mandatory | voluntary compulsory | optional mandatory
+rare common | often rarely | frequent rare | hot cold | warm cold | wet dry | pass fail
+hit miss | open shut | cheapest dearest | calm tense | legitimate illegitimate | armed unarmed
 """
+
+# Prefixes that make a word its opposite ("popular" / "unpopular", "agree" / "disagree"), where
+# one word stands for the other and the rest of it is an English word of its own.
+NEGATING_PREFIXES = ("un", "in", "im", "il", "ir", "dis", "non", "non-")
 
 
 def _set(words: str) -> frozenset[str]:
@@ -53,6 +73,15 @@ QUANTIFIERS = _set(
     approximately roughly least partly partially mostly largely entirely completely fully
     much majority minority half sole solely just exactly barely hardly scarcely virtually
     overwhelmingly widely any both either neither"""
+)
+
+# Words that only write an amount out: number words, scales, units of money ("twenty-five
+# billion pounds" is "£25bn").
+AMOUNT_WORDS = _set(
+    """zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen
+    fifteen sixteen seventeen eighteen nineteen twenty thirty forty fifty sixty seventy eighty
+    ninety hundred thousand million billion trillion bn m k dozen percent per cent pound pounds
+    sterling dollar dollars euro euros yen a an and"""
 )
 
 # Determiners that say which one: "another soldier" and "the soldier" are different people.
@@ -87,6 +116,23 @@ DETERMINERS = _set("the a an this that these those his her their its our my your
 # How the name of a people or the adjective of a place ends after its stem ("Span-ish",
 # "Jew-ish", "Brit-ons", "Chin-ese", "Ital-ian"): the place and its people are one name.
 DEMONYM_ENDINGS = _set("ish nish an ian ans ians ese i is ic ics s ons er ers")
+
+# Names news gives one country or body by turns ("the United States" / "America"): one name.
+_ALIASES = """
+united states | america | usa | us | u.s
+united kingdom | britain | great britain | uk | u.k
+netherlands | holland
+czech republic | czechia
+myanmar | burma
+turkey | turkiye | türkiye
+eswatini | swaziland
+north korea | dprk
+south korea | republic of korea
+china | prc | people's republic of china
+"""
+NAME_ALIASES: dict[str, int] = {
+    name.strip(): k for k, line in enumerate(_ALIASES.strip().split("\n")) for name in line.split("|")
+}
 
 # Who acts in a news sentence, besides the people and bodies it names: roles, bodies, groups
 # (lemmas). "Police arrested him" / "Soldiers arrested him" is another actor; "The blaze

@@ -21,21 +21,18 @@ from collections import Counter
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from difflib import SequenceMatcher
-from functools import lru_cache
 
 from rapidfuzz.distance import Levenshtein
 
-from archiver.article.claims import FLAG_FIELDS, Features, features, normalize, number_value
+from archiver.article.claims import FLAG_FIELDS, Features, features, normalize, number_value, split_sentences
 from archiver.diff.lexicon import (
     ACTORS,
     DETERMINERS,
-    EVENTS,
     FUNCTION_WORDS,
     OPENING_WORDS,
     PRONOUNS,
     QUANTIFIERS,
     REFERENCE_WORDS,
-    REVERSALS,
     SUBJECT_ENDS,
 )
 from archiver.diff.model import WordOp, word_diff
@@ -43,14 +40,14 @@ from archiver.diff.names import (
     NAME_SIMILARITY,
     compare_entities,
     demonym,
-    form_difference,
-    initials,
     squash,
     text_words,
+    title_case,
     word_runs,
 )
+from archiver.diff.wording import event_cue, lemma, reversal_cue, scope_cue, wording_only
 
-# Flags a whole added or removed sentence is rated by (it makes or withdraws that claim).
+# Flags that are hard facts of a claim: a change of one is a claim changed.
 HIGH_FLAGS = frozenset({"number", "quote", "negation", "entity", "correction"})
 MEDIUM_FLAGS = frozenset({"hedge", "attribution"})
 # What each piece of evidence (a `why` entry, by its opening words) says about a rewording.
@@ -59,13 +56,19 @@ HIGH_CUES = (
     "quote's words",
     "negation",
     "reversal",
+    "antonym",
     "event changed",
     "subject changed",
     "entity swapped",
     "correction",
 )
+# A figure put in or taken out with none replaced: a detail of a claim added or withdrawn, as
+# with a whole sentence, not a value changed ("rose" / "rose 5%", "7 of the 10 datasets").
+ADDED_CUES = ("number added", "number removed")
 GENERIC_CUES = ("reworded", "words added", "words removed", "word choice")
 MEDIUM_CUES = (
+    *ADDED_CUES,
+    "clause with negation",
     "quoted term",
     "other negation",
     "aside",
@@ -83,18 +86,18 @@ MEDIUM_CUES = (
 )
 
 _LOWER = re.compile(r"[^\W\d_]+")
+_TITLE_TOKEN = re.compile(r"[^\W\d_][\w'’-]*")
 _DIGITS = re.compile(r"\d+")
 _ACRONYM = re.compile(r"\b[A-Z](?:[A-Z0-9&]|\.[A-Z])+\b\.?")
 _CAPITALIZED = re.compile(r"\b[^\W\d_]*[A-Z][\w'’-]*")
-SPELLING_RATIO = 0.75  # normalized Levenshtein similarity for a misspelling and its fix
-RARE_ZIPF = 3.0  # wordfreq Zipf frequency below which a word is taken for a misspelling
-DEGREE_WORDS = frozenset({"more", "most", "less", "least"})
 SUBJECT_WORDS = 6  # a longer run before the verb is a clause, not a subject
 PREDICATE_KEPT = 0.75  # word similarity of what follows the subject for "another did the same"
 QUOTED_TERM = 3  # words of a quotation that is a title, a term or scare quotes
 SMALL_COUNT = 12  # counts up to this are too common to tell one claim's number from another's
 FRAGMENT_WORDS = 3  # lower-case words below which added or removed text is no sentence
 WORD_CHOICE = 3  # a word swapped for one or two others, with no cue: a choice of words
+CLAUSE_WORDS = 6  # words put in or cut together that say something of their own
+_NEGATED_SKIPS = frozenset({"to", "yet", "always"})  # between a negation and the word it negates
 
 
 @dataclass(frozen=True)
@@ -110,19 +113,19 @@ class Verdict:
 def severity(kind: str, flags: Iterable[str]) -> str:
     """What flags earn: high for factual ones (and corrections), medium for hedge/attribution
     and for any added or removed claim, low otherwise (a move). A whole sentence added or
-    removed is not high for naming someone: nearly every sentence does, so the flag says
-    nothing there about a claim changing."""
-    present = set(flags) - ({"entity"} if kind in ("added", "removed") else set())
+    removed is a claim made or withdrawn, not one changed: medium whatever facts it carries
+    (they are listed in its ``why``), unless it is a correction notice."""
+    present = set(flags)
+    if kind in ("added", "removed"):
+        return "high" if "correction" in present else "medium"
     if present & HIGH_FLAGS:
         return "high"
-    if present & MEDIUM_FLAGS or kind in ("removed", "added"):
-        return "medium"
-    return "low"
+    return "medium" if present & MEDIUM_FLAGS else "low"
 
 
 def _rank(why: Iterable[str]) -> str:
     """The severity a rewording's evidence earns: its strongest cue."""
-    if any(w.startswith(HIGH_CUES) for w in why):
+    if any(w.startswith(HIGH_CUES) and not w.startswith(ADDED_CUES) for w in why):
         return "high"
     return "medium" if any(w.startswith(MEDIUM_CUES) for w in why) else "low"
 
@@ -132,29 +135,21 @@ def _verdict(flags: Iterable[str], why: Iterable[str], rank: str) -> Verdict:
 
 
 def one_sided(kind: str, feats: Features, text: str = "", stated: Collection[str] = ()) -> Verdict:
-    """An added or removed sentence or paragraph: a claim made or withdrawn. Its numbers are
-    no hard fact made or withdrawn where they are only a year or a conversion in brackets, or
-    where the other version states every one of them (none a small count, which any other
-    sentence may share): the text was reorganised around the same figures."""
+    """An added or removed sentence or paragraph: a claim made or withdrawn, medium (high for a
+    correction notice). Its hard facts are listed, and a note says where its numbers are no
+    figure withdrawn or made: the other version states every one of them (none a small count,
+    which any other sentence may share), or the text is a title, reference or list of names."""
     flags = feats.flags()
-    rated = flags
     values = feats._values("numbers").keys()
     restated = bool(values) and all(v in stated and not _small_count(v) for v in values)
-    if "number" in flags and (restated or (text and values <= _aside_values(text))):
-        rated = [f for f in flags if f != "number"]
-    fragment = bool(text) and not feats.correction and _fragment(text)
-    if fragment:
-        # A title, a reference or a list of names ("Harvard Business Review 91(5): 63-72",
-        # "Document No. 12"): no sentence says a claim there, whatever its numbers.
-        rated = []
     why = ["correction notice"] if feats.correction else []
     why.append("claim withdrawn" if kind == "removed" else "claim added")
-    if fragment:
+    if text and not feats.correction and _fragment(text):
         why.append("not a sentence: a title, reference or names")
-    elif restated and "number" in flags:
+    elif restated:
         why.append("numbers still stated in the other version")
     why += [f"{flag}: {_listed(feats, flag)}" for flag in flags if flag in HIGH_FLAGS - {"correction"}]
-    return _verdict(flags, why, severity(kind, rated))
+    return _verdict(flags, why, severity(kind, flags))
 
 
 def _small_count(value: str) -> bool:
@@ -179,9 +174,28 @@ def _listed(feats: Features, flag: str) -> str:
     return _short(", ".join(dict.fromkeys(getattr(feats, FLAG_FIELDS[flag]))), 60)
 
 
-def rewording(before: str, after: str) -> Verdict:
-    """A sentence (or headline) that was reworded: flags, evidence, meaning and severity."""
+def sentence_case(text: str, names: Collection[str]) -> str:
+    """A Title Case text in sentence case: every capitalised word after the first lowered but
+    acronyms ("NATO"), words with an inner capital ("McCain") and the words of names."""
+    if not title_case(text):
+        return text
+
+    def lower(match: re.Match[str]) -> str:
+        word = match.group()
+        key = word.casefold().removesuffix("'s").removesuffix("’s")
+        if not match.start() or key in names or any(c.isupper() for c in word[1:]):
+            return word
+        return word[0].lower() + word[1:]
+
+    return _TITLE_TOKEN.sub(lower, text)
+
+
+def rewording(before: str, after: str, names: Collection[str] = ()) -> Verdict:
+    """A sentence (or headline) that was reworded: flags, evidence, meaning and severity.
+    names: words known to be names (a headline's, from its article), so a word swapped for
+    another is a name swapped where one of them is a name."""
     old, new = features(before), features(after)
+    ops = word_diff(before, after)
     flags: list[str] = []
     why: list[str] = []
     _numbers(old, new, before, after, flags, why)
@@ -197,10 +211,21 @@ def rewording(before: str, after: str) -> Verdict:
                 # "none of them" / "no one of them", "fail to" / "without": one denial for
                 # another, the claim still denied. Evidence of wording, not a turned claim.
                 why[-1] = why[-1].replace("negation:", "other negation:", 1)
+            elif (
+                flag == "negation"
+                and not (lost and gained)
+                and _in_clause(ops, lost + gained, bool(gained), before if gained else after)
+            ):
+                # "..., which is not always the case" put in or cut: a denial said with new
+                # words of its own is a claim added (or withdrawn), not the old one turned.
+                why[-1] = (
+                    f"clause with negation {'added' if gained else 'removed'}: {', '.join(gained or lost)}"
+                )
     if new.correction and not old.correction:
         flags.append("correction")
         why.append("correction notice")
-    runs, cosmetic = _run_evidence(word_diff(before, after), before, after)
+    same_numbers = old._values("numbers") == new._values("numbers")
+    runs, cosmetic = _run_evidence(ops, before, after, same_numbers, names)
     if cosmetic:
         # Every word run is wording only: a name's case, a spelling fix or an expanded acronym
         # is no claim changed. Inside a quotation, though, other words are other words.
@@ -214,6 +239,27 @@ def rewording(before: str, after: str) -> Verdict:
     why += runs
     order = ("number", "quote", "attribution", "hedge", "negation", "entity", "correction")
     return _verdict(sorted(flags, key=order.index), why, _rank(why))
+
+
+def _in_clause(ops: tuple[WordOp, ...], cues: Counter[str], gained: bool, other: str) -> bool:
+    """Whether every negation put in (gained) or taken out (cues) stands in a run of at least
+    CLAUSE_WORDS new (or cut) words and denies something new there: the words it negates are
+    not in the other version (other). "would not resign" for "would resign" still turns the
+    claim, however many words come with it."""
+    kept = {lemma(w) for w in text_words(other)}
+    found = 0
+    for deleted, inserted in word_runs(ops):
+        words = text_words(inserted if gained else deleted)
+        if len(words) < CLAUSE_WORDS:
+            continue
+        for k, word in enumerate(words):
+            if not features(word).negations and not (
+                word.startswith("fail") and words[k + 1 : k + 2] == ["to"]
+            ):
+                continue
+            negated = [w for w in words[k + 1 :] if w not in FUNCTION_WORDS | {"to", "yet", "always"}][:2]
+            found += not any(lemma(w) in kept for w in negated)
+    return found >= cues.total()
 
 
 def _cue_key(cue: str) -> str:
@@ -296,63 +342,9 @@ def _quoted_term(quote: str) -> bool:
     """A word or two in quote marks that say nothing themselves: no person and no verb
     ("deeply flawed", "Operation Easy"), unlike a short quotation ("We will win")."""
     words = text_words(quote)
+    if title_case(quote):
+        return True  # "Historical and Legal Aspects of ...": the title of a work
     return len(words) <= QUOTED_TERM and not set(words) & (PRONOUNS | SUBJECT_ENDS | {"will", "won't"})
-
-
-# --- word runs -------------------------------------------------------------------------
-
-
-@lru_cache(maxsize=65536)
-def _lemma(word: str) -> str:
-    import simplemma
-
-    return str(simplemma.lemmatize(word, lang="en")).casefold()
-
-
-@lru_cache(maxsize=65536)
-def _zipf(word: str) -> float:
-    from wordfreq import zipf_frequency
-
-    return float(zipf_frequency(word, "en"))
-
-
-def _spelling_fix(old: str, new: str) -> bool:
-    """One word for a close one that is much more common: a typo fixed."""
-    if old.isdigit() or new.isdigit() or Levenshtein.normalized_similarity(old, new) < SPELLING_RATIO:
-        return False
-    return _zipf(old) < RARE_ZIPF and _zipf(new) > _zipf(old) + 1.0
-
-
-def _cosmetic(deleted: str, inserted: str) -> str | None:
-    """The wording-only explanation of one run, or None when words of substance changed."""
-    if squash(deleted) == squash(inserted):
-        return form_difference(deleted, inserted)
-    old, new = text_words(deleted), text_words(inserted)
-    if "".join(old).replace(".", "") == "".join(new).replace(".", ""):
-        return "punctuation"  # "e-mail" / "email", "data set" / "dataset", "UK" / "U.K."
-    if len(old) == len(new) and old:
-        pairs = [(a, b) for a, b in zip(old, new, strict=True) if a != b]
-        if all(_lemma(a) == _lemma(b) for a, b in pairs):
-            return "grammar: same word, other form"
-        if all(_spelling_fix(a, b) or _lemma(a) == _lemma(b) for a, b in pairs):
-            return "spelling"
-    if old and new and _same_amount(deleted, inserted):
-        return "same number, other form"
-    if old and new and old[-1].partition("-")[2] and old[-1].partition("-")[2] == new[-1].partition("-")[2]:
-        old, new = [*old[:-1], old[-1].partition("-")[0]], [*new[:-1], new[-1].partition("-")[0]]  # "EU-led"
-    for short, long in ((old, new), (new, old)):
-        if len(short) == 1 and len(long) > 1 and initials(" ".join(long)) == short[0].replace(".", ""):
-            return "abbreviation expanded"
-    changed = set(old) ^ set(new)
-    if changed and changed <= FUNCTION_WORDS:
-        return "wording"
-    return None
-
-
-def _same_amount(deleted: str, inserted: str) -> bool:
-    """Both sides name the same amounts, in other words ("7-2" / "seven to two")."""
-    before, after = features(deleted), features(inserted)
-    return bool(before.numbers) and before._values("numbers") == after._values("numbers")
 
 
 def _first_verb(words: list[str]) -> int | None:
@@ -388,8 +380,9 @@ def _subject_evidence(before: str, after: str) -> str | None:
     """Who did it changed ("Smith said" / "Jones said"): another actor (a name, a role such as
     "police" or "the minister", "another" one) doing what the subject did, the rest of the
     sentence kept. Other nouns swapped ("the blaze" / "the fire"), or a subject in a
-    sentence rewritten all through, are evidence of rewording only."""
-    old, new = _subject(before), _subject(after)
+    sentence rewritten all through, are evidence of rewording only. Sentences merged or split
+    are compared by their first sentence: a sentence cut from the front is no other subject."""
+    old, new = _subject(_first_sentence(before)), _subject(_first_sentence(after))
     if not old or not new:
         return None
     changed = _subject_changed(old[0], new[0])
@@ -398,8 +391,13 @@ def _subject_evidence(before: str, after: str) -> str | None:
     shown = f"{' '.join(old[0])} → {' '.join(new[0])}"
     kept = SequenceMatcher(None, old[1], new[1], autojunk=False).ratio() >= PREDICATE_KEPT
     named = _capitalized(before) | _capitalized(after)
-    actor = changed is True or any(w in named or _lemma(w) in ACTORS for w in changed)
+    actor = changed is True or any(w in named or lemma(w) in ACTORS for w in changed)
     return f"subject {'changed' if kept and actor else 'reworded'}: {shown}"
+
+
+def _first_sentence(text: str) -> str:
+    sentences = split_sentences(text)
+    return sentences[0] if sentences else text
 
 
 def _capitalized(text: str) -> set[str]:
@@ -407,23 +405,27 @@ def _capitalized(text: str) -> set[str]:
     return {w.casefold() for w in _CAPITALIZED.findall(normalize(text))}
 
 
-def _run_evidence(ops: tuple[WordOp, ...], before: str, after: str) -> tuple[list[str], bool]:
+def _run_evidence(
+    ops: tuple[WordOp, ...], before: str, after: str, same_numbers: bool = False, names: Collection[str] = ()
+) -> tuple[list[str], bool]:
     """Evidence from the replaced word runs, and whether every run is cosmetic (case,
     punctuation, spelling, form, acronym, function words)."""
     why: list[str] = []
     substantive, cosmetic = False, True
     for deleted, inserted in word_runs(ops):
-        reason = _cosmetic(deleted, inserted)
+        reason = wording_only(deleted, inserted, same_numbers)
         if reason:
             why.append(reason)
             continue
         cosmetic = False
         old, new = text_words(deleted), text_words(inserted)
-        cue = _reversal(old, new) or _event(old, new) or _scope(old, new)
+        cue = reversal_cue(old, new) or event_cue(old, new) or scope_cue(old, new)
         if cue:
             why.append(cue)
         elif _acronyms(deleted) - _acronyms(inserted) and _acronyms(inserted) - _acronyms(deleted):
             why.append(f"entity swapped: {deleted} → {inserted}")  # at a sentence's start too
+        elif old and new and (set(old) ^ set(new)) & set(names):
+            why.append(f"entity swapped: {deleted} → {inserted}")  # a known name put in place
         elif old and new and len(old) + len(new) <= WORD_CHOICE:
             why.append(f"word choice: {deleted} → {inserted}")
             continue
@@ -441,47 +443,6 @@ def _acronyms(text: str) -> set[str]:
     return {w for w in _ACRONYM.findall(text) if sum(c.isupper() for c in w) >= 2}
 
 
-def _reversal(old: list[str], new: list[str]) -> str | None:
-    lemmas_old = {w: _lemma(w) for w in old}
-    lemmas_new = {w: _lemma(w) for w in new}
-    for a, la in lemmas_old.items():
-        for b, lb in lemmas_new.items():
-            if frozenset((la, lb)) in REVERSALS or frozenset((a, b)) in REVERSALS:
-                return f"reversal: {' '.join(old)} → {' '.join(new)}"
-    return None
-
-
-def _quantifiers(words: list[str]) -> list[str]:
-    """Quantifiers in a run; "most"/"more"/"less"/"least" only before "of" or "than" (before an
-    adjective they make a superlative: "the most active")."""
-    found = []
-    for k, word in enumerate(words):
-        if word in DEGREE_WORDS and (k + 1 == len(words) or words[k + 1] not in ("of", "than")):
-            continue
-        if word in QUANTIFIERS:
-            found.append(word)
-    return found
-
-
-def _event(old: list[str], new: list[str]) -> str | None:
-    """One thing that happened given for another: "killed" / "injured", "charged" / "convicted"."""
-    lost = {_lemma(w) for w in old} & EVENTS
-    gained = {_lemma(w) for w in new} & EVENTS
-    if lost - gained and gained - lost:
-        return f"event changed: {' '.join(old)} → {' '.join(new)}"
-    return None
-
-
-def _scope(old: list[str], new: list[str]) -> str | None:
-    lost = [w for w in _quantifiers(old) if w not in new]
-    gained = [w for w in _quantifiers(new) if w not in old]
-    if lost and gained:
-        return f"scope: {' '.join(lost)} → {' '.join(gained)}"
-    if lost or gained:
-        return f"scope: {' '.join(gained or lost)} {'added' if gained else 'removed'}"
-    return None
-
-
 def _subject_changed(old: list[str], new: list[str]) -> list[str] | bool:
     """Whether a word of the subject gave way to another (not just another form of it, and not
     a pronoun for the name it stands for): the words lost and gained; or True where a
@@ -493,8 +454,8 @@ def _subject_changed(old: list[str], new: list[str]) -> list[str] | bool:
         or not _plain_subject(new)
     ):
         return False
-    content_old = {_lemma(w) for w in old if w not in FUNCTION_WORDS | PRONOUNS | QUANTIFIERS}
-    content_new = {_lemma(w) for w in new if w not in FUNCTION_WORDS | PRONOUNS | QUANTIFIERS}
+    content_old = {lemma(w) for w in old if w not in FUNCTION_WORDS | PRONOUNS | QUANTIFIERS}
+    content_new = {lemma(w) for w in new if w not in FUNCTION_WORDS | PRONOUNS | QUANTIFIERS}
     if not content_old or not content_new:
         return False  # "only", "they": no noun to compare
     for one, other, words in ((content_old, content_new, new), (content_new, content_old, old)):

@@ -13,12 +13,13 @@ from functools import lru_cache
 from rapidfuzz.distance import Levenshtein
 
 from archiver.article.claims import Features, normalize
-from archiver.diff.lexicon import DEMONYM_ENDINGS
+from archiver.diff.lexicon import DEMONYM_ENDINGS, NAME_ALIASES
 from archiver.diff.model import WordOp, word_diff
 
 _WORD = re.compile(r"[^\W_]+(?:['’.-][^\W_]+)*\.?", re.UNICODE)
 _LETTERS = re.compile(r"[^\W_]+")
 _CONNECTORS = frozenset({"of", "and", "the", "for", "&", "on", "in", "de"})
+_INFLECTION = re.compile(r"(?<=\w{4})(?:ing|ed|es|s)$")
 NAME_SIMILARITY = 0.7  # normalized Levenshtein similarity of two spellings of one name
 RESPELL_LETTERS = 6  # a name shorter than this is compared letter for letter
 SWAP_CONTEXT = 4  # words besides the names a run may replace and still be a name swapped in place
@@ -77,9 +78,23 @@ def _near(entity: str, others: list[str]) -> bool:
         or f" {squash(o)} " in words
         or sorted(key) == sorted(_entity_key(o))  # letters transposed: "LGTR" / "LTGR"
         or _respelled(key, _entity_key(o))
-        or demonym(squash(entity), squash(o))
+        or any(demonym(a, b) for a in squash(entity).split() for b in squash(o).split())
+        or _aliases(entity, o)
+        or _INFLECTION.sub("", key) == _INFLECTION.sub("", _entity_key(o))  # "Googled"/"Googling"
         for o in others
     )
+
+
+def _aliases(a: str, b: str) -> bool:
+    """Two names news gives one country by turns ("United States" / "America")."""
+    groups = _alias_groups()
+    group = groups.get(squash(a).removeprefix("the "))
+    return group is not None and group == groups.get(squash(b).removeprefix("the "))
+
+
+@lru_cache(maxsize=1)
+def _alias_groups() -> dict[str, int]:
+    return {squash(name): group for name, group in NAME_ALIASES.items()}
 
 
 def _respelled(a: str, b: str) -> bool:
@@ -98,11 +113,12 @@ def demonym(a: str, b: str) -> bool:
     demonym ending. "iran"/"iraq" share a stem but not an ending: two places."""
     a, b = a.split()[-1], b.split()[-1]
     return any(
-        len(stem := x[:-cut]) >= 3
+        len(stem := x[: len(x) - cut]) >= 3
         and y.startswith(stem)
+        and y != x
         and (y[len(stem) :] in DEMONYM_ENDINGS or (cut == 1 and y == stem))  # "Germany"/"German"
         for x, y in ((a, b), (b, a))
-        for cut in range(1, 4)
+        for cut in range(4)  # cut 0: "Pakistan"/"Pakistanis"
     )
 
 
@@ -162,6 +178,18 @@ def compare_entities(
         why.append(f"entity added: {', '.join(real_gained)}")
     elif real_lost:
         why.append(f"entity removed: {', '.join(real_lost)}")
+
+
+_TITLE_WORD = re.compile(r"[^\W\d_][\w'’-]*")
+TITLE_SHARE = 0.75  # share of a text's longer words written with a capital in Title Case
+TITLE_WORD = 4  # letters of a word Title Case capitalises (short ones it may leave lower case)
+
+
+def title_case(text: str) -> bool:
+    """Whether text is written in Title Case ("Storm Hits Coast As Thousands Flee"): most of
+    its longer words after the first capitalised, so a capital says nothing of a name."""
+    words = [w for w in _TITLE_WORD.findall(normalize(text))[1:] if len(w) >= TITLE_WORD]
+    return len(words) >= 2 and sum(w[0].isupper() for w in words) >= TITLE_SHARE * len(words)
 
 
 def text_words(text: str) -> list[str]:
