@@ -215,6 +215,34 @@ def _exchange(session: urllib3.PoolManager, url: str, options: FetchOptions) -> 
     return hop
 
 
+def _open(session: urllib3.PoolManager, url: str, headers: dict[str, str], options: FetchOptions) -> Any:
+    """Send the request and read the response head. A kept-alive connection the server had
+    already closed fails before any answer: the request goes once more, on a new one (the
+    request record keeps the bytes of the attempt that was answered)."""
+    for attempt in (1, 2):
+        _local.sent = bytearray()
+        try:
+            return session.urlopen(
+                "GET",
+                url,
+                headers=headers,
+                preload_content=False,
+                decode_content=False,
+                redirect=False,
+                retries=False,
+                timeout=urllib3.Timeout(connect=options.timeout, read=options.timeout),
+            )
+        except http_errors.ProtocolError as exc:
+            dropped = any(isinstance(arg, ConnectionError) for arg in exc.args)  # RemoteDisconnected too
+            if attempt == 2 or not dropped:
+                _local.sent = None
+                raise _fetch_error(url, exc, options) from None
+        except (http_errors.HTTPError, ValueError, OSError) as exc:
+            _local.sent = None
+            raise _fetch_error(url, exc, options) from None
+    raise AssertionError("unreachable")
+
+
 def _read_exchange(session: urllib3.PoolManager, url: str, options: FetchOptions) -> Hop:
     headers = {
         "User-Agent": options.user_agent,
@@ -223,21 +251,7 @@ def _read_exchange(session: urllib3.PoolManager, url: str, options: FetchOptions
         "Connection": "keep-alive",
     }
     started = datetime.now(UTC)
-    _local.sent = bytearray()
-    try:
-        response = session.urlopen(
-            "GET",
-            url,
-            headers=headers,
-            preload_content=False,
-            decode_content=False,
-            redirect=False,
-            retries=False,
-            timeout=urllib3.Timeout(connect=options.timeout, read=options.timeout),
-        )
-    except (http_errors.HTTPError, ValueError, OSError) as exc:
-        _local.sent = None
-        raise _fetch_error(url, exc, options) from None
+    response = _open(session, url, headers, options)
     request_head, _local.sent = bytes(_local.sent), None
     spool = tempfile.SpooledTemporaryFile(max_size=1 << 20)  # noqa: SIM115 - handed to the Hop
     digest = hashlib.sha256()
