@@ -46,6 +46,8 @@ class FetchOptions:
     backoff: float = 0.5
     max_redirects: int = 10
     cancel: threading.Event | None = field(default=None, compare=False)  # set: abandon the fetch
+    headers: dict[str, str] = field(default_factory=dict)  # extra request headers (watch's If-None-Match)
+    warcinfo: dict[str, str] = field(default_factory=dict)  # extra warcinfo fields (watch --ignore-robots)
 
 
 @dataclass
@@ -227,6 +229,7 @@ def _read_exchange(session: requests.Session, url: str, options: FetchOptions) -
         "User-Agent": options.user_agent,
         "Accept-Encoding": "gzip, deflate, br",
         "Accept": "text/html,application/xhtml+xml,*/*;q=0.8",
+        **options.headers,
     }
     started = datetime.now(UTC)
     try:

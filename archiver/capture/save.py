@@ -79,7 +79,7 @@ def _save(archive: Archive, url: str, hops: list[Hop], options: FetchOptions) ->
     final = hops[-1]
     canonical = _story_key(archive, url, final)
     original = archive.original_with_payload(canonical, final.payload_sha256)
-    with Draft(archive, hops[0].started) as draft:
+    with Draft(archive, hops[0].started, options.warcinfo) as draft:
         response = _write_exchanges(draft.writer, hops, original)
         facts = make_facts(
             capture_id=draft.capture_id,
