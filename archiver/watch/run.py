@@ -47,7 +47,7 @@ class Settings:
     recapture_all: bool = False
     concurrency: int = 4  # hosts worked at once
     lease: float = 300.0  # seconds a host lease lasts unless renewed
-    group: int = 500  # unchanged checks written in one transaction
+    group: int = 1000  # unchanged checks written in one transaction
 
 
 @dataclass
@@ -94,6 +94,8 @@ class Watcher:
         self._events_lock = threading.Lock()
         self.sources_by_id: dict[int, Source] = {}
         self._futures: list[Future[Stats]] = []
+        self._held: dict[str, list[tuple[int, int, int, str | None]]] = {}  # leased hosts: their polls
+        self._held_lock = threading.Lock()
 
     def close(self, timeout: float = 10.0) -> None:
         self.pool.shutdown(wait=False, cancel_futures=True)
@@ -119,6 +121,8 @@ class Watcher:
                 total.add(stats)
             if self.stop.is_set():
                 break
+        for host in list(self._held):  # polled, but no article of theirs was due
+            self._let_go(host, [])
         if self._new_events:
             write_feeds(self.root, read_events(self.root))
             self._new_events.clear()
@@ -132,7 +136,11 @@ class Watcher:
         deadline = time.monotonic() + 10.0
         while commits_in_flight() and time.monotonic() < deadline:  # never leave half a commit
             time.sleep(0.01)
-        return not running
+        if running:
+            return False
+        for host in list(self._held):
+            self._let_go(host, [])
+        return True
 
     def _results(self, futures: list[Future[Stats]]) -> list[Stats]:
         """Wait for the workers in short steps, so Ctrl-C reaches the main thread at once."""
@@ -147,11 +155,23 @@ class Watcher:
         return self._local.archive, self._local.session
 
     def _leased(self, host: str, stats: Stats) -> bool:
+        """Hold the lease on `host` for the round (taken once: its polls, then its articles)."""
+        with self._held_lock:
+            if host in self._held:
+                return True
         if self.state.acquire(host, self.owner, self.clock.now(), self.settings.lease):
+            with self._held_lock:
+                self._held[host] = []
             return True
         stats.busy += 1
         self.log.note(f"{host} is being worked by another watcher; left to it", host=host)
         return False
+
+    def _let_go(self, host: str, done: list[tuple[int, int | None, int]]) -> None:
+        """Write what the round did on `host` that is not written yet, and release it."""
+        with self._held_lock:
+            polled = self._held.pop(host, [])
+        self.state.release(host, self.owner, done, polled)
 
     def _pause(self, host: str, url: str, session: requests.Session) -> bool:
         """The per-host delay (or the site's Crawl-delay); True when stopped meanwhile."""
@@ -175,8 +195,9 @@ class Watcher:
                     break
                 if self._pause(host, source.url, session):
                     break
-        finally:
-            self.state.release(host, self.owner, [])
+        except BaseException:
+            self._let_go(host, [])
+            raise
         return stats
 
     def _poll(self, source: Source, session: requests.Session, stats: Stats) -> None:
@@ -214,7 +235,8 @@ class Watcher:
             self.log.problem(f"source {source.name}: {error}", source=source.name)
         retry = min(self.settings.interval * 2 ** min(source.failures, 6), FAILED_RETRY * 8)
         wait_for = retry if error else self.settings.interval
-        self.state.source_checked(source.id, int(now), int(now + wait_for), error)
+        with self._held_lock:  # written with the host's other checks, when it is let go
+            self._held[source.host].append((source.id, int(now), int(now + wait_for), error))
 
     def _back_off(self, host: str, retry_after: str | None, now: float) -> None:
         until = None
@@ -254,7 +276,7 @@ class Watcher:
                 if index + 1 < len(items) and self._pause(host, item.url, session):
                     break
         finally:
-            self.state.release(host, self.owner, done)
+            self._let_go(host, done)
         return stats
 
     def _check(

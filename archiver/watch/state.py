@@ -67,12 +67,12 @@ CREATE TABLE IF NOT EXISTS watch_hosts (
     host TEXT PRIMARY KEY,
     not_before REAL NOT NULL,
     strikes INTEGER NOT NULL DEFAULT 0
-);
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS watch_leases (
     host TEXT PRIMARY KEY,
     owner TEXT NOT NULL,
     expires REAL NOT NULL
-);
+) WITHOUT ROWID;
 """
 
 
@@ -251,14 +251,6 @@ class WatchState:
                 (kind, *validators, source.id),
             )
 
-    def source_checked(self, source_id: int, now: int, next_at: int, error: str | None) -> None:
-        with self.transaction() as db:
-            db.execute(
-                "UPDATE watch_sources SET checked_at = ?, next_at = ?, error = ?, "
-                "failures = CASE WHEN ? IS NULL THEN 0 ELSE failures + 1 END WHERE id = ?",
-                (now, next_at, error, error, source_id),
-            )
-
     # -- items -----------------------------------------------------------------------
 
     def add_items(
@@ -392,12 +384,24 @@ class WatchState:
             )
         return True
 
-    def release(self, host: str, owner: str, done: list[tuple[int, int | None, int]]) -> None:
-        """Write the last unchanged checks and give the host up, in one transaction."""
+    def release(
+        self,
+        host: str,
+        owner: str,
+        done: list[tuple[int, int | None, int]],
+        polled: list[tuple[int, int, int, str | None]],
+    ) -> None:
+        """Write the host's last unchanged checks and source polls (source id, checked at,
+        next poll, error) and give the host up, all in one transaction."""
         with self.transaction() as db:
             db.executemany(
                 "UPDATE watch_due SET next_at = ?, checked_at = ? WHERE item_id = ?",
                 [(next_at, at, item_id) for item_id, next_at, at in done],
+            )
+            db.executemany(
+                "UPDATE watch_sources SET checked_at = ?, next_at = ?, error = ?, "
+                "failures = CASE WHEN ? IS NULL THEN 0 ELSE failures + 1 END WHERE id = ?",
+                [(at, next_at, error, error, source_id) for source_id, at, next_at, error in polled],
             )
             db.execute("DELETE FROM watch_leases WHERE host = ? AND owner = ?", (host, owner))
 
