@@ -17,7 +17,7 @@ from archiver.watch.schedule import DEFAULT_SCHEDULE, parse_schedule
 from archiver.watch.state import WatchState
 
 from helpers import run
-from watchsite import ManualClock, Site, rss, site_fixture, sitemap  # noqa: F401 (the site fixture)
+from watchsite import ManualClock, Site, rss, site_fixture, sitemap, sitemap_index  # noqa: F401 (the site fixture)
 
 MINUTE = 60.0
 
@@ -163,3 +163,33 @@ def test_sitemap_and_plain_page_sources(site: Site, archive_dir: Path) -> None:
     [event] = read_events(archive_dir)
     assert event["url"] == a
     state.close()
+
+
+def test_run_with_nothing_watched_says_so(archive_dir: Path) -> None:
+    done = run("watch", "run", "--once", "--archive", str(archive_dir))
+    assert done.exit_code == 2 and "watch add" in done.stderr
+    assert not archive_dir.exists()  # nothing made
+    run("watch", "add", "http://127.0.0.1:9/feed.xml", "--archive", str(archive_dir))
+    run("watch", "remove", "127.0.0.1/feed.xml", "--archive", str(archive_dir))
+    again = run("watch", "run", "--once", "--archive", str(archive_dir))
+    assert again.exit_code == 2 and "nothing watched" in again.stderr
+
+
+def test_sitemap_index_and_a_vanished_body(site: Site, archive_dir: Path) -> None:
+    a = site.put_story("/a.html", 1)
+    b = site.put_story("/b.html", 2)
+    site.put("/map-1.xml", sitemap([(a, "2026-12-01T09:00:00Z")]), "application/xml")
+    site.put("/map-2.xml", sitemap([(b, "2026-12-01T09:00:00Z")]), "application/xml")
+    site.put("/index.xml", sitemap_index([site.url("/map-1.xml"), site.url("/map-2.xml")]), "application/xml")
+    run("watch", "add", site.url("/index.xml"), "--archive", str(archive_dir))
+    clock = ManualClock()
+    w = watcher(archive_dir, clock)
+    assert w.run_round().captured == 2
+    site.put("/b.html", "<html><body><p>Subscribe to keep reading.</p></body></html>")
+    site.put("/a.html", "%PDF-1.4 not html any more", "application/pdf")
+    clock.advance(16 * MINUTE)
+    stats = w.run_round()
+    w.close()
+    assert stats.captured == 2 and stats.errors == 0  # the PDF is archived, just not compared
+    [event] = read_events(archive_dir)
+    assert event["event"] == "body_missing" and event["url"] == b and event["severity"] == "high"

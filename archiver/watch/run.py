@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import calendar
 import os
+import sqlite3
 import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor, wait
@@ -20,10 +21,12 @@ import requests
 
 from archiver.archive.commit import commits_in_flight
 from archiver.archive.folder import Archive
+from archiver.archive.layout import INDEX_NAME
 from archiver.capture.fetch import FetchOptions, new_session, retry_wait
 from archiver.capture.save import capture_url
 from archiver.diff.select import GONE, diff_versions, resolve_pair
 from archiver.errors import ArchiverError, ExitStatus
+from archiver.output.console import say
 from archiver.output.watchlog import WatchLog
 from archiver.watch.events import Notifier, append_event, at_least, edit_event, read_events, when, write_feeds
 from archiver.watch.robots import Robots
@@ -229,8 +232,10 @@ class Watcher:
                         new=new,
                         moved=moved,
                     )
-        except ArchiverError as exc:
-            error = str(exc)
+        except Exception as exc:
+            if isinstance(exc, _HostBusy | OSError | sqlite3.DatabaseError):
+                raise
+            error = _reason(source.url, exc)
             stats.errors += 1
             self.log.problem(f"source {source.name}: {error}", source=source.name)
         retry = min(self.settings.interval * 2 ** min(source.failures, 6), FAILED_RETRY * 8)
@@ -319,9 +324,11 @@ class Watcher:
                 if self._pause(item.host, item.url, session):
                     return None
             self._capture(item, archive, session, stats, now)
-        except ArchiverError as exc:
+        except Exception as exc:
+            if isinstance(exc, _HostBusy | OSError | sqlite3.DatabaseError):
+                raise  # a host backing off; or the archive itself failing: the watcher stops, in one line
             stats.errors += 1
-            self.log.problem(str(exc), url=item.url)
+            self.log.problem(_reason(item.url, exc), url=item.url)
             return (item.id, int(now + min(FAILED_RETRY, self.settings.tiers[0][1])), int(now))
         return None
 
@@ -340,7 +347,11 @@ class Watcher:
         event = None
         title = item.title
         if not first and not result.unchanged:
-            event, title, modified = self._compare(item, archive, now)
+            try:
+                event, title, modified = self._compare(item, archive, now)
+            except ArchiverError as exc:  # e.g. no longer HTML: archived, but nothing to compare
+                self.log.note(f"{item.url}: captured, not compared ({exc})", url=item.url)
+                event, modified = None, None
             if event is not None:
                 changed_at = int(now)
             if modified is not None and changed_at < modified <= now:
@@ -395,6 +406,13 @@ class Watcher:
             self.notifier.submit(event, urls)
 
 
+def _reason(url: str, exc: Exception) -> str:
+    """One line for a failure: our own message, or a defect named (never a traceback)."""
+    if isinstance(exc, ArchiverError):
+        return str(exc)
+    return f"{url}: not checked ({type(exc).__name__}: {exc})"
+
+
 def _int(value: float | None) -> int | None:
     return None if value is None else int(value + 0.999)
 
@@ -415,13 +433,23 @@ GRACE = 1.5  # seconds Ctrl-C waits for the requests in flight
 def run_watch(root: Path, settings: Settings, clock: Clock, log: WatchLog, once: bool) -> ExitStatus:
     """Rounds until Ctrl-C (or one, with `once`): between rounds, sleep until something is due
     or the poll interval is up. Exit 0, or 1 when something failed (`once`), 130 on Ctrl-C."""
+    if not (Path(root) / INDEX_NAME).exists():
+        raise ArchiverError(f"no archive at {root}: add sources with `archiver watch add` first")
+    listed = WatchState(root, write=False)
+    try:
+        if not listed.sources():
+            raise ArchiverError(f"nothing watched in {root}: add sources with `archiver watch add`")
+    finally:
+        listed.close()
     watcher = Watcher(root, settings, clock, log)
     failed = False
     try:
         while True:
             stats = watcher.run_round()
             failed = failed or bool(stats.errors)
-            log.round({name: getattr(stats, name) for name in Stats.__dataclass_fields__})
+            figures = {name: getattr(stats, name) for name in Stats.__dataclass_fields__}
+            if once or any(figures.values()):  # a waiting watcher does not say so every second
+                log.round(figures)
             if once or watcher.stop.is_set():
                 break
             now = clock.now()
@@ -432,7 +460,7 @@ def run_watch(root: Path, settings: Settings, clock: Clock, log: WatchLog, once:
     except KeyboardInterrupt:
         watcher.stop.set()
         finished = watcher.interrupt(GRACE)
-        log.note("interrupted: the captures made are kept, the schedule goes on at the next start")
+        say("", "interrupted: the captures made are kept; the schedule goes on at the next start")
         if not finished:
             os._exit(ExitStatus.INTERRUPTED)  # a fetch blocked on the network: not waited for
         watcher.close(timeout=GRACE)

@@ -304,20 +304,6 @@ class WatchState:
         )
         return [_item(row) for row in rows]
 
-    def item(self, item_id: int) -> Item | None:
-        rows = self._rows(
-            "SELECT i.*, d.next_at FROM watch_items i LEFT JOIN watch_due d ON d.item_id = i.id "
-            "WHERE i.id = ?",
-            (item_id,),
-        )
-        return _item(rows[0]) if rows else None
-
-    def items(self) -> list[Item]:
-        rows = self._rows(
-            "SELECT i.*, d.next_at FROM watch_items i LEFT JOIN watch_due d ON d.item_id = i.id ORDER BY i.id"
-        )
-        return [_item(row) for row in rows]
-
     def captured(self, item: Item, next_at: int | None, now: int) -> None:
         """Record a capture (or a changed answer) of `item` at once: a restarted watcher must
         never capture it again before it is due."""
