@@ -193,3 +193,22 @@ def test_sitemap_index_and_a_vanished_body(site: Site, archive_dir: Path) -> Non
     assert stats.captured == 2 and stats.errors == 0  # the PDF is archived, just not compared
     [event] = read_events(archive_dir)
     assert event["event"] == "body_missing" and event["url"] == b and event["severity"] == "high"
+
+
+def test_edit_captured_meanwhile_by_someone_else_is_still_reported(site: Site, archive_dir: Path) -> None:
+    """A capture this watcher never compared (a plain `capture`, or a kill -9 right after its
+    own capture) does not swallow the edit: it is reported from the version the watch saw."""
+    urls = news_site(site, 1)
+    run("watch", "add", site.url("/feed.xml"), "--archive", str(archive_dir))
+    clock = ManualClock()
+    w = watcher(archive_dir, clock)
+    w.run_round()
+    site.put_story("/news/0.html", 0, casualties=20)
+    assert run("capture", urls[0], "--archive", str(archive_dir)).exit_code == 0
+    clock.advance(16 * MINUTE)
+    stats = w.run_round()
+    w.close()
+    assert stats.events == 1
+    [event] = read_events(archive_dir)
+    history = captures_of(archive_dir, urls[0])
+    assert [event["before"]["id"], event["after"]["id"]] == [history[0]["id"], history[2]["id"]]

@@ -219,3 +219,36 @@ def test_ctrl_c_stops_within_two_seconds(site: Site, archive_dir: Path) -> None:
     assert time.monotonic() - started < 3.0
     assert watching.returncode == 130, err
     assert "Traceback" not in err
+
+
+def test_per_host_delay_and_crawl_delay(site: Site, archive_dir: Path) -> None:
+    news_site(site, 4)
+    run("watch", "add", site.url("/feed.xml"), "--archive", str(archive_dir))
+    clock = ManualClock()
+    started = clock.now()
+    w = watcher(archive_dir, clock, delay=5.0)
+    assert w.run_round().captured == 4
+    w.close()
+    assert clock.now() - started == 5.0 * 4  # after the feed, and between the 4 articles
+    site.put("/robots.txt", "User-agent: *\nCrawl-delay: 7\n", "text/plain")
+    clock.advance(2 * HOUR)  # robots.txt is read again; every article due
+    started = clock.now()
+    w = watcher(archive_dir, clock, delay=1.0)
+    assert w.run_round().checked == 4
+    w.close()
+    assert clock.now() - started == 7.0 * 4
+
+
+def test_hosts_are_worked_side_by_side(site: Site, archive_dir: Path) -> None:
+    here = site.put_story("/news/0.html", 0)
+    there = site.put_story("/news/1.html", 1).replace("127.0.0.1", "localhost")
+    site.put("/feed.xml", rss([(here, "here"), (there, "there")]), "application/rss+xml")
+    run("watch", "add", site.url("/feed.xml"), "--archive", str(archive_dir))
+    w = watcher(archive_dir, ManualClock(), concurrency=2)
+    assert w.run_round().captured == 2
+    w.close()
+    assert len(captures_of(archive_dir, there)) == 1
+    with sqlite3.connect(archive_dir / "index.sqlite3") as db:
+        assert db.execute("SELECT count(*) FROM watch_leases").fetchone()[0] == 0  # all let go
+        hosts = {row[0] for row in db.execute("SELECT DISTINCT host FROM watch_items")}
+    assert hosts == {"127.0.0.1", "localhost"}

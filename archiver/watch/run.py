@@ -24,7 +24,7 @@ from archiver.archive.folder import Archive
 from archiver.archive.layout import INDEX_NAME
 from archiver.capture.fetch import FetchOptions, new_session, retry_wait
 from archiver.capture.save import capture_url
-from archiver.diff.select import GONE, diff_versions, resolve_pair
+from archiver.diff.select import GONE, capture_version, diff_versions, resolve_pair
 from archiver.errors import ArchiverError, ExitStatus
 from archiver.output.console import say
 from archiver.output.watchlog import WatchLog
@@ -36,6 +36,7 @@ from archiver.watch.state import Item, Source, WatchState, owner_id
 
 BACKOFF_STATUSES = (429, 503)
 FAILED_RETRY = 900  # seconds before a source or article that failed is tried again (at most)
+FLUSH_EVERY = 30.0  # seconds of unchanged checks a kill -9 may lose (they are asked again: a 304)
 
 
 @dataclass
@@ -257,7 +258,7 @@ class Watcher:
         if not self._leased(host, stats):
             return stats
         done: list[tuple[int, int | None, int]] = []
-        leased_at = self.clock.now()
+        leased_at, flushed = self.clock.now(), time.monotonic()
         if self.state.not_before(host):  # it was backed off, and that time is over
             self.state.host_answered(host)
         try:
@@ -275,9 +276,9 @@ class Watcher:
                     break
                 if checked is not None:
                     done.append(checked)
-                    if len(done) >= self.settings.group:
+                    if len(done) >= self.settings.group or time.monotonic() - flushed > FLUSH_EVERY:
                         self.state.checked(done)
-                        done = []
+                        done, flushed = [], time.monotonic()
                 if index + 1 < len(items) and self._pause(host, item.url, session):
                     break
         finally:
@@ -346,7 +347,7 @@ class Watcher:
         changed_at = item.changed_at or item.lastmod or int(now)
         event = None
         title = item.title
-        if not first and not result.unchanged:
+        if not first and capture.payload_sha256 != item.payload_sha256:  # new to us, if not to the archive
             try:
                 event, title, modified = self._compare(item, archive, now)
             except ArchiverError as exc:  # e.g. no longer HTML: archived, but nothing to compare
@@ -373,16 +374,23 @@ class Watcher:
             status=capture.status,
             title=title,
         )
-        self.state.captured(updated, _int(next_check(self.settings.tiers, now, changed_at)), int(now))
         if event is not None and at_least(event, self.settings.min_severity):
             stats.events += 1
-            self._publish(event, item)
+            self._publish(event, item)  # before the state moves on: a kill in between repeats it
+        self.state.captured(updated, _int(next_check(self.settings.tiers, now, changed_at)), int(now))
 
     def _compare(
         self, item: Item, archive: Archive, now: float
     ) -> tuple[dict | None, str | None, int | None]:
-        """Diff the new capture against the one `archiver diff URL` would pick."""
-        before, after = resolve_pair(archive, (item.url,), None, None)
+        """Diff the new capture against the one `archiver diff URL` would pick, or against the
+        last one this watcher saw, when captures it never compared came in between (a kill
+        after a capture, or plain `capture` runs): the edit is reported from what we saw."""
+        _, captures = archive.article_captures(item.url)
+        seen = archive.get(item.capture_id) if item.capture_id else None
+        if seen is not None and seen.id in [c.id for c in captures[:-2]]:
+            before, after = capture_version(archive, seen), capture_version(archive, captures[-1])
+        else:
+            before, after = resolve_pair(archive, (item.url,), None, None)
         if before.info["id"] == after.info["id"]:
             return None, after.article.headline or item.title, None
         diff = diff_versions(before, after)
