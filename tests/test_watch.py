@@ -212,3 +212,14 @@ def test_edit_captured_meanwhile_by_someone_else_is_still_reported(site: Site, a
     [event] = read_events(archive_dir)
     history = captures_of(archive_dir, urls[0])
     assert [event["before"]["id"], event["after"]["id"]] == [history[0]["id"], history[2]["id"]]
+
+
+def test_hostile_feed_text_is_cleaned(site: Site, archive_dir: Path) -> None:
+    url = site.put_story("/news/0.html", 0)
+    site.put("/feed.xml", rss([(url, "\x1b]0;owned\x07Story \x1b[2J\u202eeno")]), "application/rss+xml")
+    run("watch", "add", site.url("/feed.xml"), "--archive", str(archive_dir))
+    done = run("watch", "run", "--once", "--delay", "0", "--archive", str(archive_dir))
+    assert done.exit_code == 0, done.stderr
+    assert "captured new" in done.stdout
+    for text in (done.stdout, done.stderr, run("watch", "list", "--archive", str(archive_dir)).stdout):
+        assert "\x1b" not in text and "\x07" not in text and "\u202e" not in text
