@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from archiver.archive.folder import Archive
 from archiver.archive.layout import INDEX_NAME
 from archiver.errors import ArchiverError
 
@@ -156,26 +157,32 @@ def _holder_is_dead(owner: str) -> bool:
 
 class WatchState:
     """One connection to the catalogue file for the watch tables, shared by a watcher's
-    threads under a lock. `write=False` opens it read-only and never creates anything."""
+    threads under a lock. `write=False` reads through the archive's own read-only
+    connection (read-only media included) and never creates or writes anything."""
 
     def __init__(self, root: Path, *, write: bool) -> None:
         path = Path(root) / INDEX_NAME
         if not path.exists():
             raise ArchiverError(f"no archive at {root} (run `archiver watch add` first)")
-        uri = path.resolve().as_uri() + ("" if write else "?mode=ro")
-        self.db = sqlite3.connect(uri, uri=True, timeout=60, isolation_level=None, check_same_thread=False)
-        self.db.row_factory = sqlite3.Row
-        self.db.execute("PRAGMA busy_timeout = 60000")
         self.lock = threading.RLock()
-        self.write = write
-        if write:  # IF NOT EXISTS: nothing is written once the tables are there
-            self.db.executescript(SCHEMA)
+        self._archive: Archive | None = None
+        if write:
+            self.db = sqlite3.connect(path, timeout=60, isolation_level=None, check_same_thread=False)
+            self.db.row_factory = sqlite3.Row
+            self.db.execute("PRAGMA busy_timeout = 60000")
+            self.db.executescript(SCHEMA)  # IF NOT EXISTS: nothing is written once the tables are there
+        else:
+            self._archive = Archive(Path(root), create=False)
+            self.db = self._archive.db
         self.has_tables = bool(
             self.db.execute("SELECT 1 FROM sqlite_master WHERE name = 'watch_sources'").fetchone()
         )
 
     def close(self) -> None:
-        self.db.close()
+        if self._archive is not None:
+            self._archive.close()
+        else:
+            self.db.close()
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
