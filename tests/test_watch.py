@@ -162,6 +162,7 @@ def test_sitemap_and_plain_page_sources(site: Site, archive_dir: Path) -> None:
     assert stats.captured == 1 and stats.events == 1
     [event] = read_events(archive_dir)
     assert event["url"] == a
+    assert site.hits["/b.html"] == 2  # polled once as a source, then watched as an article only
     state.close()
 
 

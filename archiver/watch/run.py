@@ -36,6 +36,7 @@ from archiver.watch.state import Item, Source, WatchState, owner_id
 
 BACKOFF_STATUSES = (429, 503)
 FAILED_RETRY = 900  # seconds before a source or article that failed is tried again (at most)
+PAGE_REPOLL = 365 * 86400  # a plain page, once found, is watched as an article, not polled
 FLUSH_EVERY = 30.0  # seconds of unchanged checks a kill -9 may lose (they are asked again: a 304)
 
 
@@ -207,7 +208,7 @@ class Watcher:
     def _poll(self, source: Source, session: requests.Session, stats: Stats) -> None:
         now = self.clock.now()
         stats.sources += 1
-        error = None
+        error, kind = None, source.kind
         try:
             allowed = self.robots.allowed(session, source.url, now)
             if not allowed:
@@ -216,6 +217,7 @@ class Watcher:
                     + ("disallows it" if allowed is False else "unreachable; tried again later")
                 )
             found, answer = poll(session, source.url, self.options, (source.etag, source.last_modified))
+            kind = found.kind or kind
             if answer.status in BACKOFF_STATUSES:
                 self._back_off(source.host, answer.retry_after, now)
                 raise _HostBusy
@@ -241,6 +243,8 @@ class Watcher:
             self.log.problem(f"source {source.name}: {error}", source=source.name)
         retry = min(self.settings.interval * 2 ** min(source.failures, 6), FAILED_RETRY * 8)
         wait_for = retry if error else self.settings.interval
+        if not error and kind == "page":
+            wait_for = PAGE_REPOLL  # the page is its own article: its schedule is the article's
         with self._held_lock:  # written with the host's other checks, when it is let go
             self._held[source.host].append((source.id, int(now), int(now + wait_for), error))
 

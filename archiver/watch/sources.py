@@ -97,9 +97,7 @@ def poll(
 ) -> tuple[Poll, Answer]:
     """What the source at `url` lists now (kind None when it answered 304)."""
     answer, _ = conditional_get(session, url, options, *validators)
-    if answer.status == 304:
-        return Poll(None, validators=validators), answer
-    if answer.status in (429, 503) or answer.status >= 400:
+    if answer.status == 304 or answer.status >= 400:  # the caller says what a 4xx/5xx means
         return Poll(None, validators=validators), answer
     kind, items = read_source(answer, session, options)
     return Poll(kind, items[:MAX_ITEMS], (answer.etag, answer.last_modified)), answer
