@@ -98,9 +98,13 @@ def test_robots_txt_is_honoured_unless_ignored(site: Site, archive_dir: Path) ->
     assert again.exit_code == 0, again.stderr
     assert site.hits["/private/secret.html"] == 1
     [capture] = captures_of(archive_dir, closed)
-    [path] = archive_dir.glob(f"warcs/**/{capture['id']}.warc.gz")
-    [warcinfo] = [r for r in raw_records(path) if r.headers["WARC-Type"] == "warcinfo"]
-    assert b"robots: ignored" in warcinfo.block
+    infos = [
+        r.block
+        for path in archive_dir.glob("warcs/**/*.warc.gz")
+        for r in raw_records(path)
+        if r.headers["WARC-Type"] == "warcinfo" and capture["id"].encode() in r.block
+    ]
+    assert len(infos) == 1 and b"robots: ignored" in infos[0]
 
 
 def test_429_backs_off_the_host(site: Site, archive_dir: Path) -> None:
