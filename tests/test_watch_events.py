@@ -5,12 +5,13 @@ retried), --min-severity, and JSON log lines."""
 from __future__ import annotations
 
 import json
+import threading
 from pathlib import Path
 
 import feedparser
 from test_watch import MINUTE, news_site, watcher
 
-from archiver.watch.events import article_feed_name, read_events
+from archiver.watch.events import Notifier, article_feed_name, read_events
 
 from helpers import run
 from watchsite import ManualClock, Receiver, Site, site_fixture  # noqa: F401 (the site fixture)
@@ -49,6 +50,8 @@ def test_atom_feeds_carry_the_edit(site: Site, archive_dir: Path) -> None:
         assert event["evidence"]["after"]["manifest_sha256"] in text
         assert event["evidence"]["before"]["payload_sha256"] in text
         assert {t.term for t in entry.tags} == {"high", "edit"}
+    checked = run("verify", "--archive", str(archive_dir))  # events and feeds beside the evidence
+    assert checked.exit_code == 0, checked.stdout
 
 
 def test_json_webhook_gets_the_event_after_a_failure(site: Site, archive_dir: Path) -> None:
@@ -90,3 +93,15 @@ def test_json_log_lines(site: Site, archive_dir: Path) -> None:
     kinds = [line["kind"] for line in lines]
     assert "capture" in kinds and kinds[-1] == "round"
     assert lines[-1]["stats"]["captured"] == 1
+
+
+def test_notifier_says_what_it_could_not_send() -> None:
+    said: list[str] = []
+    gate = threading.Event()
+    notifier = Notifier(lambda seconds: gate.wait(), said.append)  # a backoff lasting till the end
+    event = {"event": "edit", "severity": "high", "url": "http://127.0.0.1:9/story"}
+    notifier.submit(event, ["json://127.0.0.1:9/a", "json://127.0.0.1:9/b"])  # nobody listens there
+    notifier.close(timeout=0.5)
+    told = list(said)
+    gate.set()
+    assert told == ["2 notifications not sent (their endpoints are slow or failing)"]

@@ -181,6 +181,9 @@ class Notifier:
         if self._thread is not None:
             self._jobs.put(None)
             self._thread.join(timeout)
+            if self._thread.is_alive():  # one in flight, the rest queued before the end marker
+                left = self._jobs.qsize()
+                self._report(f"{left} notifications not sent (their endpoints are slow or failing)")
 
     def _run(self) -> None:
         while (job := self._jobs.get()) is not None:
