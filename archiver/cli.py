@@ -353,11 +353,16 @@ def watch() -> None:
     decaying schedule, and report the edits that matter."""
 
 
-def _duration(value: str | None, name: str) -> float | None:
+def _duration(value: str | None, name: str, zero: bool = False) -> float | None:
+    """A duration option (`90s`, `15m`, `3h`); `zero`: 0 is allowed too (no delay)."""
+    import re
+
     from archiver.watch.schedule import parse_duration
 
     if value is None:
         return None
+    if zero and re.fullmatch(r"\s*0+(?:\.0*)?\s*[smhdw]?\s*", value):
+        return 0.0
     try:
         return parse_duration(value)
     except ValueError as exc:
@@ -469,7 +474,7 @@ def watch_run(
         options=options,
         tiers=tiers,
         interval=_duration(interval, "--interval") or 600.0,
-        delay=0.0 if delay.strip() in ("0", "0s") else _duration(delay, "--delay") or 0.0,
+        delay=_duration(delay, "--delay", zero=True) or 0.0,
         min_severity=min_severity,
         notify=list(notify),
         ignore_robots=ignore_robots,

@@ -82,7 +82,7 @@ def test_bad_input_is_one_line(archive_dir: Path) -> None:
 def test_run_once_captures_new_feed_items(site: Site, archive_dir: Path) -> None:
     urls = news_site(site)
     assert run("watch", "add", site.url("/feed.xml"), "--archive", str(archive_dir)).exit_code == 0
-    done = run("watch", "run", "--once", "--delay", "0", "--archive", str(archive_dir))
+    done = run("watch", "run", "--once", "--delay", "0.0s", "--archive", str(archive_dir))
     assert done.exit_code == 0, done.stderr
     assert done.stdout.count("captured new") == 3
     for url in urls:
