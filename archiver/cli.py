@@ -384,3 +384,165 @@ def import_(files: tuple[Path, ...], archive_dir: Path, as_json: bool) -> ExitSt
 def demo(archive_dir: Path | None) -> ExitStatus:
     """Offline demo: serve a sample article, capture it, edit it, capture again, compare."""
     return core.demo(archive_dir)
+
+
+@main.group()
+def watch() -> None:
+    """Follow feeds, sitemaps and pages: capture new articles, re-capture known ones on a
+    decaying schedule, and report the edits that matter."""
+
+
+def _duration(value: str | None, name: str, zero: bool = False) -> float | None:
+    """A duration option (`90s`, `15m`, `3h`); `zero`: 0 is allowed too (no delay)."""
+    import re
+
+    from archiver.watch.schedule import parse_duration
+
+    if value is None:
+        return None
+    if zero and re.fullmatch(r"\s*0+(?:\.0*)?\s*[smhdw]?\s*", value):
+        return 0.0
+    try:
+        return parse_duration(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint=name) from None
+
+
+notify_option = click.option(
+    "--notify",
+    multiple=True,
+    metavar="URL",
+    help="Apprise URL told of each edit (mailto://, slack://, ntfy://, json://...); repeatable.",
+)
+
+
+@watch.command(name="add")
+@click.argument("sources", nargs=-1, required=True, metavar="SOURCE...")
+@click.option("--name", help="Name of the watch (one SOURCE only; default: host and path).")
+@notify_option
+@archive_option
+@handle_errors
+def watch_add(
+    sources: tuple[str, ...], name: str | None, notify: tuple[str, ...], archive_dir: Path
+) -> ExitStatus:
+    """Watch RSS/Atom feeds, news sitemaps (or sitemap indexes), or plain article URLs."""
+    if name is not None and len(sources) > 1:
+        raise click.UsageError("--name names one source: give one SOURCE")
+    return core.watch_add(archive_dir, list(sources), name, list(notify))
+
+
+@watch.command(name="list")
+@archive_option
+@json_option
+@handle_errors
+def watch_list(archive_dir: Path, as_json: bool) -> ExitStatus:
+    """List the watched sources: kind, articles found, last and next poll, last error."""
+    return core.watch_list(archive_dir, as_json)
+
+
+@watch.command(name="remove")
+@click.argument("target", metavar="NAME|SOURCE")
+@archive_option
+@handle_errors
+def watch_remove(target: str, archive_dir: Path) -> ExitStatus:
+    """Stop watching a source (its captures stay in the archive)."""
+    return core.watch_remove(archive_dir, target)
+
+
+@watch.command(name="run")
+@click.option("--once", is_flag=True, help="One round, then exit (for cron).")
+@click.option("--interval", default="10m", show_default=True, help="How often each source is polled.")
+@click.option(
+    "--schedule",
+    default=None,
+    metavar="WITHIN:EVERY,...",
+    help="Re-capture steps (default 3h:15m,1d:1h,7d:3h,30d:3d,365d:30d: every 15 min while the "
+    "article changed in the last 3 h, ..., then stop).",
+)
+@click.option("--recapture-all", is_flag=True, help="Re-capture every known article this round.")
+@notify_option
+@click.option(
+    "--min-severity",
+    type=click.Choice(["low", "medium", "high"]),
+    default="low",
+    show_default=True,
+    help="Edits below this are not events.",
+)
+@click.option("--delay", default="1s", show_default=True, help="Pause between two requests to one host.")
+@click.option("--ignore-robots", is_flag=True, help="Fetch what robots.txt disallows.")
+@_setting("--concurrency", click.IntRange(min=1, max=64), 4, "Hosts worked at once.")
+@_setting("--timeout", click.FloatRange(min=0.1), 30.0, "Seconds to wait for a server to connect or send.")
+@_setting("--max-time", click.FloatRange(min=0.1), 300.0, "Seconds a whole response may take.")
+@click.option("--user-agent", default=None, help="User-Agent header (default names archiver).")
+@archive_option
+@click.option("--json", "as_json", is_flag=True, help="Log JSON lines for scripts.")
+@handle_errors
+def watch_run(
+    once: bool,
+    interval: str,
+    schedule: str | None,
+    recapture_all: bool,
+    notify: tuple[str, ...],
+    min_severity: str,
+    delay: str,
+    ignore_robots: bool,
+    concurrency: int,
+    timeout: float,
+    max_time: float,
+    user_agent: str | None,
+    archive_dir: Path,
+    as_json: bool,
+) -> ExitStatus:
+    """Poll the sources, capture new articles, re-capture known ones when due, diff each
+    change; an edit at or above --min-severity is a line here, a line in
+    ARCHIVE/events.jsonl, an entry in the Atom feeds under ARCHIVE/feeds/ and a notification.
+    Exit 0 (--once: 1 when a source or article failed), 130 on Ctrl-C."""
+    from archiver.capture.fetch import DEFAULT_USER_AGENT, FetchOptions
+    from archiver.watch.events import check_notify_url
+    from archiver.watch.run import Settings
+    from archiver.watch.schedule import DEFAULT_SCHEDULE, parse_schedule
+
+    try:
+        tiers = parse_schedule(schedule or DEFAULT_SCHEDULE)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--schedule") from None
+    for url in notify:
+        check_notify_url(url)
+    options = FetchOptions(timeout=timeout, max_time=max_time, user_agent=user_agent or DEFAULT_USER_AGENT)
+    settings = Settings(
+        options=options,
+        tiers=tiers,
+        interval=_duration(interval, "--interval") or 600.0,
+        delay=_duration(delay, "--delay", zero=True) or 0.0,
+        min_severity=min_severity,
+        notify=list(notify),
+        ignore_robots=ignore_robots,
+        recapture_all=recapture_all,
+        concurrency=concurrency,
+    )
+    return core.watch_run(archive_dir, settings, once, as_json)
+
+
+@main.command(short_help="List the edits across the archive, most recent first.")
+@click.option("--since", metavar="DATE", help="Only edits captured since DATE (2026-12-01, or an age: 7d).")
+@click.option(
+    "--min-severity",
+    type=click.Choice(["low", "medium", "high"]),
+    default="low",
+    show_default=True,
+    help="Leave out edits below this.",
+)
+@click.option("--url", metavar="URL", help="Only the edits of this article.")
+@archive_option
+@json_option
+@click.option("--atom", "as_atom", is_flag=True, help="Print an Atom feed of the edits.")
+@handle_errors
+def edits(
+    since: str | None, min_severity: str, url: str | None, archive_dir: Path, as_json: bool, as_atom: bool
+) -> ExitStatus:
+    """Which articles were actually edited: every consecutive pair of captures of every
+    article (made by `watch` or `capture`), diffed; each edit with its severity, headline,
+    what changed and the two capture ids. --json gives the events.jsonl shape."""
+    if as_json and as_atom:
+        raise click.UsageError("--json or --atom, not both")
+    return core.edits(archive_dir, since, min_severity, url, as_json, as_atom)

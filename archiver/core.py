@@ -12,6 +12,7 @@ from archiver.output.console import emit, emit_json, say, stdout_console
 if TYPE_CHECKING:
     from archiver.archive.folder import Archive
     from archiver.capture.fetch import FetchOptions
+    from archiver.watch.run import Settings as WatchSettings
 
 
 def print_json(data: object) -> None:
@@ -409,3 +410,120 @@ def demo(root: Path | None) -> ExitStatus:
     from archiver.demo import run_demo
 
     return run_demo(root, stdout_console())
+
+
+def watch_add(root: Path, sources: list[str], name: str | None, notify: list[str]) -> ExitStatus:
+    """Register feeds, sitemaps or pages to watch (nothing is fetched until `watch run`)."""
+    import time
+
+    from archiver.archive.folder import Archive
+    from archiver.urls import canonicalize, check_url
+    from archiver.watch.events import check_notify_url
+    from archiver.watch.state import WatchState, default_name
+
+    for url in notify:
+        check_notify_url(url)
+    urls = [check_url(source) for source in sources]  # all of them good before anything is made
+    Archive(root).close()  # the archive and its catalogue, made if need be
+    state = WatchState(root, write=True)
+    try:
+        for url in urls:
+            added = state.add_source(
+                url, canonicalize(url), name or default_name(url), notify, int(time.time())
+            )
+            emit(f"watching {added.url} as {added.name}")
+    finally:
+        state.close()
+    return ExitStatus.OK
+
+
+def watch_list(root: Path, as_json: bool) -> ExitStatus:
+    """The watched sources (read-only: nothing is created or written)."""
+    from archiver.output.edits import sources_table
+    from archiver.watch.state import WatchState
+
+    open_archive(root).close()  # a clear line when there is no archive, or a damaged one
+    state = WatchState(root, write=False)
+    try:
+        rows = [source.to_json() for source in state.sources()]
+    finally:
+        state.close()
+    if as_json:
+        emit_json(rows)
+    else:
+        sources_table(stdout_console(), rows)
+    return ExitStatus.OK
+
+
+def watch_remove(root: Path, target: str) -> ExitStatus:
+    from archiver.urls import canonicalize
+    from archiver.watch.state import WatchState
+
+    open_archive(root).close()
+    state = WatchState(root, write=True)
+    try:
+        key = None
+        if "://" in target or "." in target:
+            try:
+                key = canonicalize(target)
+            except ValueError:
+                key = None
+        source = state.source(target, key)
+        if source is None:
+            raise ArchiverError(f"not watched: {target} (see `archiver watch list`)")
+        items = state.remove_source(source)
+    finally:
+        state.close()
+    emit(f"no longer watching {source.name} ({source.url}); {items} articles forgotten, their captures kept")
+    return ExitStatus.OK
+
+
+def watch_run(root: Path, settings: WatchSettings, once: bool, as_json: bool) -> ExitStatus:
+    """Watch until Ctrl-C (or one round with `once`)."""
+    from archiver.output.watchlog import WatchLog
+    from archiver.watch.run import run_watch
+    from archiver.watch.schedule import SystemClock
+
+    return run_watch(root, settings, SystemClock(), WatchLog(as_json), once)
+
+
+def edits(
+    root: Path, since: str | None, min_severity: str, url: str | None, as_json: bool, as_atom: bool
+) -> ExitStatus:
+    """The edits across the archive (watch's captures and plain `capture`'s alike), most
+    recent first: each consecutive pair of captures of an article, diffed as `diff --all` does."""
+    from archiver.diff.select import timeline
+    from archiver.output.atom import render_feed
+    from archiver.output.edits import edits_table
+    from archiver.watch.events import at_least, edit_event, since_stamp
+
+    after_stamp = since_stamp(since) if since else ""
+    found = []
+    with open_archive(root) as archive:
+        if url is not None:
+            canonical, captures = archive.article_captures(url)
+            if not captures:
+                raise ArchiverError(f"no captures of {url} in {root}")
+            articles = [canonical] if len(captures) > 1 else []
+        else:
+            articles = [str(row["canonical_url"]) for row in archive.articles() if row["captures"] > 1]
+        for article in articles:
+            try:
+                steps = timeline(archive, article)
+            except ArchiverError as exc:  # not HTML, say: not an article to compare
+                say("note", f"skipped {article}: {exc}")
+                continue
+            for before, after, diff in steps:
+                if str(after.info["captured_at"]) < after_stamp:
+                    continue
+                event = edit_event(archive, before, after, diff, str(after.info["captured_at"]), None)
+                if event is not None and at_least(event, min_severity):
+                    found.append(event)
+    found.sort(key=lambda e: str(e["after"]["captured_at"]), reverse=True)
+    if as_atom:
+        print(render_feed(found, "archiver: edits", f"urn:archiver:edits:{root.name}"), end="")
+    elif as_json:
+        print_json(found)
+    else:
+        edits_table(stdout_console(), found)
+    return ExitStatus.OK

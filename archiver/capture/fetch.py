@@ -46,6 +46,8 @@ class FetchOptions:
     backoff: float = 0.5
     max_redirects: int = 10
     cancel: threading.Event | None = field(default=None, compare=False)  # set: abandon the fetch
+    headers: dict[str, str] = field(default_factory=dict)  # extra request headers (watch's If-None-Match)
+    warcinfo: dict[str, str] = field(default_factory=dict)  # extra warcinfo fields (watch --ignore-robots)
 
 
 @dataclass
@@ -249,6 +251,7 @@ def _read_exchange(session: urllib3.PoolManager, url: str, options: FetchOptions
         "Accept-Encoding": "gzip, deflate, br",
         "Accept": "text/html,application/xhtml+xml,*/*;q=0.8",
         "Connection": "keep-alive",
+        **options.headers,
     }
     started = datetime.now(UTC)
     response = _open(session, url, headers, options)

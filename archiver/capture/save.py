@@ -117,7 +117,7 @@ def _draft(archive: Archive, url: str, hops: list[Hop], options: FetchOptions) -
     final = hops[-1]
     canonical = _story_key(archive, url, final)
     original = archive.original_with_payload(canonical, final.payload_sha256)
-    draft = Draft(archive, hops[0].started)
+    draft = Draft(archive, hops[0].started, options.warcinfo)
     try:
         response = _write_exchanges(draft.writer, hops, original)
         facts = make_facts(
