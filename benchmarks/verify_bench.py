@@ -133,9 +133,24 @@ def build(root: Path, size_mb: int, page_kb: int) -> None:
 
 
 def timed(command: str, cwd: Path) -> tuple[float, subprocess.CompletedProcess]:
+    seconds, done, _ = measured(command, cwd)
+    return seconds, done
+
+
+def measured(command: str, cwd: Path) -> tuple[float, subprocess.CompletedProcess, float]:
+    """Run a shell command: wall seconds, its outcome, and the peak RSS in MB of the largest
+    process it ran (wait4's ru_maxrss, which covers the shell's children)."""
     started = time.perf_counter()
-    done = subprocess.run(["bash", "-o", "pipefail", "-c", command], cwd=cwd, capture_output=True, text=True)
-    return time.perf_counter() - started, done
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        child = subprocess.Popen(["bash", "-o", "pipefail", "-c", command], cwd=cwd, stdout=out, stderr=err)
+        _, status, usage = os.wait4(child.pid, 0)
+        seconds = time.perf_counter() - started
+        child.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        text = (out.read().decode(errors="replace"), err.read().decode(errors="replace"))
+    done = subprocess.CompletedProcess(command, child.returncode, text[0], text[1])
+    return seconds, done, usage.ru_maxrss / 1024
 
 
 def main() -> int:
@@ -177,14 +192,16 @@ def scale(counts: list[int], page_kb: int) -> int:
                 )
                 if done.returncode:
                     raise SystemExit(f"capture failed: {done.stderr[-2000:]}")
-                verified, done = timed(f"{archiver} verify --archive archive --json", work)
+                verified, done, verify_rss = measured(f"{archiver} verify --archive archive --json", work)
                 if done.returncode:
                     raise SystemExit(f"verify failed: {done.stdout[-2000:]} {done.stderr[-2000:]}")
-                exported, done = timed(f"{archiver} export --archive archive -o all.wacz > /dev/null", work)
+                exported, done, export_rss = measured(
+                    f"{archiver} export --archive archive -o all.wacz >/dev/null", work
+                )
                 if done.returncode:
                     raise SystemExit(f"export failed: {done.stderr[-2000:]}")
                 files = len(list((work / "archive" / "warcs").rglob("*.warc.gz")))
-                rows.append((count, files, made, verified, exported))
+                rows.append((count, files, made, verified, exported, verify_rss, export_rss))
             finally:
                 shutil.rmtree(work, ignore_errors=True)
     finally:
@@ -192,12 +209,12 @@ def scale(counts: list[int], page_kb: int) -> int:
     print()
     print(
         f"{'captures':>9}{'files':>7}{'capture s':>11}{'verify s':>10}{'ms/capture':>12}"
-        f"{'export s':>10}{'ms/capture':>12}"
+        f"{'RSS MB':>8}{'export s':>10}{'ms/capture':>12}{'RSS MB':>8}"
     )
-    for count, files, made, verified, exported in rows:
+    for count, files, made, verified, exported, verify_rss, export_rss in rows:
         print(
             f"{count:>9}{files:>7}{made:>11.2f}{verified:>10.2f}{verified / count * 1000:>12.2f}"
-            f"{exported:>10.2f}{exported / count * 1000:>12.2f}"
+            f"{verify_rss:>8.0f}{exported:>10.2f}{exported / count * 1000:>12.2f}{export_rss:>8.0f}"
         )
     first, last = rows[0], rows[-1]
     growth = {name: (last[i] / last[0]) / (first[i] / first[0]) for name, i in (("verify", 3), ("export", 4))}

@@ -59,7 +59,7 @@ _TEMP_NAME = re.compile(r".+\.tmp")  # under warcs/, where only writers' tempora
 NO_LINKS = (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EXDEV, errno.EMLINK)
 
 
-SPOOL_MEMORY = 4 << 20  # bytes of a draft's records kept in memory before it spools to disk
+SPOOL_MEMORY = 1 << 20  # bytes of a draft's records kept in memory before it spools to disk
 WARC_SIZE = 1 << 30  # a rolling file is started afresh past this size (--warc-size)
 
 _RESERVED: set[str] = set()  # ids of this process's drafts in flight

@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 GRACE = 0.5  # seconds an interrupted batch waits for captures about to finish
 COMMIT_GRACE = 10.0  # ... and at most this long for those inside their commit
 GROUP_MAX = 256  # captures committed at once, at most
+WAITING_MAX = 64  # fetched captures waiting for their commit, at most
 
 
 class _Committer(threading.Thread):
@@ -41,7 +42,8 @@ class _Committer(threading.Thread):
     def __init__(self, root: Path, warc_size: int, cancel: threading.Event) -> None:
         super().__init__(name="archiver-commit", daemon=True)
         self.root, self.warc_size, self.cancel = root, warc_size, cancel
-        self.waiting: queue.Queue[tuple[Prepared, Future[dict]] | None] = queue.Queue()
+        # bounded: a disk slower than the network holds fetchers back instead of filling memory
+        self.waiting: queue.Queue[tuple[Prepared, Future[dict]] | None] = queue.Queue(WAITING_MAX)
 
     def submit(self, prepared: Prepared, result: Future[dict]) -> None:
         self.waiting.put((prepared, result))
