@@ -11,11 +11,11 @@ import sqlite3
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed, wait
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from archiver.archive.commit import WARC_SIZE, Roll, commits_in_flight
 from archiver.archive.folder import Archive
@@ -101,10 +101,10 @@ class _Committer(threading.Thread):
             result.set_result(captured.to_json())
 
 
-def _unique(urls: list[str]) -> list[str]:
-    """The URLs without repeats of the same article (same canonical URL), first one kept."""
+def _unique(urls: list[str]) -> Iterator[str]:
+    """The URLs without repeats of the same article (same canonical URL), first one kept,
+    one at a time: the first fetches start while later keys are still being worked out."""
     seen: set[str] = set()
-    unique = []
     for url in urls:
         try:
             key = canonicalize(url)
@@ -112,8 +112,7 @@ def _unique(urls: list[str]) -> list[str]:
             key = url
         if key not in seen:
             seen.add(key)
-            unique.append(url)
-    return unique
+            yield url
 
 
 class _Reporter:
@@ -169,7 +168,7 @@ def capture_many(
     local = threading.local()
     cancel = threading.Event()
     options = replace(options, cancel=cancel)
-    urls = _unique([with_scheme(url) for url in urls])
+    listed = [with_scheme(url) for url in urls]
     Archive(root).close()  # create the layout and schema once, before the workers race
     committer = _Committer(root, warc_size, cancel)
     committer.start()
@@ -182,21 +181,23 @@ def capture_many(
         except BaseException as exc:
             result.set_exception(exc)
 
-    show_bar = sys.stderr.isatty() and len(urls) > 1 and not as_json
+    show_bar = sys.stderr.isatty() and len(listed) > 1 and not as_json
     err = stderr_console() if show_bar else None
     reporter = _Reporter(as_json, err)
-    pool = ThreadPoolExecutor(max_workers=min(concurrency, len(urls)))
+    pool = ThreadPoolExecutor(max_workers=min(concurrency, len(listed)))
     futures: dict[Future[dict], str] = {}
     try:
-        with _bar(err, len(urls)) as advance, below_lines(err):
-            futures = {Future(): url for url in urls}
-            for future, url in futures.items():
+        with _bar(err) as bar, below_lines(err):
+            for url in _unique(listed):
+                future: Future[dict] = Future()
+                futures[future] = url
                 pool.submit(work, url, future)
+            bar.total(len(futures))
             for future in as_completed(futures):
                 reporter.report(futures[future], future)
-                advance()
+                bar.advance()
     except KeyboardInterrupt:
-        _interrupted(pool, futures, cancel, reporter, len(urls))
+        _interrupted(pool, futures, cancel, reporter, len(futures))
     pool.shutdown()
     committer.stop()
     committer.join()
@@ -204,18 +205,32 @@ def capture_many(
     return ExitStatus.PROBLEMS if reporter.failures else ExitStatus.OK
 
 
+class _Bar:
+    """A progress bar on the terminal's stderr console, or nothing (rich is loaded only then)."""
+
+    def __init__(self, progress: Any = None) -> None:
+        self.progress = progress
+        self.task = progress.add_task("capture", total=None) if progress else None
+
+    def total(self, count: int) -> None:
+        if self.progress:
+            self.progress.update(self.task, total=count)
+
+    def advance(self) -> None:
+        if self.progress:
+            self.progress.advance(self.task)
+
+
 @contextlib.contextmanager
-def _bar(err: Console | None, total: int) -> Iterator[Callable[[], None]]:
-    """A progress bar on the terminal's stderr console, if any (rich is loaded only then)."""
+def _bar(err: Console | None) -> Iterator[_Bar]:
     if err is None:
-        yield lambda: None
+        yield _Bar()
         return
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     columns = (TextColumn("capturing"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=err, transient=True) as progress:
-        task = progress.add_task("capture", total=total)
-        yield lambda: progress.advance(task)
+        yield _Bar(progress)
 
 
 def _interrupted(

@@ -4,7 +4,6 @@ payload spooled exactly as received (no content decoding), within --max-size and
 from __future__ import annotations
 
 import contextlib
-import email.utils
 import hashlib
 import re
 import socket
@@ -319,7 +318,9 @@ def retry_wait(retry_after: str | None, attempt: int, options: FetchOptions) -> 
         wait = int(value)
     elif value:
         try:
-            when = email.utils.parsedate_to_datetime(value)
+            from email.utils import parsedate_to_datetime  # rare: loaded when a server asks
+
+            when = parsedate_to_datetime(value)
         except (TypeError, ValueError, IndexError, OverflowError):
             when = None
         if when is not None:
