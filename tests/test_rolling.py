@@ -5,6 +5,7 @@ verifies, reindexes to the same rows and finishes when the command is run again.
 
 from __future__ import annotations
 
+import hashlib
 import http.server
 import io
 import itertools
@@ -266,3 +267,43 @@ def test_capture_folder_copied_verifies(site: Site, tmp_path: Path) -> None:
     copy = tmp_path / "copy"
     shutil.copytree(root, copy)
     assert verify_json(copy)[0] == 0
+
+
+class Trickle:
+    """A file read back a few bytes per call, as pipes and zip members may answer: every
+    member boundary falls between two reads somewhere."""
+
+    def __init__(self, path: Path, step: int) -> None:
+        self.handle, self.step = open(path, "rb"), step  # noqa: SIM115 (closed by the test)
+
+    def read(self, size: int = -1, /) -> bytes:
+        return self.handle.read(min(self.step, size) if size >= 0 else self.step)
+
+
+@pytest.mark.parametrize("step", [7, 64, 333])
+def test_each_captures_sha256_in_one_pass_whatever_the_reads(site: Site, tmp_path: Path, step: int) -> None:
+    """The scanner hashes each capture of a rolling file apart in its one pass; a capture's
+    first gzip member split across reads must still count wholly towards that capture."""
+    from archiver.warc.scanner import scan_stream
+
+    root = tmp_path / "archive"
+    capture(root, *site.urls(5))
+    [path] = list((root / "warcs").rglob("*.warc.gz"))
+    data = path.read_bytes()
+    expected = {
+        r["start_offset"]: hashlib.sha256(
+            data[r["start_offset"] : r["start_offset"] + r["bytes"]]
+        ).hexdigest()
+        for r in rows(root)
+    }
+    assert expected == {r["start_offset"]: r["warc_sha256"] for r in rows(root)}
+    reader = Trickle(path, step)
+    scan = scan_stream(reader, str(path), len(data), strict_gzip=True, capture_sha256=True)
+    assert dict(scan.ranges) == expected and not scan.errors
+    reader.handle.close()
+    parts = []
+    reader = Trickle(path, step)
+    scan_stream(reader, str(path), len(data), strict_gzip=True, on_capture=parts.append)
+    reader.handle.close()
+    assert {p.start: p.sha256 for p in parts} == expected
+    assert [len(p.records) for p in parts] == [4] * 5 and not any(p.errors for p in parts)

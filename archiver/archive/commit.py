@@ -201,18 +201,24 @@ class Roll:
         self.path: Path | None = None
         self.out: IO[bytes] | None = None
 
-    def target(self, first: str) -> tuple[Path, IO[bytes]]:
-        """The file to append to now: when there is none yet or this one is full, a new one
-        named for the capture `first` to go in it (so a capture alone in its file is
-        `<capture-id>.warc.gz`), made empty and never over another file."""
+    def next_path(self, first: str) -> Path:
+        """The file to append to now: this one, or once it is full (or there is none yet) a new
+        one named for the capture `first` to go in it (a capture alone in its file is
+        `<capture-id>.warc.gz`). Not made yet: the journal names it first."""
         if self.out is not None and self.path is not None and self.out.tell() < self.max_size:
-            return self.path, self.out
+            return self.path
+        return self.archive.warc_path_for(first)
+
+    def open(self, path: Path) -> IO[bytes]:
+        """The file `next_path` named, open for appending (a new one made empty, never over
+        another file)."""
+        if self.out is not None and self.path == path:
+            return self.out
         self.close()
-        path = self.archive.warc_path_for(first)
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path, self.out = path, open(path, "xb")  # noqa: SIM115 (closed by close)
         fsync_dir(path.parent)
-        return path, self.out
+        return self.out
 
     def close(self) -> None:
         if self.out is not None:
@@ -240,12 +246,13 @@ def commit_group(
         taken = archive.db.execute("SELECT id FROM captures WHERE seq = ?", (seq,)).fetchone()
         if taken is not None:  # never fork the chain, whatever went wrong before
             raise ArchiverError(f"cannot add captures: seq {seq} is already capture {taken[0]}")
-        path, out = roll.target(items[0].draft.capture_id)
+        path = roll.next_path(items[0].draft.capture_id)
+        begin = roll.out.tell() if roll.out is not None and roll.path == path else 0
         name = archive.relative(path)
-        begin = out.tell()
         journal = archive.root / JOURNAL_NAME
-        _atomic_write(journal, json.dumps({"roll": archive.relative(path), "offset": begin}).encode())
+        _atomic_write(journal, json.dumps({"roll": name, "offset": begin}).encode())
         try:
+            out = roll.open(path)
             rows = []
             for item in items:
                 latest = archive.history(item.facts["canonical_url"])

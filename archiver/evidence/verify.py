@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import queue
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -15,11 +16,12 @@ from archiver.archive import lock
 from archiver.archive.layout import INDEX_NAME, JOURNAL_NAME, LOCK_NAME, SOURCES, leftovers
 from archiver.errors import ArchiverError
 from archiver.evidence import keys
+from archiver.evidence.chain import check_chain
 from archiver.evidence.findings import ProgressHook, Report, merge, report_scan
 from archiver.evidence.signatures import check_signatures, trusted_key
 from archiver.evidence.sources import check_sources
 from archiver.evidence.warcfile import check_file, facts_mismatch, records_mismatch
-from archiver.record import COLUMNS, CaptureFile, find_metadata, make_row, manifest_digest, split_scan
+from archiver.record import COLUMNS, CaptureFile, find_metadata, make_row, manifest_digest
 from archiver.urls import looks_like_path
 from archiver.warc.digests import parse_digest
 from archiver.warc.revisits import payload_matches
@@ -176,7 +178,7 @@ class Verifier:
             self.progress,
         )
         self._check_revisits(rows, files)
-        self._check_chain(files, full)
+        check_chain(self.report, files, self.rows, self.root, self.head if full else None, full)
         self._check_signatures(files, full)
         if self.unsealed:
             self.report.notes.append(
@@ -208,44 +210,77 @@ class Verifier:
             self.progress.start(sum(sizes.values()) if full else sum(row.bytes for _, row in jobs if row))
         advance = self.progress.advance if self.progress else None
 
+        jobs.sort(key=lambda job: -sizes[job[0]])  # the largest first: the pool ends together
+        if full:
+            yield from self._whole_files([relative for relative, _ in jobs], by_file, advance)
+            return
+
         def read(job: tuple[str, Any]) -> tuple[str, Any, FileScan]:
             relative, row = job
-            path = self.root / relative
-            if row is None:
-                return relative, None, scan_warc(path, strict_gzip=True, capture_sha256=True, advance=advance)
-            return (
-                relative,
-                row,
-                scan_range(
-                    path, row.start_offset, row.bytes, strict_gzip=True, file_sha256=True, advance=advance
-                ),
+            scan = scan_range(
+                self.root / relative,
+                row.start_offset,
+                row.bytes,
+                strict_gzip=True,
+                file_sha256=True,
+                advance=advance,
             )
+            return relative, row, scan
 
-        jobs.sort(key=lambda job: -sizes[job[0]])  # the largest first: the pool ends together
         with ThreadPoolExecutor(max_workers=self.workers) as pool:
-            for relative, row, scan in pool.map(read, jobs):
-                if row is not None:
-                    yield relative, row, scan
-                    continue
-                yield from self._match(relative, by_file.get(relative, []), split_scan(scan))
+            yield from pool.map(read, jobs)
 
-    def _match(self, relative: str, rows: list, parts: list[FileScan]) -> Iterator[tuple[str, Any, FileScan]]:
-        """A whole file's captures, each with the catalogue row that puts it at its offset."""
-        by_start = {row.start_offset: row for row in rows}
-        for part in parts:
-            row = by_start.pop(part.start, None)
-            noted = self.uncommitted
-            if row is None and noted is not None and noted[0] == relative and part.start >= noted[1]:
-                self.report.notes.append(
-                    f"{relative} was published by a writer that died before indexing it (the next "
-                    "capture, import or reindex indexes it; not checked now)"
-                    if noted[2]
-                    else f"{relative}: {part.size} bytes from offset {part.start} were appended by a "
-                    "writer that died before indexing them (the next write command cuts them off)"
+    def _whole_files(
+        self, paths: list[str], by_file: dict[str, list], advance: Any
+    ) -> Iterator[tuple[str, Any, FileScan]]:
+        """Every file read whole, in parallel, each capture handed over as soon as it is read
+        (through a bounded queue: memory stays flat however many captures a file holds), with
+        the catalogue row that puts it at its offset; rows no capture matched are problems."""
+        parts: queue.Queue[tuple[str, FileScan | None]] = queue.Queue(maxsize=256)
+
+        def read(relative: str) -> None:
+            try:
+                scan_warc(
+                    self.root / relative,
+                    strict_gzip=True,
+                    advance=advance,
+                    on_capture=lambda part: parts.put((relative, part)),
                 )
-                continue
-            yield relative, row, part
-        for row in by_start.values():
+            finally:
+                parts.put((relative, None))
+
+        rows = {relative: {row.start_offset: row for row in by_file.get(relative, [])} for relative in paths}
+        with ThreadPoolExecutor(max_workers=self.workers) as pool:
+            for relative in paths:
+                pool.submit(read, relative)
+            done = 0
+            while done < len(paths):
+                relative, part = parts.get()
+                if part is None:
+                    done += 1
+                    self._unmatched(relative, rows[relative].values())
+                    continue
+                row = rows[relative].pop(part.start, None)
+                if row is None and self._uncommitted_part(relative, part):
+                    continue
+                yield relative, row, part
+
+    def _uncommitted_part(self, relative: str, part: FileScan) -> bool:
+        """Whether `part` lies past where a killed commit began (noted, not checked)."""
+        noted = self.uncommitted
+        if noted is None or noted[0] != relative or part.start < noted[1]:
+            return False
+        self.report.notes.append(
+            f"{relative} was published by a writer that died before indexing it (the next "
+            "capture, import or reindex indexes it; not checked now)"
+            if noted[2]
+            else f"{relative}: {part.size} bytes from offset {part.start} were appended by a "
+            "writer that died before indexing them (the next write command cuts them off)"
+        )
+        return True
+
+    def _unmatched(self, relative: str, rows: Iterable[Any]) -> None:
+        for row in rows:
             self.report.count("catalogue")
             self.report.add(
                 "catalogue",
@@ -438,68 +473,6 @@ class Verifier:
             )
         except (OSError, ValueError):
             return True  # the original's file is reported on its own
-
-    def _check_chain(self, files: dict[int, CaptureFile], full: bool) -> None:
-        """Every manifest's `prev` is the digest of the manifest one seq before it."""
-        report = self.report
-        for seq in sorted(files):
-            capture = files[seq]
-            where = {"capture": capture.facts["id"], "path": self._relative(Path(capture.scan.path))}
-            report.count("chain")
-            prev = capture.manifest["prev"]
-            if seq == 1:
-                if prev is not None:
-                    report.add("chain", "first capture of the chain has a prev link", **where)
-                continue
-            before = files.get(seq - 1)
-            before_digest = before.manifest_sha256 if before else self._manifest_digest_of(seq - 1, full)
-            if before_digest is None:
-                known = next((row.id for row in self.rows if row.seq == seq - 1), None)
-                report.add(
-                    "chain",
-                    f"cannot check the link to capture {known} (seq {seq - 1}): its "
-                    "file is missing or unreadable"
-                    if known
-                    else f"capture seq {seq - 1} "
-                    "before it is gone from files and catalogue (removed from the chain?)",
-                    **where,
-                )
-            elif prev != before_digest:
-                report.add(
-                    "chain",
-                    f"prev link does not match the manifest of capture seq {seq - 1} "
-                    "(captures removed, inserted or reordered)",
-                    **where,
-                )
-        if full:
-            self._check_head(files)
-
-    def _manifest_digest_of(self, seq: int, full: bool) -> str | None:
-        """For a partial check: the manifest digest of the capture at `seq`, read from its file."""
-        if full:
-            return None
-        rows = [row for row in self.rows if row.seq == seq]
-        if not rows:
-            return None
-        try:
-            record = read_record_at(self.root / rows[0].warc_path, rows[0].metadata_offset)
-            return manifest_digest(json.loads(record.content or b"")["manifest"])
-        except (OSError, ValueError, RecursionError, KeyError, TypeError):
-            return None
-
-    def _check_head(self, files: dict[int, CaptureFile]) -> None:
-        head = self.head
-        last = files[max(files)] if files else None
-        expected = last.manifest_sha256 if last else None
-        self.report.count("chain")
-        self.report.chain_head = expected
-        if head != expected:
-            self.report.add(
-                "chain",
-                f"catalogue chain head {head} is not the manifest digest of the "
-                f"last capture ({expected}): captures removed from the end?",
-                capture=last.facts["id"] if last else None,
-            )
 
     def _check_signatures(self, files: dict[int, CaptureFile], full: bool) -> None:
         # a partial check sees only some files: where signing began comes from the catalogue

@@ -73,6 +73,7 @@ class _Parser:
         self.member_records: list[ScannedRecord] = []
         self.start_offset = 0
         self.capture_start: int | None = None  # set when a member opens with a warcinfo record
+        self.opened = False
 
     # members ----------------------------------------------------------------------------
 
@@ -80,6 +81,7 @@ class _Parser:
         if self.state != self.HEAD or self.buffer:
             self.scan.offset_access = False  # a record runs on into this member
         self.member_offset, self.member_stream, self.member_records = offset, self.position, []
+        self.opened = False
 
     def member_end(self, end: int) -> None:
         if self.state == self.TRAILER:
@@ -152,8 +154,10 @@ class _Parser:
         except (KeyError, ValueError):
             self._fail("WARC record without a valid Content-Length")
         kind = headers.get("warc-type", "")
-        if kind == "warcinfo" and self.record_start == self.member_stream and self.scan.compressed:
-            self.capture_start = self.member_offset  # a capture of a rolling file begins here
+        if self.record_start == self.member_stream:
+            self.opened = True  # the member's first record is known: a capture's start or not
+            if kind == "warcinfo" and self.scan.compressed:
+                self.capture_start = self.member_offset  # a capture of a rolling file begins here
         keep = kind in self.keep_types
         self.record = RecordDigests(raw, headers, length, keep, self.extra_sha256)
         self.remaining = length
@@ -211,11 +215,14 @@ def scan_stream(
     advance: Callable[[int], None] | None = None,
     base: int = 0,
     capture_sha256: bool = False,
+    on_capture: Callable[[FileScan], None] | None = None,
 ) -> FileScan:
     """Read a WARC stream (gzip or not) once, checking every member and record digest.
     `strict_gzip`: every gzip member header must be the one archiver's writer makes; `base`:
     the file offset the stream starts at (offsets reported are the file's); `capture_sha256`:
-    hash each capture's bytes apart (`ranges`; a capture begins with a warcinfo member)."""
+    hash each capture's bytes apart (`ranges`; a capture begins with a warcinfo member);
+    `on_capture`: instead, hand each capture over as its own scan (records, errors, SHA-256)
+    the moment it ends, keeping none: a file of any number of captures in flat memory."""
     scan = FileScan(path=name, size=size, start=base)
     first = handle.read(READ_SIZE)
     scan.compressed = first[:2] == b"\x1f\x8b"
@@ -223,7 +230,25 @@ def scan_stream(
     content = hashlib.sha256() if content_sha256 else None
     parser = _Parser(scan, keep_types, extra_sha256)
     sink = _ContentSink(parser, content)
-    cuts = _Cuts(base) if capture_sha256 and scan.compressed else None
+    emitted = 0
+
+    def emit(start: int, end: int, digest: str) -> None:
+        nonlocal emitted
+        assert on_capture is not None
+        records = [r for r in scan.records if r.offset < end]  # the next one's warcinfo may be read
+        if not records and not any(e[0] is None or e[0] < end for e in scan.errors):
+            return  # nothing left after the last capture
+        scan.records = [r for r in scan.records if r.offset >= end]
+        parser.member_records = [r for r in parser.member_records if r.offset >= end]
+        errors = [e for e in scan.errors if e[0] is None or e[0] < end] if end > start else []
+        scan.errors = [e for e in scan.errors if e not in errors]
+        emitted += len(records) + len(errors)
+        part = FileScan(name, end - start, scan.compressed, records=records, errors=errors, start=start)
+        part.offset_access, part.sha256 = all(r.length is not None for r in records), digest
+        on_capture(part)
+
+    wanted = (capture_sha256 or on_capture is not None) and scan.compressed
+    cuts = _Cuts(base, emit if on_capture else None) if wanted else None
     try:
         if scan.compressed:
             _walk_gzip(handle, first, scan, parser, sink, strict_gzip, _Hashers(whole, cuts), advance, base)
@@ -232,32 +257,55 @@ def scan_stream(
         parser.finish()
     except _Stop:
         scan.offset_access = False
-    if not scan.records and not scan.errors:
+    if not scan.records and not scan.errors and not emitted:
         scan.errors.append((0, "no WARC records"))
-    scan.ranges = cuts.finish() if cuts is not None else []
+    scan.ranges = cuts.finish(base + size) if cuts is not None else []
+    if on_capture is not None and (scan.records or scan.errors):  # not gzip, or read nothing
+        emit(base, base + size, scan.sha256 or "")
     scan.sha256 = whole.hexdigest() if whole else None
     scan.content_sha256 = content.hexdigest() if content else None
     return scan
 
 
 class _Cuts:
-    """SHA-256 of each capture's bytes in one pass: cut where a member opens with a warcinfo."""
+    """SHA-256 of each capture's bytes in one pass: a capture begins at a member opening with
+    a warcinfo record. Until a member's first record is read (its head may come in a later
+    piece than its first bytes) its bytes are hashed both on and afresh: the cut then takes
+    the hash as it was at the member's start."""
 
-    def __init__(self, start: int) -> None:
-        self.start, self.hash = start, hashlib.sha256()
+    def __init__(self, start: int, emit: Callable[[int, int, str], None] | None = None) -> None:
+        self.start, self.hash, self.emit = start, hashlib.sha256(), emit
         self.done: list[tuple[int, str]] = []
+        self.deciding = False
+        self.before: Any = None
+        self.fresh: Any = None
+
+    def member(self) -> None:
+        self.before, self.fresh, self.deciding = self.hash.copy(), hashlib.sha256(), True
 
     def update(self, data: bytes) -> None:
         self.hash.update(data)
+        if self.deciding:
+            self.fresh.update(data)
 
     def cut(self, offset: int) -> None:
-        if offset > self.start:
-            self.done.append((self.start, self.hash.hexdigest()))
-            self.start, self.hash = offset, hashlib.sha256()
+        if self.deciding and offset > self.start:
+            self._close(offset, self.before.hexdigest())
+            self.start, self.hash = offset, self.fresh
+        self.settle()
 
-    def finish(self) -> list[tuple[int, str]]:
-        self.done.append((self.start, self.hash.hexdigest()))
+    def settle(self) -> None:
+        self.deciding, self.before, self.fresh = False, None, None
+
+    def finish(self, end: int) -> list[tuple[int, str]]:
+        self._close(end, self.hash.hexdigest())
         return self.done
+
+    def _close(self, end: int, digest: str) -> None:
+        if self.emit is not None:
+            self.emit(self.start, end, digest)
+        else:
+            self.done.append((self.start, digest))
 
 
 class _Hashers:
@@ -330,12 +378,12 @@ def _walk_gzip(
                 if not data:
                     break
             if inflater is None:
-                if len(data) - start < 10:  # a member header split across reads
+                while len(data) - start < 10:  # a member header split across reads
                     more = handle.read(READ_SIZE)
                     if advance:
                         advance(start)
                     data, start = data[start:] + more, 0
-                    if not more and len(data) < 10:
+                    if not more:
                         scan.errors.append((offset, "file ends inside a gzip member header (truncated)"))
                         raise _Stop
                 if strict:
@@ -343,6 +391,8 @@ def _walk_gzip(
                 inflater, feed = deflate.inflater(), FIRST_FEED
                 scan.members += 1
                 parser.member_start(offset)
+                if cuts is not None:
+                    cuts.member()
             piece = data[start : start + feed]
             try:
                 out = inflater.decompress(piece, MAX_OUT)
@@ -352,9 +402,12 @@ def _walk_gzip(
             except deflate.ERRORS as exc:
                 scan.errors.append((parser.member_offset, f"gzip member does not decompress ({exc})"))
                 raise _Stop from None
-            if cuts is not None and parser.capture_start is not None:
-                cuts.cut(parser.capture_start)
-                parser.capture_start = None
+            if cuts is not None and cuts.deciding:  # does this member begin a capture?
+                if parser.capture_start is not None:
+                    cuts.cut(parser.capture_start)
+                    parser.capture_start = None
+                elif parser.opened or inflater.eof:
+                    cuts.settle()
             if inflater.eof:
                 used = len(piece) - len(inflater.unused_data)
                 whole.update(piece[:used])
