@@ -22,6 +22,7 @@ from typing import Any
 
 from archiver.warc.scanner import FileScan, ScannedRecord, scan_range, scan_warc
 
+_KEPT_HEADERS = ("warc-type", "warc-record-id", "warc-payload-digest", "warc-target-uri")
 METADATA_TARGET = "urn:archiver:capture:"  # a non-HTTP target: replay tools never serve our JSON
 ID_ATTEMPTS = 64
 
@@ -266,9 +267,10 @@ class CaptureFile:
         head), so an archive of any size is verified in flat memory."""
         wanted = self.facts.get("response_record_id")
         self.scan.records = [r for r in self.scan.records if r.record_id == wanted]
-        self.metadata_record.content = None
-        for record in self.scan.records:
-            record.content, record.payload_start = None, b""
+        self.metadata["capture"] = {"id": self.facts.get("id"), "response_record_id": wanted}
+        for record in (self.metadata_record, *self.scan.records):
+            record.content, record.payload_start, record.http_head = None, b"", b""
+            record.headers = {k: v for k, v in record.headers.items() if k in _KEPT_HEADERS}
 
     def row(self, warc_path: str) -> Capture:
         """The catalogue row this file implies (KeyError/TypeError/ValueError if malformed)."""
