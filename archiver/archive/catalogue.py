@@ -245,16 +245,21 @@ class Catalogue:
                         self.db.execute(statement)
                 self.db.execute(f"PRAGMA user_version = {step}")
 
-    @contextlib.contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
+    def transaction(self) -> contextlib.AbstractContextManager[sqlite3.Connection]:
         """An immediate (write-locked) transaction, committed on success."""
-        self.db.execute("BEGIN IMMEDIATE")
-        try:
-            yield self.db
-        except BaseException:
-            self.db.execute("ROLLBACK")
-            raise
-        self.db.execute("COMMIT")
+        return immediate(self.db)
+
+
+@contextlib.contextmanager
+def immediate(db: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """An immediate (write-locked) transaction on `db`, committed on success, else rolled back."""
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        yield db
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+    db.execute("COMMIT")
 
 
 def insert_capture(db: sqlite3.Connection, capture: Capture) -> None:

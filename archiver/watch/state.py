@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from archiver.archive.catalogue import immediate
 from archiver.archive.folder import Archive
 from archiver.archive.layout import INDEX_NAME
 from archiver.errors import ArchiverError
@@ -186,14 +187,8 @@ class WatchState:
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
-        with self.lock:
-            self.db.execute("BEGIN IMMEDIATE")
-            try:
-                yield self.db
-            except BaseException:
-                self.db.execute("ROLLBACK")
-                raise
-            self.db.execute("COMMIT")
+        with self.lock, immediate(self.db) as db:
+            yield db
 
     def _rows(self, sql: str, args: tuple = ()) -> list[sqlite3.Row]:
         if not self.has_tables:
