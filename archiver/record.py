@@ -332,32 +332,37 @@ def read_capture_file(path: Path) -> CaptureFile:
     return _capture_of(scan_warc(path, file_sha256=True))
 
 
-def capture_ranges(path: Path, start: int = 0, length: int | None = None) -> list[tuple[int, int]]:
-    """The (start, length) of each capture in a WARC file (or in `length` bytes of it from
-    `start`), as its records lay them out: a capture begins with its warcinfo record and runs
-    to the next one (or the end)."""
-    scan = scan_warc(path) if length is None else scan_range(path, start, length)
-    starts = sorted({start, *(r.offset for r in scan.records if r.type == "warcinfo")})
-    ends = [*starts[1:], start + scan.size]
-    ranges = [(at, end - at) for at, end in zip(starts, ends, strict=True) if end > at]
-    return ranges or [(start, scan.size)]  # an empty file: one range, which reads as no capture
+def read_captures(path: Path, visit: Callable[[int, CaptureFile | ValueError], None]) -> None:
+    """Each capture a WARC file lays out (a rolling file holds many), read and hashed in one
+    pass: `visit(start, capture)`, or `visit(start, ValueError)` saying why those bytes are
+    not one (a file that is no WARC at all: once, at 0)."""
+    seen = 0
+
+    def part(scan: FileScan) -> None:
+        nonlocal seen
+        seen += 1
+        try:
+            visit(scan.start, _capture_of(scan))
+        except ValueError as exc:
+            visit(scan.start, exc)
+
+    scan = scan_warc(path, on_capture=part)
+    if not seen:
+        offset, message = scan.errors[0] if scan.errors else (None, "no WARC records")
+        visit(0, ValueError(message + (f" (offset {offset})" if offset is not None else "")))
 
 
 def split_scan(scan: FileScan) -> list[FileScan]:
-    """A scan of a file that may hold several captures, as one scan per capture: records from
-    the scan's start, and from each warcinfo record, to the next (the boundaries
-    `capture_ranges` and the scanner's `capture_sha256` use); errors go with the capture they
-    fall in, those without an offset with the first."""
-    hashes = dict(scan.ranges)
+    """A scan of a whole file already read (a lone WARC, a package's entry) as one scan per
+    capture: records from the scan's start, and from each warcinfo record, to the next (the
+    boundaries the scanner's `on_capture` streams by); errors go with the capture they fall
+    in, those without an offset with the first."""
     starts = sorted({scan.start, *(r.offset for r in scan.records if r.type == "warcinfo")})
     if len(starts) == 1:
-        scan.sha256 = hashes.get(scan.start, scan.sha256)
         return [scan]
     ends = [*starts[1:], scan.start + scan.size]
     parts = [
-        replace(
-            scan, records=[], errors=[], start=start, size=end - start, sha256=hashes.get(start), ranges=[]
-        )
+        replace(scan, records=[], errors=[], start=start, size=end - start, sha256=None)
         for start, end in zip(starts, ends, strict=True)
     ]
     for record in scan.records:

@@ -76,19 +76,20 @@ def writing(archive: Archive) -> Iterator[None]:
     if archive.read_only or not archive.writer:
         raise ArchiverError(f"{archive.root} is read-only")
     root = str(archive.root.resolve())
-    if root in _holding.__dict__.setdefault("roots", set()):  # this thread holds it already
+    held: set[str] = _holding.__dict__.setdefault("roots", set())
+    if root in held:  # this thread holds it already
         yield
         return
     with _RESERVED_LOCK:
         _committing += 1
     try:
         with lock.exclusive(archive.root):
-            _holding.roots.add(root)
+            held.add(root)
             try:
                 recover(archive, everywhere=archive.rebuild)
                 yield
             finally:
-                _holding.roots.discard(root)
+                held.discard(root)
     finally:
         with _RESERVED_LOCK:
             _committing -= 1

@@ -62,15 +62,9 @@ def is_read_only(root: Path, writer: bool) -> bool:
     return not all(os.access(path, os.W_OK) for path in paths if path.exists())
 
 
-def temp_path_for(final: Path) -> Path:
-    """A temporary file beside `final`, named for this process (so a dead writer's can be
-    told from a live one's); dot-named, so no reader ever takes it for a capture."""
-    final.parent.mkdir(parents=True, exist_ok=True)
-    return final.with_name(f".{final.name}.{os.getpid()}.tmp")
-
-
 def dead_temps(temps: Iterable[Path]) -> Iterator[Path]:
-    """Those temporary files whose writing process no longer runs."""
+    """Those temporary files (`.<name>.<pid>.tmp`, as writers before rolling files made them)
+    whose writing process no longer runs."""
     for temp in temps:
         pid = temp.name.rsplit(".", 2)[-2]
         if pid.isdigit() and not _alive(int(pid)):

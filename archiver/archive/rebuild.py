@@ -3,6 +3,7 @@ derived: the capture files (read with the same reader every command uses) are th
 
 from __future__ import annotations
 
+import functools
 import itertools
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -11,7 +12,7 @@ from archiver.archive.catalogue import insert_capture, one_line
 from archiver.archive.commit import writing
 from archiver.archive.folder import Archive
 from archiver.archive.layout import warc_files
-from archiver.record import Capture, capture_ranges, read_capture
+from archiver.record import Capture, CaptureFile, read_captures
 
 
 @dataclass
@@ -33,26 +34,8 @@ def reindex(archive: Archive) -> ReindexResult:
     with writing(archive):
         by_id: dict[str, Capture] = {}
         for path in warc_files(archive.root):
-            relative = archive.relative(path)
-            ranges = capture_ranges(path)
-            for start, length in ranges:
-                where = relative if len(ranges) == 1 else f"{relative} at offset {start}"
-                try:
-                    capture = read_capture(path, start, length).row(relative)
-                    if not isinstance(capture.seq, int) or isinstance(capture.seq, bool) or capture.seq < 1:
-                        raise ValueError(f"manifest seq {capture.seq!r} is not a position")
-                except (ValueError, KeyError, TypeError) as exc:
-                    result.skipped.append((where, f"not a capture file ({one_line(exc)})"))
-                    continue
-                kept = by_id.get(capture.id)
-                if kept is not None:  # one capture twice: index the copy where its id puts it
-                    if path == archive.warc_path_for(capture.id) and kept.warc_path != relative:
-                        by_id[capture.id], where = capture, kept.warc_path
-                    result.skipped.append(
-                        (where, f"capture {capture.id} is already in {by_id[capture.id].warc_path} (a copy?)")
-                    )
-                    continue
-                by_id[capture.id] = capture
+            visit = functools.partial(_index, archive, by_id, result, path, archive.relative(path))
+            read_captures(path, visit)
         found = sorted(by_id.values(), key=lambda c: (c.seq, c.captured_at, c.id))
         result.warnings = chain_warnings(found)
         with archive.catalogue.transaction() as db:
@@ -62,6 +45,37 @@ def reindex(archive: Archive) -> ReindexResult:
                 insert_capture(db, capture)
     result.captures = len(found)
     return result
+
+
+def _index(
+    archive: Archive,
+    by_id: dict[str, Capture],
+    result: ReindexResult,
+    path: Path,
+    relative: str,
+    start: int,
+    found: CaptureFile | ValueError,
+) -> None:
+    """Take one capture a file holds into `by_id`, or say why it was skipped."""
+    where = relative if start == 0 else f"{relative} at offset {start}"
+    try:
+        if isinstance(found, ValueError):
+            raise found
+        capture = found.row(relative)
+        if not isinstance(capture.seq, int) or isinstance(capture.seq, bool) or capture.seq < 1:
+            raise ValueError(f"manifest seq {capture.seq!r} is not a position")
+    except (ValueError, KeyError, TypeError) as exc:
+        result.skipped.append((where, f"not a capture file ({one_line(exc)})"))
+        return
+    kept = by_id.get(capture.id)
+    if kept is not None:  # one capture twice: index the copy where its id puts it
+        if path == archive.warc_path_for(capture.id) and kept.warc_path != relative:
+            by_id[capture.id], where = capture, kept.warc_path
+        result.skipped.append(
+            (where, f"capture {capture.id} is already in {by_id[capture.id].warc_path} (a copy?)")
+        )
+        return
+    by_id[capture.id] = capture
 
 
 def chain_warnings(captures: list[Capture]) -> list[str]:

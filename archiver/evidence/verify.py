@@ -246,6 +246,9 @@ class Verifier:
                     advance=advance,
                     on_capture=lambda part: parts.put((relative, part)),
                 )
+            except Exception as exc:  # a reader's defect is a problem of that file, never "all good"
+                failed = FileScan(str(self.root / relative), 0, errors=[(None, f"cannot read: {exc!r}")])
+                parts.put((relative, failed))
             finally:
                 parts.put((relative, None))
 

@@ -44,7 +44,6 @@ class FileScan:
     errors: list[tuple[int | None, str]] = field(default_factory=list)  # (file offset, message)
     offset_access: bool = True  # every record is alone in its own gzip member
     sha256: str | None = None  # of the file's (or range's) bytes, when asked
-    ranges: list[tuple[int, str]] = field(default_factory=list)  # (start, SHA-256) per capture
     start: int = 0  # file offset of the first byte scanned (a capture's range in a rolling file)
     content_sha256: str | None = None  # of the decompressed stream, when asked
 
@@ -214,15 +213,14 @@ def scan_stream(
     keep_types: tuple[str, ...] = ("metadata", "warcinfo"),
     advance: Callable[[int], None] | None = None,
     base: int = 0,
-    capture_sha256: bool = False,
     on_capture: Callable[[FileScan], None] | None = None,
 ) -> FileScan:
     """Read a WARC stream (gzip or not) once, checking every member and record digest.
     `strict_gzip`: every gzip member header must be the one archiver's writer makes; `base`:
-    the file offset the stream starts at (offsets reported are the file's); `capture_sha256`:
-    hash each capture's bytes apart (`ranges`; a capture begins with a warcinfo member);
-    `on_capture`: instead, hand each capture over as its own scan (records, errors, SHA-256)
-    the moment it ends, keeping none: a file of any number of captures in flat memory."""
+    the file offset the stream starts at (offsets reported are the file's); `on_capture`:
+    hand each capture (a capture begins with a member opening with a warcinfo record) over
+    as its own scan, with the SHA-256 of its bytes, the moment it ends, keeping none: a file
+    of any number of captures in flat memory."""
     scan = FileScan(path=name, size=size, start=base)
     first = handle.read(READ_SIZE)
     scan.compressed = first[:2] == b"\x1f\x8b"
@@ -247,8 +245,7 @@ def scan_stream(
         part.offset_access, part.sha256 = all(r.length is not None for r in records), digest
         on_capture(part)
 
-    wanted = (capture_sha256 or on_capture is not None) and scan.compressed
-    cuts = _Cuts(base, emit if on_capture else None) if wanted else None
+    cuts = _Cuts(base, emit) if on_capture is not None and scan.compressed else None
     try:
         if scan.compressed:
             _walk_gzip(handle, first, scan, parser, sink, strict_gzip, _Hashers(whole, cuts), advance, base)
@@ -259,7 +256,8 @@ def scan_stream(
         scan.offset_access = False
     if not scan.records and not scan.errors and not emitted:
         scan.errors.append((0, "no WARC records"))
-    scan.ranges = cuts.finish(base + size) if cuts is not None else []
+    if cuts is not None:
+        cuts.finish(base + size)
     if on_capture is not None and (scan.records or scan.errors):  # not gzip, or read nothing
         emit(base, base + size, scan.sha256 or "")
     scan.sha256 = whole.hexdigest() if whole else None
@@ -273,9 +271,8 @@ class _Cuts:
     piece than its first bytes) its bytes are hashed both on and afresh: the cut then takes
     the hash as it was at the member's start."""
 
-    def __init__(self, start: int, emit: Callable[[int, int, str], None] | None = None) -> None:
+    def __init__(self, start: int, emit: Callable[[int, int, str], None]) -> None:
         self.start, self.hash, self.emit = start, hashlib.sha256(), emit
-        self.done: list[tuple[int, str]] = []
         self.deciding = False
         self.before: Any = None
         self.fresh: Any = None
@@ -290,22 +287,15 @@ class _Cuts:
 
     def cut(self, offset: int) -> None:
         if self.deciding and offset > self.start:
-            self._close(offset, self.before.hexdigest())
+            self.emit(self.start, offset, self.before.hexdigest())
             self.start, self.hash = offset, self.fresh
         self.settle()
 
     def settle(self) -> None:
         self.deciding, self.before, self.fresh = False, None, None
 
-    def finish(self, end: int) -> list[tuple[int, str]]:
-        self._close(end, self.hash.hexdigest())
-        return self.done
-
-    def _close(self, end: int, digest: str) -> None:
-        if self.emit is not None:
-            self.emit(self.start, end, digest)
-        else:
-            self.done.append((self.start, digest))
+    def finish(self, end: int) -> None:
+        self.emit(self.start, end, self.hash.hexdigest())
 
 
 class _Hashers:

@@ -96,10 +96,6 @@ class CaptureWriter:
         self.writer = Sha256WARCWriter(out)
         self.spans: list[RecordSpan] = []
 
-    def resume(self, out: BinaryIO) -> None:
-        """Go on writing on `out`, the same file reopened for appending."""
-        self.out = self.writer.out = out
-
     def _write(self, record: ArcWarcRecord) -> RecordSpan:
         start = self.out.tell()
         self.writer.write_record(record)
